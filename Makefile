@@ -1,0 +1,31 @@
+# Two entry points a newcomer needs: `make demo` and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: demo test setup setup-dev clean
+
+$(BIN)/uv:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q uv 2>&1 | grep -v "is ignored" || true
+
+setup: $(BIN)/uv
+	$(BIN)/uv pip install -q --python $(BIN)/python -e .
+
+setup-dev: $(BIN)/uv
+	$(BIN)/uv pip install -q --python $(BIN)/python -e '.[dev]'
+	@if command -v npm >/dev/null 2>&1 && [ ! -x node_modules/.bin/prism ]; then \
+		npm install --no-save --no-audit --no-fund --loglevel=error @stoplight/prism-cli@5.9.0 >/dev/null || true; fi
+
+demo: setup
+	$(BIN)/breach demo
+
+# The suite runs on SQLite and on PostgreSQL (.ci/postgres.sh starts Debian's, installing it as root if missing).
+test: setup-dev
+	@url="$${BREACH_TEST_POSTGRES_URL:-$$(.ci/postgres.sh || true)}"; \
+	BREACH_TEST_POSTGRES_URL="$$url" $(BIN)/python -m pytest -q $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc = 5 ]; then echo "no tests collected"; rc=0; fi; exit $$rc
+
+clean:
+	rm -rf $(VENV) node_modules demo-workspace

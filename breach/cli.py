@@ -1,0 +1,462 @@
+"""The `breach` command line. Each command parses, calls one service, prints; errors exit 2 with the fix."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from incidents import services
+from incidents.errors import BreachError, InvalidInput
+from incidents.model import AssessmentFacts, Decision, IncidentReport
+from incidents.times import iso, now_utc, parse_time, show
+from incidents.validation import load_document, parse_model
+from incidents.views import IncidentView, incident_view
+from incidents.workspace import Workspace
+
+WAITING = {
+    "team_alert": "the response flow to alert the incident team",
+    "assessment": "the IT assessment: breach assess {id} FILE",
+    "decision": "the decision: breach decide {id} --authority yes|no --subjects yes|no --reason TEXT",
+    "authority_notice": "the response flow to prepare the AP notice",
+    "authority_filing": "filing at the AP's Meldloket, then: breach authority filed {id} --reference MELDNUMMER",
+    "subjects_list": "the list of affected people: breach subjects import {id} FILE.csv",
+    "subject_notice": "the response flow to notify the affected people",
+    "closing": "closing when the follow-up is done: breach close {id} --reason TEXT",
+}
+
+
+def actor(args: argparse.Namespace) -> str:
+    return args.actor or os.environ.get("BREACH_USER") or getpass.getuser()
+
+
+def yes_no(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("yes", "y", "ja", "j", "true"):
+        return True
+    if lowered in ("no", "n", "nee", "false"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected yes or no, got {value!r}")
+
+
+def moment(value: str) -> object:
+    try:
+        return parse_time(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+# --- printing ---------------------------------------------------------------------------------------------
+
+def clock_line(view: IncidentView) -> str:
+    c = view.authority_clock
+    due = show(c.due_at)
+    if c.state == "not_required":
+        return f"AP deadline   {due} (not required by the decision)"
+    if c.state in ("met", "met_late"):
+        return f"AP deadline   {due} (filed{' LATE' if c.state == 'met_late' else ''}, reference {view.authority_reference})"
+    assert c.hours_left is not None
+    if c.state == "overdue":
+        return f"AP deadline   {due}  OVERDUE by {-c.hours_left:.1f} h"
+    return f"AP deadline   {due}  {c.hours_left:.1f} h left"
+
+
+def print_incident(ws: Workspace, view: IncidentView, waiting: list[str]) -> None:
+    out = sys.stdout.write
+    out(f"{view.id}  {view.title}\n")
+    out(f"status        {view.status.value}\n")
+    out(f"source        {view.source_kind}{(': ' + view.source_processor) if view.source_processor else ''}"
+        f"; reported by {view.reported_by}\n")
+    if view.systems:
+        out(f"systems       {', '.join(view.systems)}\n")
+    occurred = "unknown" if view.occurred_from is None else (
+        f"{show(view.occurred_from)} until {show(view.occurred_until) if view.occurred_until else 'unknown'}")
+    out(f"occurred      {occurred}\n")
+    out(f"discovered    {show(view.discovered_at)}\n")
+    out(f"aware         {show(view.aware_at)}  (starts the 72 hours)\n")
+    out(f"reported      {show(view.reported_at)}\n")
+    out(clock_line(view) + "\n")
+    if view.assessment:
+        a = view.assessment
+        out(f"assessment    {a.summary}\n              {', '.join(a.categories)}; {a.count_min}-{a.count_max} "
+            f"people; recorded {show(a.recorded_at)} by {a.recorded_by}\n")
+    if view.decision:
+        d = view.decision
+        out(f"decision      notify AP: {'yes' if d.notify_authority else 'no'}, notify people: "
+            f"{'yes' if d.notify_subjects else 'no'} ({d.decided_by}, {show(d.decided_at)})\n"
+            f"              reason: {d.reason}\n")
+    for n in view.notices:
+        out(f"notice        {n.kind}: {n.status}, {n.recipients} recipient(s), {n.location or n.backend}\n")
+    if view.subjects:
+        out("people        " + ", ".join(f"{k}: {v}" for k, v in sorted(view.subjects.items())) + "\n")
+    if view.closing_reason:
+        out(f"closed        {view.closing_reason}\n")
+    if waiting:
+        out("waiting for   " + "\n              ".join(WAITING[w].format(id=view.id) for w in waiting) + "\n")
+
+
+def timeline(ws: Workspace, incident_id: str) -> list[dict[str, object]]:
+    from sqlalchemy import select
+
+    from incidents.register.tables import AuditRow
+
+    with ws.uow() as uow:
+        rows = uow.session.scalars(select(AuditRow).where(AuditRow.incident_id == incident_id.upper())
+                                   .order_by(AuditRow.seq))
+        return [{"at": r.at, "actor": r.actor, "action": r.action, "details": json.loads(r.details)} for r in rows]
+
+
+# --- commands ---------------------------------------------------------------------------------------------
+
+def after_record(ws: Workspace, args: argparse.Namespace, incident_id: str) -> None:
+    """Each command that records something runs the response flow, which goes as far as it can."""
+    from breach.runner import run_detached, run_here
+
+    if args.no_flow:
+        return
+    if args.wait:
+        result = run_here(ws, incident_id)
+        waiting = result["waiting_for"]
+        with ws.uow() as uow:
+            view = incident_view(uow, incident_id, now_utc())
+        sys.stderr.write(f"response flow: {view.id} is {view.status.value}")
+        sys.stderr.write(("; waiting for " + "; ".join(WAITING[w].format(id=view.id) for w in waiting)) if waiting
+                         else "")
+        sys.stderr.write("\n")
+    else:
+        log = run_detached(ws, incident_id)
+        sys.stderr.write(f"response flow started in the background (log: {log}); `breach show {incident_id}` "
+                         "follows it\n")
+
+
+def cmd_report(ws: Workspace, args: argparse.Namespace) -> int:
+    data = load_document(Path(args.file), f"incident report {args.file}")
+    report = parse_model(IncidentReport, data, f"incident report {args.file}")
+    now = now_utc()
+    incident_id = services.report_incident(ws.uow(), ws.profile, report, actor(args), now)
+    print(incident_id)
+    with ws.uow() as uow:
+        view = incident_view(uow, incident_id, now)
+    sys.stderr.write(f"recorded {incident_id}; {clock_line(view)}\n")
+    after_record(ws, args, incident_id)
+    return 0
+
+
+def cmd_list(ws: Workspace, args: argparse.Namespace) -> int:
+    now = now_utc()
+    with ws.uow() as uow:
+        views = [incident_view(uow, row.id, now) for row in uow.incidents()]
+    if args.open:
+        views = [v for v in views if v.is_open]
+    if args.json:
+        print(json.dumps({"incidents": [v.as_json() for v in views]}, ensure_ascii=False, indent=2))
+        return 0
+    if not views:
+        print("the register is empty: `breach report FILE` records an incident")
+        return 0
+    print(f"{'ID':<13} {'STATUS':<23} {'AP DEADLINE (Europe/Amsterdam)':<31} {'LEFT':>9}  TITLE")
+    for v in views:
+        c = v.authority_clock
+        left = {"not_required": "n/a", "met": "done", "met_late": "done late"}.get(
+            c.state, "OVERDUE" if c.state == "overdue" else f"{c.hours_left:.1f} h")
+        print(f"{v.id:<13} {v.status.value:<23} {show(c.due_at):<31} {left:>9}  {v.title[:60]}")
+    return 0
+
+
+def cmd_show(ws: Workspace, args: argparse.Namespace) -> int:
+    now = now_utc()
+    uow = ws.uow()
+    with uow:
+        view = incident_view(uow, args.id, now)
+    events = timeline(ws, view.id)
+    waiting = _waiting(ws, view.id)
+    if args.json:
+        data = view.as_json()
+        data["waiting_for"] = waiting
+        data["timeline"] = [{**e, "at": iso(e["at"])} for e in events]  # type: ignore[arg-type]
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return 0
+    print_incident(ws, view, waiting)
+    print("timeline")
+    for e in events:
+        details = ", ".join(f"{k}={v}" for k, v in e["details"].items())  # type: ignore[union-attr]
+        print(f"  {show(e['at'])}  {e['action']:<26} {e['actor']:<16} {details}")  # type: ignore[arg-type]
+    return 0
+
+
+def _waiting(ws: Workspace, incident_id: str) -> list[str]:
+    """What the incident waits for, read without moving it (show must not change the register)."""
+    from incidents.lifecycle import Status
+
+    with ws.uow() as uow:
+        row = uow.incident(incident_id)
+        status = Status(row.status)
+        decision = uow.latest_decision(row.id)
+        if status in (Status.CLOSED, Status.DISMISSED):
+            return []
+        if status == Status.DETECTED:
+            return ["team_alert"]
+        if status == Status.UNDER_ASSESSMENT:
+            return ["assessment"]
+        if decision is None:
+            return ["decision"]
+        waiting = []
+        notice = uow.notice(row.id, "authority_notice")
+        if status == Status.ASSESSED and decision.notify_authority:
+            waiting.append("authority_filing" if notice and notice.status == "done" else "authority_notice")
+        counts = uow.subject_counts(row.id)
+        if decision.notify_subjects and status not in (Status.SUBJECTS_NOTIFIED,):
+            waiting.append("subjects_list" if not counts else "subject_notice" if counts.get("pending") else "")
+        if status in (Status.SUBJECTS_NOTIFIED, Status.SUBJECTS_NOT_REQUIRED):
+            waiting.append("closing")
+        return [w for w in waiting if w]
+
+
+def cmd_assess(ws: Workspace, args: argparse.Namespace) -> int:
+    data = load_document(Path(args.file), f"assessment {args.file}")
+    facts = parse_model(AssessmentFacts, data, f"assessment {args.file}")
+    services.record_assessment(ws.uow(), ws.profile, args.id, facts, actor(args), now_utc())
+    sys.stderr.write(f"assessment recorded for {args.id.upper()}\n")
+    after_record(ws, args, args.id.upper())
+    return 0
+
+
+def cmd_decide(ws: Workspace, args: argparse.Namespace) -> int:
+    decision = parse_model(Decision, {"notify_authority": args.authority, "notify_subjects": args.subjects,
+                                      "reason": args.reason}, "decision")
+    services.record_decision(ws.uow(), args.id, decision, actor(args), now_utc())
+    sys.stderr.write(f"decision recorded for {args.id.upper()}\n")
+    after_record(ws, args, args.id.upper())
+    return 0
+
+
+def cmd_subjects_import(ws: Workspace, args: argparse.Namespace) -> int:
+    result = services.import_subjects(ws.uow(), args.id, Path(args.file), actor(args), now_utc())
+    print(f"{result.rows} rows read: {result.added} people linked to {args.id.upper()}, "
+          f"{result.duplicates} duplicate(s) merged, {result.already_linked} already linked, "
+          f"{len(result.unreachable)} without a usable e-mail address")
+    for line, reason in result.unreachable[:20]:
+        print(f"  line {line}: {reason} (this person needs a letter or a phone call)")
+    if len(result.unreachable) > 20:
+        print(f"  ... and {len(result.unreachable) - 20} more")
+    after_record(ws, args, args.id.upper())
+    return 0
+
+
+def cmd_authority_filed(ws: Workspace, args: argparse.Namespace) -> int:
+    now = now_utc()
+    services.record_filing(ws.uow(), args.id, args.reference, args.at or now, args.delay_reason, actor(args), now)
+    sys.stderr.write(f"AP filing recorded for {args.id.upper()} (reference {args.reference})\n")
+    after_record(ws, args, args.id.upper())
+    return 0
+
+
+def cmd_dismiss(ws: Workspace, args: argparse.Namespace) -> int:
+    services.dismiss(ws.uow(), args.id, args.reason, actor(args), now_utc())
+    print(f"{args.id.upper()} dismissed: not a personal-data breach (kept in the register)")
+    return 0
+
+
+def cmd_close(ws: Workspace, args: argparse.Namespace) -> int:
+    services.close(ws.uow(), args.id, args.reason, actor(args), now_utc())
+    print(f"{args.id.upper()} closed")
+    return 0
+
+
+def cmd_export(ws: Workspace, args: argparse.Namespace) -> int:
+    from incidents.export import register_rows, to_csv, to_json
+
+    rows = register_rows(ws.uow(), now_utc())
+    text = to_csv(rows) if args.format == "csv" else to_json(rows) + "\n"
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8", newline="")
+        sys.stderr.write(f"{len(rows)} incident(s) written to {args.output}\n")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_audit_verify(ws: Workspace, args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from incidents import audit
+    from incidents.register.tables import AuditRow
+
+    with ws.uow() as uow:
+        count, problems = audit.verify(uow.session.scalars(select(AuditRow).order_by(AuditRow.seq)))
+    if problems:
+        print(f"audit trail BROKEN: {len(problems)} problem(s) in {count} entries")
+        for p in problems:
+            print(f"  entry {p.seq}: {p.what}")
+        return 1
+    print(f"audit trail intact: {count} entries, each linked to the one before")
+    return 0
+
+
+def cmd_flow_run(ws: Workspace, args: argparse.Namespace) -> int:
+    from breach.runner import run_here
+
+    result = run_here(ws, args.id.upper())
+    print(json.dumps(result))
+    return 0
+
+
+def cmd_demo(ws: Workspace, args: argparse.Namespace) -> int:
+    from breach.demo import run_demo
+
+    return run_demo(Path(args.workspace))
+
+
+# --- the parser -------------------------------------------------------------------------------------------
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="breach",
+        description="GDPR data-breach response: the register, the AP's 72-hour clock, the AP notice and the "
+                    "notices to the people. Settings come from BREACH_* environment variables (see README).",
+    )
+    p.add_argument("--as", dest="actor", metavar="NAME", help="who is acting (default: $BREACH_USER or your login)")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def flow_options(cmd: argparse.ArgumentParser) -> None:
+        group = cmd.add_mutually_exclusive_group()
+        group.add_argument("--wait", action="store_true",
+                           help="run the response flow in this process and report where it stopped")
+        group.add_argument("--no-flow", action="store_true", help="only record; do not start the response flow")
+
+    c = sub.add_parser("report", help="record a breach and start the response flow",
+                       description="Record a reported breach from a YAML or JSON file and start the response flow. "
+                       "Fields: title, description, occurred_from/occurred_until (optional), discovered_at, "
+                       "aware_at (default: now; starts the 72 hours), source (internal, processor:<name>, "
+                       "external, data_subject), reported_by, systems (optional, from the data inventory). "
+                       "Times are ISO 8601; without an offset they are Europe/Amsterdam. Prints the new id.")
+    c.add_argument("file")
+    flow_options(c)
+    c.set_defaults(func=cmd_report)
+
+    c = sub.add_parser("list", help="the register: every incident with its status and AP deadline",
+                       description="List the incidents in the register with status and AP deadline.")
+    c.add_argument("--open", action="store_true", help="only incidents that are not closed or dismissed")
+    c.add_argument("--json", action="store_true", help="machine-readable output (ISO 8601 times with offset)")
+    c.set_defaults(func=cmd_list)
+
+    c = sub.add_parser("show", help="one incident with its timeline and clocks",
+                       description="Show one incident: facts, clocks, assessment, decision, notices, timeline.")
+    c.add_argument("id")
+    c.add_argument("--json", action="store_true", help="machine-readable output (ISO 8601 times with offset)")
+    c.set_defaults(func=cmd_show)
+
+    c = sub.add_parser("assess", help="record the IT expert's assessment (facts file)",
+                       description="Record the IT assessment from a YAML or JSON file in the facts schema "
+                       "(summary, breach, data, subjects, protection, containment, measures). Unknown fields "
+                       "are refused.")
+    c.add_argument("id")
+    c.add_argument("file")
+    flow_options(c)
+    c.set_defaults(func=cmd_assess)
+
+    c = sub.add_parser("decide", help="record the decision on notifying the AP and the people",
+                       description="Record the privacy officer's decision: notify the AP (GDPR art. 33) and "
+                       "notify the affected people (art. 34), with the reason, which goes into the register.")
+    c.add_argument("id")
+    c.add_argument("--authority", type=yes_no, required=True, metavar="yes|no", help="notify the AP (art. 33)")
+    c.add_argument("--subjects", type=yes_no, required=True, metavar="yes|no",
+                   help="notify the affected people (art. 34)")
+    c.add_argument("--reason", required=True, help="why; at least a sentence")
+    flow_options(c)
+    c.set_defaults(func=cmd_decide)
+
+    c = sub.add_parser("subjects", help="the affected people of an incident",
+                       description="Manage the people affected by an incident.")
+    ss = c.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
+    c = ss.add_parser("import", help="link people from a CSV (name, email, language) to an incident",
+                      description="Link the affected people in a CSV file (header: name,email[,language]; "
+                      "UTF-8, ',' or ';') to an incident. Invalid addresses are reported and kept for another "
+                      "channel; duplicate addresses are merged.")
+    c.add_argument("id")
+    c.add_argument("file")
+    flow_options(c)
+    c.set_defaults(func=cmd_subjects_import)
+
+    c = sub.add_parser("authority", help="the notice to the AP",
+                       description="The notice to the Autoriteit Persoonsgegevens.")
+    ss = c.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
+    c = ss.add_parser("filed", help="record that the AP notice was filed, with the AP's reference",
+                      description="Record that the AP notice was filed through the AP's form, with the "
+                      "meldnummer. After 72 hours, --delay-reason is required (GDPR art. 33(1)).")
+    c.add_argument("id")
+    c.add_argument("--reference", required=True, help="the AP's reference number (meldnummer)")
+    c.add_argument("--at", type=moment, help="when it was filed (default: now); ISO 8601")
+    c.add_argument("--delay-reason", help="why the notice comes after 72 hours (art. 33(1))")
+    flow_options(c)
+    c.set_defaults(func=cmd_authority_filed)
+
+    c = sub.add_parser("dismiss", help="record that it is not a personal-data breach (stays in the register)",
+                       description="Dismiss an incident as not a personal-data breach; it stays documented.")
+    c.add_argument("id")
+    c.add_argument("--reason", required=True)
+    c.set_defaults(func=cmd_dismiss)
+
+    c = sub.add_parser("close", help="close an incident whose notifications are done",
+                       description="Close an incident after the people were notified or that was not required.")
+    c.add_argument("id")
+    c.add_argument("--reason", required=True)
+    c.set_defaults(func=cmd_close)
+
+    c = sub.add_parser("register", help="the art. 33(5) breach register",
+                       description="The register of every breach (GDPR art. 33(5)).")
+    ss = c.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
+    c = ss.add_parser("export", help="export the register as CSV or JSON",
+                      description="Export every breach, notified or not, with facts, effects, remedial action "
+                      "and the decision's reasons.")
+    c.add_argument("--format", choices=("csv", "json"), default="csv")
+    c.add_argument("--output", "-o", help="write to this file instead of standard output")
+    c.set_defaults(func=cmd_export)
+
+    c = sub.add_parser("audit", help="the hash-chained audit trail",
+                       description="The audit trail of every change.")
+    ss = c.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
+    c = ss.add_parser("verify", help="check that no audit entry was edited or deleted",
+                      description="Recompute the hash chain; exit 1 and name the entries when it is broken.")
+    c.set_defaults(func=cmd_audit_verify)
+
+    c = sub.add_parser("flow", help="run the response flow",
+                       description="Run the incident_response flow for an incident.")
+    ss = c.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
+    c = ss.add_parser("run", help="run incident_response for one incident in this process",
+                      description="Run incident_response in this process; it does what is not yet done.")
+    c.add_argument("id")
+    c.set_defaults(func=cmd_flow_run)
+
+    c = sub.add_parser("demo", help="a complete example run in a fresh demo workspace",
+                       description="Create a fresh demo workspace with the Qoers profile, report a realistic "
+                       "incident, run the response with a sample assessment and decision, and print the result.")
+    c.add_argument("--workspace", default="demo-workspace", help="folder for the demo (default: demo-workspace)")
+    c.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        if args.command == "demo":
+            return args.func(None, args)
+        return args.func(Workspace(), args)
+    except InvalidInput as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 2
+    except BreachError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""`breach demo`: the whole response once, on the embedded defaults, in a fresh workspace."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from breach.runner import run_here
+from incidents import services
+from incidents.config import EXAMPLE_PROFILE, Settings
+from incidents.errors import ConfigurationError
+from incidents.export import register_rows
+from incidents.model import AssessmentFacts, Decision, IncidentReport
+from incidents.times import now_utc, show
+from incidents.validation import load_document, parse_model
+from incidents.views import incident_view
+from incidents.workspace import Workspace
+
+EXAMPLES = EXAMPLE_PROFILE.parent
+MARKER = ".breach-demo"
+REGISTER_FIELDS = ("id", "status", "aware_at", "authority_due_at", "authority_clock", "categories", "count_min",
+                   "count_max", "notify_authority", "notify_subjects", "authority_notice_prepared_at",
+                   "subjects_total", "subjects_sent", "subjects_unreachable")
+
+
+def fresh_workspace(folder: Path) -> Path:
+    folder = folder.resolve()
+    if folder.exists():
+        if not (folder / MARKER).exists() and any(folder.iterdir()):
+            raise ConfigurationError(f"{folder} exists and is not a demo workspace; choose another --workspace")
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    (folder / MARKER).write_text("created by `breach demo`; deleted by the next run\n")
+    shutil.copy(EXAMPLE_PROFILE, folder / "profile.yaml")
+    return folder
+
+
+def demo_report(now) -> IncidentReport:  # type: ignore[no-untyped-def]
+    """The example report, moved in time so that awareness was six hours ago."""
+    data = load_document(EXAMPLES / "incident.yaml", "example incident")
+    report = parse_model(IncidentReport, data, "example incident")
+    assert report.aware_at is not None
+    shift = (now - timedelta(hours=6)) - report.aware_at
+    moved = {name: getattr(report, name) + shift for name in
+             ("occurred_from", "occurred_until", "discovered_at", "aware_at") if getattr(report, name)}
+    return report.model_copy(update=moved)
+
+
+def run_demo(folder: Path) -> int:
+    home = fresh_workspace(folder)
+    env = {"BREACH_HOME": str(home), "BREACH_PROFILE": str(home / "profile.yaml"),
+           "BREACH_EMAIL_BACKEND": "outbox", "BREACH_DATABASE_URL": f"sqlite:///{home / 'register.db'}"}
+    os.environ.update(env)
+    ws = Workspace(Settings.from_env({**os.environ, **env}))
+    out = sys.stdout.write
+    profile = ws.profile
+    out(f"demo workspace  {home}\norganisation    {profile.organisation.name} (KvK {profile.organisation.kvk_number})"
+        f", profile {home / 'profile.yaml'}\n\n")
+
+    now = now_utc()
+    report = demo_report(now)
+    incident_id = services.report_incident(ws.uow(), profile, report, "privacy officer (demo)", now)
+    out(f"1. reported      {incident_id}: {report.title}\n")
+    run_here(ws, incident_id)
+    out(f"2. team alerted  {len(profile.incident_team)} e-mail(s) to the incident team\n")
+
+    facts = parse_model(AssessmentFacts, load_document(EXAMPLES / "assessment.yaml", "example assessment"),
+                        "example assessment")
+    services.record_assessment(ws.uow(), profile, incident_id, facts, "IT expert (demo)", now_utc())
+    out(f"3. assessed      {facts.summary}\n")
+    result = services.import_subjects(ws.uow(), incident_id, EXAMPLES / "subjects.csv", "privacy officer (demo)",
+                                      now_utc())
+    out(f"4. people        {result.added} linked from subjects.csv ({result.duplicates} duplicate merged, "
+        f"{len(result.unreachable)} without a usable address)\n")
+    decision = Decision(notify_authority=True, notify_subjects=True,
+                        reason="Coaching reports (health data) were open to anyone with the link for weeks and "
+                               "were viewed anonymously: a high risk for the coachees (art. 33 and 34).")
+    services.record_decision(ws.uow(), incident_id, decision, "privacy officer (demo)", now_utc())
+    out("5. decided       notify the AP: yes; notify the people: yes\n")
+    run_here(ws, incident_id)
+
+    with ws.uow() as uow:
+        view = incident_view(uow, incident_id, now_utc())
+    clock = view.authority_clock
+    left = f"{clock.hours_left:.1f} hours left" if clock.hours_left is not None else clock.state
+    out(f"\nincident        {view.id} ({view.status.value})\n")
+    out(f"AP deadline     {show(clock.due_at)} (Europe/Amsterdam), {left}\n")
+    out(f"decision        {decision.reason}\n")
+    notice = view.notice("authority_notice")
+    if notice and notice.location:
+        out(f"AP notice       {notice.location}\n                (and beside it: the English copy and the "
+            "field-by-field text for the AP's form)\n")
+    for kind in ("team_alert", "subject_notice"):
+        folder = ws.settings.outbox / view.id / kind
+        files = sorted(folder.glob("*.eml"), key=lambda p: (len(p.name), p.name))
+        out(f"e-mails         {len(files)} {kind.replace('_', ' ')}(s) in {folder}/\n")
+        for path in files:
+            out(f"                  {path.name}\n")
+    row = next(r for r in register_rows(ws.uow(), now_utc()) if r["id"] == view.id)
+    out("register row    " + "\n                ".join(f"{k}: {row[k]}" for k in REGISTER_FIELDS) + "\n")
+    out(f"\nnext            file the notice at the AP's Meldloket, then: breach authority filed {view.id} "
+        "--reference MELDNUMMER\n                (with BREACH_HOME=" + str(home) + ")\n")
+    return 0

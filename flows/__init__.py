@@ -1,0 +1,1 @@
+"""Prefect orchestration of the breach response: thin flows over incidents.services."""

@@ -1,0 +1,1 @@
+"""The domain of a personal-data breach: what is true about an incident, with no Prefect in it."""

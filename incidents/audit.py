@@ -1,0 +1,68 @@
+"""The hash-chained audit trail: every change appended with who, when and what; edits and deletions show."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from incidents.register.tables import AuditRow
+
+GENESIS = "0" * 64
+
+
+def canonical(details: dict[str, Any]) -> str:
+    return json.dumps(details, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def entry_hash(prev_hash: str, seq: int, at: datetime, actor: str, incident_id: str | None, action: str,
+               details: str) -> str:
+    stamp = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    material = "\x1f".join([prev_hash, str(seq), stamp, actor, incident_id or "", action, details])
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()
+
+
+def append(session: Session, *, at: datetime, actor: str, incident_id: str | None, action: str,
+           details: dict[str, Any]) -> AuditRow:
+    """Append one entry in the caller's transaction (ids, counts and states only: no personal data)."""
+    if session.get_bind().dialect.name == "postgresql":
+        # one appender at a time across processes; released at commit or rollback
+        session.execute(text("SELECT pg_advisory_xact_lock(72033)"))
+    last = session.scalars(select(AuditRow).order_by(AuditRow.seq.desc()).limit(1)).first()
+    seq = 1 if last is None else last.seq + 1
+    prev = GENESIS if last is None else last.hash
+    body = canonical(details)
+    row = AuditRow(seq=seq, at=at, actor=actor, incident_id=incident_id, action=action, details=body,
+                   prev_hash=prev, hash=entry_hash(prev, seq, at, actor, incident_id, action, body))
+    session.add(row)
+    session.flush()
+    return row
+
+
+@dataclass(frozen=True)
+class Problem:
+    seq: int
+    what: str
+
+
+def verify(rows: Iterable[AuditRow]) -> tuple[int, list[Problem]]:
+    """Recompute the chain; report every entry whose content, link or position does not match."""
+    problems: list[Problem] = []
+    expected_prev, expected_seq, count = GENESIS, 1, 0
+    for row in rows:
+        count += 1
+        if row.seq != expected_seq:
+            problems.append(Problem(row.seq, f"entries {expected_seq}..{row.seq - 1} are missing (deleted)"))
+        if row.prev_hash != expected_prev:
+            problems.append(Problem(row.seq, "does not link to the entry before it (an entry was removed or altered)"))
+        recomputed = entry_hash(row.prev_hash, row.seq, row.at, row.actor, row.incident_id, row.action, row.details)
+        if recomputed != row.hash:
+            problems.append(Problem(row.seq, "its content does not match its hash (the entry was edited)"))
+        expected_prev, expected_seq = row.hash, row.seq + 1
+    return count, problems

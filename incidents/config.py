@@ -1,0 +1,55 @@
+"""Settings from BREACH_* environment variables, with defaults for a local workspace."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from incidents.errors import ConfigurationError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_PROFILE = REPO_ROOT / "examples" / "qoers" / "profile.yaml"
+BACKENDS = ("outbox", "sendgrid")
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path  # the workspace: register, outbox, rendered notices, flow logs
+    database_url: str
+    profile_path: Path
+    email_backend: str
+    outbox: Path
+    notices_dir: Path
+    templates_dir: Path
+    mail_from: str | None
+    sendgrid_api_key: str | None
+    sendgrid_host: str | None
+    sendgrid_sandbox: bool
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        home = Path(env.get("BREACH_HOME", "breach-workspace")).resolve()
+        backend = env.get("BREACH_EMAIL_BACKEND", "outbox").strip().lower()
+        if backend not in BACKENDS:
+            raise ConfigurationError(
+                f"BREACH_EMAIL_BACKEND={backend!r} is not a known backend; use one of: {', '.join(BACKENDS)}"
+            )
+        key = env.get("BREACH_SENDGRID_API_KEY") or env.get("SENDGRID_API_KEY")
+        return cls(
+            home=home,
+            database_url=env.get("BREACH_DATABASE_URL") or f"sqlite:///{home / 'register.db'}",
+            profile_path=Path(env.get("BREACH_PROFILE") or home / "profile.yaml"),
+            email_backend=backend,
+            outbox=Path(env.get("BREACH_OUTBOX") or home / "outbox"),
+            notices_dir=Path(env.get("BREACH_NOTICES") or home / "notices"),
+            templates_dir=Path(env.get("BREACH_TEMPLATES") or REPO_ROOT / "templates"),
+            mail_from=env.get("BREACH_MAIL_FROM") or None,
+            sendgrid_api_key=key,
+            sendgrid_host=env.get("BREACH_SENDGRID_HOST") or None,
+            sendgrid_sandbox=env.get("BREACH_SENDGRID_SANDBOX", "").lower() in ("1", "true", "yes"),
+        )
+
+    def __repr__(self) -> str:  # never print the key
+        return f"Settings(home={self.home}, database_url=<hidden>, email_backend={self.email_backend})"

@@ -1,0 +1,44 @@
+"""Every legal clock of an incident, as pure functions of times (elapsed hours, UTC)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+AUTHORITY_HOURS = 72
+
+
+def authority_deadline(aware_at: datetime) -> datetime:
+    """GDPR art. 33(1): notify the supervisory authority not later than 72 hours after having become aware.
+
+    The 72 hours are elapsed (calendar) hours, so the sum is taken in UTC: a clock that crosses a
+    daylight-saving change is still exactly 72 hours long, whatever the wall clock in Amsterdam shows.
+    """
+    if aware_at.tzinfo is None:
+        raise ValueError("aware_at must carry a time zone")
+    return aware_at.astimezone(UTC) + timedelta(hours=AUTHORITY_HOURS)
+
+
+@dataclass(frozen=True)
+class Clock:
+    """A running or stopped deadline as a person sees it."""
+
+    name: str
+    due_at: datetime
+    stopped_at: datetime | None  # when the duty was met or fell away; None while running
+
+    def hours_left(self, now: datetime) -> float:
+        reference = self.stopped_at or now
+        return (self.due_at - reference).total_seconds() / 3600
+
+    def is_overdue(self, now: datetime) -> bool:
+        return self.hours_left(now) < 0
+
+    def state(self, now: datetime) -> str:
+        if self.stopped_at is not None:
+            return "met" if self.stopped_at <= self.due_at else "met_late"
+        return "overdue" if self.is_overdue(now) else "running"
+
+
+def authority_clock(aware_at: datetime, stopped_at: datetime | None) -> Clock:
+    return Clock(name="authority_notice", due_at=authority_deadline(aware_at), stopped_at=stopped_at)

@@ -1,0 +1,199 @@
+"""What a person tells the tool: the incident report, the IT assessment's facts and the decision."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from incidents.times import as_utc, now_utc, parse_time
+
+# A little slack for clocks of different machines; a time further ahead is a typo.
+FUTURE_SLACK = timedelta(minutes=5)
+
+
+def _to_utc(value: object) -> object:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return parse_time(value)
+    if isinstance(value, datetime):
+        return as_utc(value)
+    return value
+
+
+Moment = Annotated[datetime, BeforeValidator(_to_utc)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class SourceKind(StrEnum):
+    INTERNAL = "internal"
+    PROCESSOR = "processor"
+    EXTERNAL = "external"
+    DATA_SUBJECT = "data_subject"
+
+
+class IncidentReport(Strict):
+    """A breach as first reported: `breach report FILE`."""
+
+    title: str = Field(min_length=3, max_length=200)
+    description: str = Field(min_length=10)
+    occurred_from: Moment | None = None
+    occurred_until: Moment | None = None
+    discovered_at: Moment
+    aware_at: Moment | None = None  # defaults to the moment of reporting
+    source: str
+    reported_by: str = Field(min_length=2, max_length=200)
+    systems: list[str] = Field(default_factory=list)
+
+    @field_validator("source")
+    @classmethod
+    def _source_form(cls, value: str) -> str:
+        kind, _, name = value.partition(":")
+        if kind not in {k.value for k in SourceKind}:
+            raise ValueError("must be internal, processor:<name>, external or data_subject")
+        if kind == SourceKind.PROCESSOR and not name.strip():
+            raise ValueError("name the processor after the colon, e.g. processor:Google Drive")
+        if kind != SourceKind.PROCESSOR and name:
+            raise ValueError(f"only a processor source takes a name; write just {kind}")
+        return f"{kind}:{name.strip()}" if name else kind
+
+    @model_validator(mode="after")
+    def _times_in_order(self) -> IncidentReport:
+        now = now_utc()
+        if self.aware_at is None:
+            self.aware_at = now
+        problems = []
+        for name in ("occurred_from", "occurred_until", "discovered_at", "aware_at"):
+            value = getattr(self, name)
+            if value is not None and value > now + FUTURE_SLACK:
+                problems.append(f"@{name}: is in the future; give the time it happened (Europe/Amsterdam or with offset)")
+        if self.occurred_from and self.occurred_until and self.occurred_from > self.occurred_until:
+            problems.append("@occurred_until: is before occurred_from")
+        first = self.occurred_from
+        if first and first > self.discovered_at:
+            problems.append("@occurred_from: is after discovered_at; a breach cannot be discovered before it happened")
+        if first and first > self.aware_at:
+            problems.append("@occurred_from: is after aware_at; a breach cannot be known before it happened")
+        if self.discovered_at > self.aware_at:
+            problems.append(
+                "@aware_at: is before discovered_at; awareness (the start of the 72 hours) comes at or after discovery"
+            )
+        if problems:
+            raise ValueError(" ;; ".join(problems))
+        return self
+
+    @property
+    def source_kind(self) -> SourceKind:
+        return SourceKind(self.source.partition(":")[0])
+
+    @property
+    def source_processor(self) -> str | None:
+        return self.source.partition(":")[2] or None
+
+
+# --- The IT assessment: facts, exactly the schema of shared/domain/assessment.md ------------------------
+
+Confidentiality = Literal["none", "no_evidence_of_access", "known_recipients", "unknown_recipients", "public"]
+Integrity = Literal["none", "altered_recoverable", "altered_unrecoverable"]
+Availability = Literal["none", "temporary", "recoverable_with_difficulty", "permanent"]
+Identification = Literal["negligible", "limited", "significant", "maximum"]
+
+VOCABULARY: dict[str, str] = {
+    **dict.fromkeys(
+        ["name", "contact", "date_of_birth", "demographic", "education", "professional", "family"], "simple"
+    ),
+    **dict.fromkeys(
+        [
+            "location", "traffic_data", "browsing_behaviour", "preferences", "purchase_history",
+            "communications_metadata", "communications_content", "account_credentials",
+        ],
+        "behavioural",
+    ),
+    **dict.fromkeys(
+        ["bank_account", "payment_card", "income", "transactions", "invoices", "national_id", "identity_document"],
+        "financial",
+    ),
+    **dict.fromkeys(
+        [
+            "health", "special_category", "genetic", "biometric", "criminal", "sexual_life", "political",
+            "religious", "union_membership", "ethnic_origin",
+        ],
+        "sensitive",
+    ),
+}
+
+
+class BreachFacts(Strict):
+    confidentiality: Confidentiality = "none"
+    integrity: Integrity = "none"
+    availability: Availability = "none"
+    malicious: bool = False
+
+
+class ContextFacts(Strict):
+    profiling_possible: bool = False
+    reveals_sensitive_insight: bool = False
+    vulnerable_subjects: bool = False
+    publicly_available: bool = False
+    limited_insight: bool = False
+    full_financial_details: bool = False
+
+
+class DataFacts(Strict):
+    categories: list[str] = Field(min_length=1)
+    ease_of_identification: Identification = "maximum"
+    context: ContextFacts = Field(default_factory=ContextFacts)
+
+
+class SubjectFacts(Strict):
+    count_min: int = Field(ge=0)
+    count_max: int = Field(ge=0)
+    groups: list[str] = Field(default_factory=list)
+    contact_effort: Literal["individual", "disproportionate"] = "individual"
+
+    @model_validator(mode="after")
+    def _range(self) -> SubjectFacts:
+        if self.count_max < self.count_min:
+            raise ValueError(f"@count_max: {self.count_max} is below count_min ({self.count_min})")
+        return self
+
+
+class ProtectionFacts(Strict):
+    encryption: Literal["none", "weak", "state_of_the_art"] = "none"
+    key_compromised: bool = False
+    hashing: Literal["none", "unsalted", "salted_state_of_the_art"] = "none"
+    backup_available: bool = False
+
+
+class ContainmentFacts(Strict):
+    exfiltration: Literal["none", "suspected", "confirmed"] = "none"
+    recovered: bool = False
+    recipient_trusted: bool = False
+    restored_within_hours: float | None = Field(default=None, ge=0)
+    measures_make_high_risk_unlikely: bool = False
+
+
+class AssessmentFacts(Strict):
+    """The IT expert's facts (`breach assess ID FILE`); the severity engine reads these later."""
+
+    summary: str = Field(min_length=3)
+    breach: BreachFacts = Field(default_factory=BreachFacts)
+    data: DataFacts
+    subjects: SubjectFacts
+    protection: ProtectionFacts = Field(default_factory=ProtectionFacts)
+    containment: ContainmentFacts = Field(default_factory=ContainmentFacts)
+    measures: str = ""
+
+
+class Decision(Strict):
+    """The privacy officer's decision on art. 33 and art. 34, with the reasons (`breach decide`)."""
+
+    notify_authority: bool
+    notify_subjects: bool
+    reason: str = Field(min_length=10, description="why, in a sentence or more; it goes in the register")

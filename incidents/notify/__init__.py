@@ -1,0 +1,1 @@
+"""Rendering messages from templates/ and handing them to an e-mail backend."""

@@ -1,0 +1,116 @@
+"""E-mail backends behind one interface: `outbox` (.eml files in a folder) and `sendgrid` (the real client).
+
+A message is rendered once (per language); what differs per person travels as substitutions, so that a
+backend can hand many recipients to the mail service in one request and nobody sees another's address.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr, make_msgid
+from itertools import islice
+from pathlib import Path
+from typing import Protocol
+
+from incidents.times import now_utc
+
+# The per-person fields a template may use; a template renders `{{ person.name }}` as this token.
+TEXT_TOKENS = {"name": "-name-"}
+HTML_TOKENS = {"name": "-name_html-"}
+
+
+@dataclass(frozen=True)
+class Address:
+    email: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Recipient:
+    key: str  # the register's id for the person (subject id, team member index): no personal data
+    address: Address
+    fields: Mapping[str, str] = field(default_factory=dict)  # per-person values, e.g. {"name": "An de Vries"}
+
+    def substitutions(self) -> dict[str, str]:
+        subs = {TEXT_TOKENS[k]: v for k, v in self.fields.items() if k in TEXT_TOKENS}
+        subs.update({HTML_TOKENS[k]: html.escape(v) for k, v in self.fields.items() if k in HTML_TOKENS})
+        return subs
+
+
+@dataclass(frozen=True)
+class Message:
+    """One rendered message; `custom_args` tie delivery events back to the incident (ids only)."""
+
+    sender: Address
+    subject: str
+    text: str
+    html: str | None
+    kind: str  # team_alert | subject_notice | ...
+    incident_id: str
+    reply_to: Address | None = None
+    custom_args: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Sent:
+    accepted: list[str]  # recipient keys the service accepted
+    location: str  # where the messages went: a folder, or the service's address
+
+
+class EmailBackend(Protocol):
+    name: str
+
+    def send(self, message: Message, recipients: Sequence[Recipient]) -> Sent:
+        """Deliver `message` to each recipient separately; raise DispatchFailed when the service refuses."""
+        ...
+
+
+def batched(items: Iterable[Recipient], size: int) -> Iterator[list[Recipient]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def apply(template: str, substitutions: Mapping[str, str]) -> str:
+    for token, value in substitutions.items():
+        template = template.replace(token, value)
+    return template
+
+
+class OutboxBackend:
+    """Writes each e-mail as a real RFC 5322 `.eml` file: <outbox>/<incident>/<kind>/<recipient key>.eml."""
+
+    name = "outbox"
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def send(self, message: Message, recipients: Sequence[Recipient]) -> Sent:
+        target = self.folder / message.incident_id / message.kind
+        target.mkdir(parents=True, exist_ok=True)
+        accepted = []
+        for recipient in recipients:
+            subs = recipient.substitutions()
+            eml = EmailMessage()
+            eml["From"] = formataddr((message.sender.name, message.sender.email))
+            eml["To"] = formataddr((recipient.address.name, recipient.address.email))
+            if message.reply_to:
+                eml["Reply-To"] = formataddr((message.reply_to.name, message.reply_to.email))
+            eml["Subject"] = apply(message.subject, {k: v for k, v in subs.items() if k in TEXT_TOKENS.values()})
+            eml["Date"] = format_datetime(now_utc())
+            eml["Message-ID"] = make_msgid(domain=message.sender.email.rpartition("@")[2] or "localhost")
+            eml["X-Incident-Id"] = message.incident_id
+            for name, value in message.custom_args.items():
+                eml[f"X-Breach-{name.replace('_', '-').title()}"] = value
+            eml.set_content(apply(message.text, subs))
+            if message.html is not None:
+                eml.add_alternative(apply(message.html, subs), subtype="html")
+            path = target / f"{recipient.key}.eml"
+            tmp = path.with_suffix(".eml.tmp")
+            tmp.write_bytes(bytes(eml))
+            tmp.replace(path)  # a crash leaves no half-written e-mail
+            accepted.append(recipient.key)
+        return Sent(accepted=accepted, location=str(target))

@@ -1,0 +1,375 @@
+"""The `sendgrid` e-mail backend: SendGrid's v3 Mail Send API through the official `sendgrid` client.
+
+One request carries up to 1 000 personalizations; each personalization is one recipient (one `to` address,
+so nobody sees another's address) with that person's substitutions. The request body is built from plain
+dicts: the client's helper classes cost about 10 µs a person and add nothing we need.
+
+Where the custom arguments go: SendGrid accepts `custom_args` both on the message and on each
+personalization (a personalization's values win, and events carry the merged set). SendGrid's own OpenAPI
+description types the message-level `custom_args` as a *string*, so a spec-validating mock (Prism) refuses
+the object SendGrid expects there; the personalization-level one is an object in both. We therefore put the
+same custom arguments on every personalization: valid for the spec and for SendGrid, same webhook events.
+
+Retries: 429, 5xx, connection errors and timeouts are retried with exponential backoff (1, 2, 4 … s, at most
+60 s); a 429 with `X-RateLimit-Reset` (epoch seconds) waits until then instead (1 s to 120 s). Any other 4xx
+is final. A retried timeout can deliver a batch twice (SendGrid has no idempotency key): a duplicate notice
+is the lesser evil next to a missing one.
+
+Nothing here logs or raises with the API key or personal data: exception texts are stored in the register.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import logging
+import math
+import re
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from python_http_client.exceptions import HTTPError
+from sendgrid import SendGridAPIClient
+
+from incidents.errors import ConfigurationError, DispatchFailed
+from incidents.notify.email import Address, Message, Recipient, Sent, batched
+
+log = logging.getLogger(__name__)
+
+DEFAULT_HOST = "https://api.sendgrid.com"
+MAX_PERSONALIZATIONS = 1000  # SendGrid's limit per request (and the spec's maxItems)
+BACKOFF_BASE = 1.0  # seconds before the first retry; doubles per attempt
+BACKOFF_MAX = 60.0
+RESET_MIN = 1.0  # X-RateLimit-Reset is whole epoch seconds: never hammer on rounding or clock skew
+RESET_MAX = 120.0  # a reset further away (a daily quota) is not worth blocking the flow for
+_DETAIL_MAX = 500  # characters of an unparseable error body kept in the message
+
+_EMAIL = re.compile(r"[^\s<>()\[\],;:\"']+@[^\s<>()\[\],;:\"']+")
+_PERSONALIZATION_FIELD = re.compile(r"^personalizations\.(\d+)\b")
+
+
+class _OnlyRequestLines(logging.Filter):
+    """python_http_client logs, at DEBUG, the request headers (`Authorization: Bearer <key>`), the payload
+    (every address and name) and error bodies. Keep only its "POST Request: <url>" lines."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            text = record.getMessage()
+        except Exception:  # noqa: BLE001 - a record we cannot read is a record we do not pass on
+            return False
+        return re.match(r"^[A-Z]+ Request: ", text) is not None
+
+
+def _install_log_filter() -> None:
+    logger = logging.getLogger("python_http_client.client")
+    if not any(isinstance(f, _OnlyRequestLines) for f in logger.filters):
+        logger.addFilter(_OnlyRequestLines())
+
+
+_install_log_filter()
+
+
+class SendGridDispatchFailed(DispatchFailed):
+    """SendGrid did not take a batch. `accepted` lists the recipient keys of the batches it did take before,
+    so the caller can record who already got the message; `status` is the last HTTP status (None for a
+    connection error or timeout), `batch` the 1-based number of the failing batch."""
+
+    def __init__(self, text: str, *, accepted: Sequence[str] = (), status: int | None = None,
+                 batch: int | None = None, retryable: bool = False):
+        super().__init__(text)
+        self.accepted = list(accepted)
+        self.status = status
+        self.batch = batch
+        self.retryable = retryable  # True when the service was unavailable, not refusing the request
+
+    def __reduce__(self):  # survives pickling (Prefect keeps task exceptions) with its attributes
+        return (_rebuild, (self.args[0], self.accepted, self.status, self.batch, self.retryable))
+
+
+def _rebuild(text, accepted, status, batch, retryable):
+    return SendGridDispatchFailed(text, accepted=accepted, status=status, batch=batch, retryable=retryable)
+
+
+class SendGridBackend:
+    """Hands a message to SendGrid, up to `batch_size` recipients a request, one personalization each."""
+
+    name = "sendgrid"
+
+    def __init__(self, api_key: str, host: str | None = None, sandbox: bool = False, batch_size: int = 1000,
+                 max_attempts: int = 5, sleep: Callable[[float], Any] = time.sleep, timeout: float = 30,
+                 clock: Callable[[], float] = time.time):
+        if not api_key:
+            raise ConfigurationError(_missing_key_text())
+        if not 1 <= batch_size <= MAX_PERSONALIZATIONS:
+            raise ValueError(f"batch_size must be between 1 and {MAX_PERSONALIZATIONS}, not {batch_size}")
+        if max_attempts < 1:
+            raise ValueError(f"max_attempts must be at least 1, not {max_attempts}")
+        if timeout <= 0:
+            raise ValueError(f"timeout must be a positive number of seconds, not {timeout}")
+        self.host = (host or DEFAULT_HOST).rstrip("/")
+        self.sandbox = sandbox
+        self.batch_size = batch_size
+        self.max_attempts = max_attempts
+        self.timeout = timeout
+        self._sleep = sleep
+        self._clock = clock
+        self._secrets = tuple(s for s in (api_key, api_key.strip()) if s)
+        self._client = SendGridAPIClient(api_key=api_key, host=self.host)
+        self.location = _without_credentials(self.host)
+
+    def __repr__(self) -> str:  # never the key
+        return (f"SendGridBackend(host={self.location!r}, sandbox={self.sandbox}, "
+                f"batch_size={self.batch_size})")
+
+    # -- the EmailBackend protocol ---------------------------------------------------------------------------
+
+    def send(self, message: Message, recipients: Sequence[Recipient]) -> Sent:
+        recipients = list(recipients)
+        total = math.ceil(len(recipients) / self.batch_size)
+        accepted: list[str] = []
+        for number, chunk in enumerate(batched(recipients, self.batch_size), start=1):
+            body = self.payload(message, chunk, batch_key(message, number))
+            try:
+                status, attempts = self._post(body)
+            except _Refused as refused:
+                raise SendGridDispatchFailed(
+                    self._describe(refused, message, chunk, number, total, accepted),
+                    accepted=accepted, status=refused.status, batch=number, retryable=refused.retryable,
+                ) from None
+            accepted.extend(r.key for r in chunk)
+            log.info("sendgrid: %s %s batch %d/%d accepted: %d recipients, HTTP %d, %d attempt(s)",
+                     message.incident_id, message.kind, number, total, len(chunk), status, attempts)
+        return Sent(accepted=accepted, location=self.location)
+
+    # -- the request body ------------------------------------------------------------------------------------
+
+    def payload(self, message: Message, recipients: Sequence[Recipient], batch: str) -> dict[str, Any]:
+        """The JSON body of one request (plain dicts, in the shape of SendGrid's OpenAPI description)."""
+        custom_args = {str(k): str(v) for k, v in message.custom_args.items()}
+        custom_args.update(incident_id=message.incident_id, kind=message.kind, batch=batch)
+        personalizations = []
+        for recipient in recipients:
+            personalization: dict[str, Any] = {"to": [_address(recipient.address)]}
+            substitutions = recipient.substitutions()
+            if substitutions:
+                personalization["substitutions"] = substitutions
+            personalization["custom_args"] = custom_args  # the same dict: serialised per person, built once
+            personalizations.append(personalization)
+        content = []
+        if message.text:
+            content.append({"type": "text/plain", "value": message.text})  # SendGrid wants text/plain first
+        if message.html:
+            content.append({"type": "text/html", "value": message.html})
+        if not content:
+            raise SendGridDispatchFailed(
+                f"{message.kind} for {message.incident_id} has neither text nor html content; "
+                "SendGrid refuses an empty message"
+            )
+        body: dict[str, Any] = {
+            "personalizations": personalizations,
+            "from": _address(message.sender),
+            "subject": message.subject,
+            "content": content,
+        }
+        if message.reply_to is not None:
+            body["reply_to"] = _address(message.reply_to)
+        if self.sandbox:
+            body["mail_settings"] = {"sandbox_mode": {"enable": True}}
+        return body
+
+    # -- one request, retried ------------------------------------------------------------------------------
+
+    def _post(self, body: dict[str, Any]) -> tuple[int, int]:
+        """POST /v3/mail/send until a 2xx; returns (status, attempts) or raises _Refused."""
+        attempt = 0
+        while True:
+            attempt += 1
+            wait: float
+            try:
+                response = self._client.client.mail.send.post(request_body=body, timeout=self.timeout)
+            except HTTPError as exc:
+                status = int(exc.status_code)
+                if status != 429 and status < 500:
+                    raise _Refused(status, exc.body, exc.headers, attempt, retryable=False) from None
+                if attempt >= self.max_attempts:
+                    raise _Refused(status, exc.body, exc.headers, attempt, retryable=True) from None
+                wait = self._wait(attempt, exc.headers if status == 429 else None)
+                log.warning("sendgrid: HTTP %d (attempt %d of %d); retrying in %.1f s",
+                            status, attempt, self.max_attempts, wait)
+            except (OSError, http.client.HTTPException) as exc:  # refused, reset, timed out, cut off
+                if attempt >= self.max_attempts:
+                    raise _Refused(None, None, None, attempt, retryable=True, problem=_problem(exc)) from None
+                wait = self._wait(attempt, None)
+                log.warning("sendgrid: %s (attempt %d of %d); retrying in %.1f s",
+                            _problem(exc), attempt, self.max_attempts, wait)
+            else:
+                status = int(response.status_code)
+                if 200 <= status < 300:  # 202 Accepted; 200 in sandbox mode
+                    return status, attempt
+                raise _Refused(status, response.body, response.headers, attempt, retryable=False)
+            self._sleep(wait)
+
+    def _wait(self, attempt: int, headers: Any) -> float:
+        reset = _header(headers, "X-RateLimit-Reset") if headers is not None else None
+        if reset is not None:
+            try:
+                until = float(reset)
+            except ValueError:
+                until = None
+            if until is not None and math.isfinite(until):
+                return min(RESET_MAX, max(RESET_MIN, until - self._clock()))
+        return min(BACKOFF_MAX, BACKOFF_BASE * 2 ** (attempt - 1))
+
+    # -- what the user reads --------------------------------------------------------------------------------
+
+    def _describe(self, refused: _Refused, message: Message, chunk: Sequence[Recipient], number: int,
+                  total: int, accepted: Sequence[str]) -> str:
+        what = (f"batch {number} of {total} ({len(chunk)} recipients) of {message.kind} "
+                f"for {message.incident_id}")
+        if refused.status is None:
+            head = f"SendGrid at {self.location} could not be reached for {what} after {refused.attempts} " \
+                   f"attempt(s): {refused.problem}"
+        elif refused.retryable:
+            head = f"SendGrid did not accept {what} after {refused.attempts} attempt(s): last answer HTTP " \
+                   f"{refused.status}"
+        else:
+            head = f"SendGrid refused {what} with HTTP {refused.status}"
+        details = _error_details(refused.body, refused.headers, chunk)
+        if details:
+            head += ": " + details
+        hint = _HINTS.get(refused.status or 0) if not refused.retryable else \
+            "the service is busy or unavailable; try again later (recipients already accepted stay recorded)"
+        parts = [head.rstrip(".") + "."]
+        if hint:
+            parts.append(hint[0].upper() + hint[1:] + ".")
+        if accepted:
+            parts.append(f"{len(accepted)} recipients in earlier batches were accepted.")
+        return self._redact(" ".join(parts))
+
+    def _redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "[api key]")
+        return _EMAIL.sub("<address>", text)
+
+
+class _Refused(Exception):
+    def __init__(self, status: int | None, body: Any, headers: Any, attempts: int, *, retryable: bool,
+                 problem: str = ""):
+        super().__init__(status)
+        self.status, self.body, self.headers = status, body, headers
+        self.attempts, self.retryable, self.problem = attempts, retryable, problem
+
+
+_HINTS = {
+    401: "check BREACH_SENDGRID_API_KEY: SendGrid does not know this key",
+    403: "check that the key in BREACH_SENDGRID_API_KEY has the Mail Send permission and that the sender is "
+         "a verified Sender Identity",
+    413: "the request is too large; send fewer recipients per request",
+}
+
+
+def batch_key(message: Message, number: int) -> str:
+    """The same incident, kind and batch number give the same key, so delivery events can be matched up."""
+    return f"{message.incident_id}:{message.kind}:{number}"
+
+
+def backend_from_settings(api_key: str | None, host: str | None = None,
+                          sandbox: bool = False) -> SendGridBackend:
+    key = (api_key or "").strip()
+    if not key:
+        raise ConfigurationError(_missing_key_text())
+    return SendGridBackend(api_key=key, host=(host or "").strip() or None, sandbox=sandbox)
+
+
+def _missing_key_text() -> str:
+    return ("the sendgrid e-mail backend needs an API key: set BREACH_SENDGRID_API_KEY to a SendGrid API key "
+            "with the Mail Send permission (or set BREACH_EMAIL_BACKEND=outbox to write .eml files instead)")
+
+
+def _address(address: Address) -> dict[str, str]:
+    result = {"email": address.email}
+    if address.name:
+        result["name"] = address.name
+    return result
+
+
+def _header(headers: Any, name: str) -> str | None:
+    if headers is None:
+        return None
+    getter = getattr(headers, "get", None)
+    if getter is None:
+        return None
+    value = getter(name)
+    if value is None and isinstance(headers, Mapping):  # a plain dict is case-sensitive
+        lowered = name.lower()
+        value = next((v for k, v in headers.items() if str(k).lower() == lowered), None)
+    return None if value is None else str(value)
+
+
+def _problem(exc: BaseException) -> str:
+    reason = getattr(exc, "reason", None)  # URLError wraps the socket error
+    inner = reason if isinstance(reason, BaseException) else exc
+    if isinstance(inner, TimeoutError):
+        return "the request timed out"
+    if isinstance(inner, ConnectionRefusedError):
+        return "the connection was refused"
+    if isinstance(inner, (ConnectionResetError, http.client.RemoteDisconnected)):
+        return "the connection was closed before an answer came"
+    if isinstance(inner, http.client.IncompleteRead):
+        return "the answer was cut off"
+    return f"{type(inner).__name__}"
+
+
+def _error_details(body: Any, headers: Any, chunk: Sequence[Recipient]) -> str:
+    """SendGrid's `errors[].message` with the field (and, for a personalization, the recipient's key)."""
+    texts: list[str] = []
+    raw = body.decode("utf-8", "replace") if isinstance(body, bytes | bytearray) else (body or "")
+    parsed: Any = None
+    if raw.strip():
+        try:
+            parsed = json.loads(raw)
+        except ValueError:
+            parsed = None
+    errors = parsed.get("errors") if isinstance(parsed, dict) else None
+    if isinstance(errors, list):
+        for error in errors:
+            if not isinstance(error, dict):
+                continue
+            text = str(error.get("message") or "").strip() or "no message"
+            field = error.get("field")
+            if field:
+                text += f" (field {field}{_whose(str(field), chunk)})"
+            texts.append(text)
+    elif raw.strip():
+        texts.append(" ".join(raw.split())[:_DETAIL_MAX])
+    # A validating mock (Prism) answers with a placeholder body and names the broken rule in a header.
+    violations = _header(headers, "sl-violations")
+    if violations:
+        try:
+            found = [v.get("message", "") for v in json.loads(violations) if isinstance(v, dict)]
+        except (ValueError, TypeError, AttributeError):
+            found = []
+        if found:
+            texts.append("mock validator: " + "; ".join(m for m in found if m))
+    return "; ".join(texts)
+
+
+def _whose(field: str, chunk: Sequence[Recipient]) -> str:
+    match = _PERSONALIZATION_FIELD.match(field)
+    if match:
+        index = int(match.group(1))
+        if index < len(chunk):
+            return f", recipient {chunk[index].key}"
+    return ""
+
+
+def _without_credentials(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.username or parts.password:
+        netloc = parts.hostname or ""
+        if parts.port:
+            netloc += f":{parts.port}"
+        return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    return url

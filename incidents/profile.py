@@ -1,0 +1,148 @@
+"""The organisation profile: who the controller is, who responds, which processors and which data it holds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import EmailStr, Field, field_validator, model_validator
+
+from incidents.errors import FieldError
+from incidents.model import VOCABULARY, Strict
+from incidents.validation import load_document, parse_model
+
+
+class Address(Strict):
+    street: str
+    postcode: str
+    city: str
+    country: str = Field(default="NL", min_length=2, max_length=2)
+
+
+class Person(Strict):
+    name: str = Field(min_length=2)
+    role: str = ""
+    email: EmailStr
+    phone: str = ""
+
+
+class Organisation(Strict):
+    name: str = Field(min_length=2)
+    address: Address
+    kvk_number: str = Field(pattern=r"^\d{8}$", description="Kamer van Koophandel number, 8 digits")
+    sector: str = ""
+    phone: str = ""
+    email: EmailStr
+    website: str = ""
+    dpo_registration: str | None = None  # the FG's registration number at the AP, if there is a DPO
+
+
+class Processor(Strict):
+    name: str = Field(min_length=2)
+    service: str
+    country: str = ""
+    contact_email: EmailStr | None = None  # where the processor's breach notices come from / go to
+    notice_hours: int | None = Field(default=None, ge=1, description="hours agreed for its breach notice to us")
+
+
+class DataCategory(Strict):
+    """An organisation's own name for a kind of data, mapped onto the assessment vocabulary."""
+
+    name: str
+    means: str
+    description: str = ""
+
+    @field_validator("means")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value not in VOCABULARY:
+            raise ValueError(f"must be one of the assessment vocabulary: {', '.join(sorted(VOCABULARY))}")
+        return value
+
+
+class System(Strict):
+    name: str = Field(min_length=2)
+    description: str = ""
+    processor: str | None = None
+    categories: list[str] = Field(min_length=1)
+    groups: list[str] = Field(default_factory=list)  # whose data: klanten, leads, nieuwsbriefabonnees, ...
+    people_estimate: int = Field(ge=0)
+    retention: str = ""
+
+
+class ContactPoint(Person):
+    phone: str = Field(min_length=6, description="the AP's form requires a phone number (question 3.2)")
+
+
+class Profile(Strict):
+    organisation: Organisation
+    privacy_contact: ContactPoint
+    incident_team: list[Person] = Field(min_length=1)
+    language: Literal["nl", "en"] = "nl"
+    processors: list[Processor] = Field(default_factory=list)
+    data_categories: list[DataCategory] = Field(default_factory=list)
+    data_inventory: list[System] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _references(self) -> Profile:
+        processors = {p.name.casefold() for p in self.processors}
+        own = {c.name.casefold() for c in self.data_categories}
+        problems = []
+        for label, names in (("processors", [p.name for p in self.processors]),
+                             ("data_inventory", [s.name for s in self.data_inventory]),
+                             ("data_categories", [c.name for c in self.data_categories])):
+            seen: set[str] = set()
+            for i, name in enumerate(names):
+                if name.casefold() in seen:
+                    problems.append(f"@{label}.{i}.name: {name!r} appears twice; names must be unique")
+                seen.add(name.casefold())
+        for i, category in enumerate(self.data_categories):
+            if category.name in VOCABULARY:
+                problems.append(f"@data_categories.{i}.name: {category.name!r} is an assessment vocabulary term "
+                                "already; give the own category another name")
+        for i, system in enumerate(self.data_inventory):
+            if system.processor and system.processor.casefold() not in processors:
+                problems.append(
+                    f"@data_inventory.{i}.processor: {system.processor!r} is not in processors; add it there"
+                )
+            for category in system.categories:
+                if category not in VOCABULARY and category.casefold() not in own:
+                    problems.append(
+                        f"@data_inventory.{i}.categories: {category!r} is neither in data_categories nor in the "
+                        "assessment vocabulary"
+                    )
+        if problems:
+            raise ValueError(" ;; ".join(problems))
+        return self
+
+    def processor(self, name: str) -> Processor | None:
+        return next((p for p in self.processors if p.name.casefold() == name.casefold()), None)
+
+    def system(self, name: str) -> System | None:
+        return next((s for s in self.data_inventory if s.name.casefold() == name.casefold()), None)
+
+    def vocabulary_of(self, category: str) -> str | None:
+        """The assessment vocabulary term for an own or vocabulary category name (None: unknown)."""
+        if category in VOCABULARY:
+            return category
+        own = next((c for c in self.data_categories if c.name.casefold() == category.casefold()), None)
+        return own.means if own else None
+
+    def check_source(self, processor_name: str | None) -> list[FieldError]:
+        if processor_name and self.processor(processor_name) is None:
+            known = ", ".join(p.name for p in self.processors) or "none"
+            return [FieldError("source", f"unknown processor {processor_name!r}; the profile lists: {known}")]
+        return []
+
+    def check_systems(self, names: list[str]) -> list[FieldError]:
+        known = ", ".join(s.name for s in self.data_inventory)
+        return [
+            FieldError(f"systems.{i}", f"{name!r} is not in the data inventory; known systems: {known}")
+            for i, name in enumerate(names)
+            if self.system(name) is None
+        ]
+
+
+def load_profile(path: Path) -> Profile:
+    return parse_model(Profile, load_document(path, f"organisation profile {path}"), f"organisation profile {path}")
+

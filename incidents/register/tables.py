@@ -1,0 +1,222 @@
+"""The register's tables, typed ORM. Facts are columns and rows, never blobs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite (which keeps no zone) and PostgreSQL alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime refused by the register: attach a time zone")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if getattr(dialect, "name", "") == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class IdCounter(Base):
+    """The last sequence number handed out per year, for ids like DL-2026-0001."""
+
+    __tablename__ = "id_counters"
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer)
+
+
+class IncidentRow(Base):
+    __tablename__ = "incidents"
+    id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    source_kind: Mapped[str] = mapped_column(String(20))
+    source_processor: Mapped[str | None] = mapped_column(String(200))
+    reported_by: Mapped[str] = mapped_column(String(200))
+    occurred_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    occurred_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    discovered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    aware_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    authority_due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(30), index=True)
+    status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closing_reason: Mapped[str | None] = mapped_column(Text)
+
+    systems: Mapped[list[IncidentSystemRow]] = relationship(
+        back_populates="incident", cascade="all, delete-orphan", order_by="IncidentSystemRow.position"
+    )
+
+
+class IncidentSystemRow(Base):
+    __tablename__ = "incident_systems"
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    system: Mapped[str] = mapped_column(String(200))
+    incident: Mapped[IncidentRow] = relationship(back_populates="systems")
+
+
+class AssessmentRow(Base):
+    """One recorded IT assessment; a later one supersedes an earlier one, both stay."""
+
+    __tablename__ = "assessments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), index=True)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text)
+    confidentiality: Mapped[str] = mapped_column(String(30))
+    integrity: Mapped[str] = mapped_column(String(30))
+    availability: Mapped[str] = mapped_column(String(30))
+    malicious: Mapped[bool] = mapped_column(Boolean)
+    ease_of_identification: Mapped[str] = mapped_column(String(20))
+    profiling_possible: Mapped[bool] = mapped_column(Boolean)
+    reveals_sensitive_insight: Mapped[bool] = mapped_column(Boolean)
+    vulnerable_subjects: Mapped[bool] = mapped_column(Boolean)
+    publicly_available: Mapped[bool] = mapped_column(Boolean)
+    limited_insight: Mapped[bool] = mapped_column(Boolean)
+    full_financial_details: Mapped[bool] = mapped_column(Boolean)
+    count_min: Mapped[int] = mapped_column(Integer)
+    count_max: Mapped[int] = mapped_column(Integer)
+    contact_effort: Mapped[str] = mapped_column(String(20))
+    encryption: Mapped[str] = mapped_column(String(30))
+    key_compromised: Mapped[bool] = mapped_column(Boolean)
+    hashing: Mapped[str] = mapped_column(String(30))
+    backup_available: Mapped[bool] = mapped_column(Boolean)
+    exfiltration: Mapped[str] = mapped_column(String(20))
+    recovered: Mapped[bool] = mapped_column(Boolean)
+    recipient_trusted: Mapped[bool] = mapped_column(Boolean)
+    restored_within_hours: Mapped[float | None] = mapped_column(Float)
+    measures_make_high_risk_unlikely: Mapped[bool] = mapped_column(Boolean)
+    measures: Mapped[str] = mapped_column(Text)
+
+    categories: Mapped[list[AssessmentCategoryRow]] = relationship(
+        cascade="all, delete-orphan", order_by="AssessmentCategoryRow.position"
+    )
+    groups: Mapped[list[AssessmentGroupRow]] = relationship(
+        cascade="all, delete-orphan", order_by="AssessmentGroupRow.position"
+    )
+
+
+class AssessmentCategoryRow(Base):
+    __tablename__ = "assessment_categories"
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    category: Mapped[str] = mapped_column(String(100))  # as the IT expert wrote it (own or vocabulary name)
+    vocabulary: Mapped[str] = mapped_column(String(40))  # the assessment vocabulary term it means
+
+
+class AssessmentGroupRow(Base):
+    __tablename__ = "assessment_groups"
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    group: Mapped[str] = mapped_column("group_label", String(100))
+
+
+class DecisionRow(Base):
+    __tablename__ = "decisions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), index=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"))
+    notify_authority: Mapped[bool] = mapped_column(Boolean)
+    notify_subjects: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str] = mapped_column(Text)
+    decided_by: Mapped[str] = mapped_column(String(200))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class NoticeRow(Base):
+    """A message the response produced: the team alert, the AP notice, the subject notices.
+
+    (incident_id, kind, version) is unique: that is what makes every side effect of the flow happen once
+    per incident; a later version (a follow-up AP notice) is a new row, the earlier one is never overwritten.
+    """
+
+    __tablename__ = "notices"
+    __table_args__ = (UniqueConstraint("incident_id", "kind", "version", name="uq_notice_incident_kind_version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))  # team_alert | authority_notice | subject_notice
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(20))  # sending | done | failed
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+    backend: Mapped[str] = mapped_column(String(20))
+    location: Mapped[str | None] = mapped_column(Text)  # where it was written (file or folder), or the service
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class AuthorityFilingRow(Base):
+    """The AP notice as filed through the AP's form: when, by whom, the AP's reference (meldnummer)."""
+
+    __tablename__ = "authority_filings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), index=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # first (later: follow_up, withdrawal)
+    filed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    filed_by: Mapped[str] = mapped_column(String(200))
+    reference: Mapped[str] = mapped_column(String(100))
+    delay_reason: Mapped[str | None] = mapped_column(Text)  # art. 33(1): required when filed after 72 hours
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SubjectRow(Base):
+    """An affected person linked to an incident, and how far their notification got."""
+
+    __tablename__ = "subjects"
+    __table_args__ = (
+        UniqueConstraint("incident_id", "email_key", name="uq_subject_incident_email"),
+        Index("ix_subjects_incident_status", "incident_id", "status"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"))
+    name: Mapped[str] = mapped_column(String(300))
+    email: Mapped[str | None] = mapped_column(String(320))
+    email_key: Mapped[str] = mapped_column(String(320))  # normalised address, or "line:N" when unusable
+    language: Mapped[str] = mapped_column(String(2))
+    status: Mapped[str] = mapped_column(String(20))  # pending | sent | unreachable
+    problem: Mapped[str | None] = mapped_column(Text)
+    source_line: Mapped[int] = mapped_column(Integer)
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuditRow(Base):
+    """The append-only audit trail; each entry's hash covers the previous entry's hash."""
+
+    __tablename__ = "audit_log"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(200))
+    incident_id: Mapped[str | None] = mapped_column(String(20), index=True)
+    action: Mapped[str] = mapped_column(String(60))
+    details: Mapped[str] = mapped_column(Text)  # canonical JSON of ids, counts and states, never personal data
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))

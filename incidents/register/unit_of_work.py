@@ -1,0 +1,91 @@
+"""The unit of work: one transaction per service call, rolled back unless committed (nothing half-written)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Self
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from incidents import audit
+from incidents.errors import UnknownIncident
+from incidents.register.db import migrate, session_factory
+from incidents.register.tables import (
+    AssessmentRow,
+    AuthorityFilingRow,
+    DecisionRow,
+    IncidentRow,
+    NoticeRow,
+    SubjectRow,
+)
+
+
+class UnitOfWork:
+    """`with uow:` opens a session; `uow.commit()` ends it well; leaving without commit rolls back."""
+
+    def __init__(self, url: str, *, prepare: bool = True):
+        self.url = url
+        if prepare:
+            migrate(url)
+        self._factory: sessionmaker[Session] = session_factory(url)
+        self.session: Session
+
+    def __enter__(self) -> Self:
+        self.session = self._factory()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.session.rollback()
+        self.session.close()
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    # --- the repository: how the services load things ------------------------------------------------
+
+    def incident(self, incident_id: str) -> IncidentRow:
+        row = self.session.get(IncidentRow, incident_id.strip().upper())
+        if row is None:
+            raise UnknownIncident(incident_id)
+        return row
+
+    def incidents(self) -> list[IncidentRow]:
+        return list(self.session.scalars(select(IncidentRow).order_by(IncidentRow.reported_at, IncidentRow.id)))
+
+    def latest_assessment(self, incident_id: str) -> AssessmentRow | None:
+        return self.session.scalars(
+            select(AssessmentRow).where(AssessmentRow.incident_id == incident_id).order_by(AssessmentRow.id.desc())
+        ).first()
+
+    def latest_decision(self, incident_id: str) -> DecisionRow | None:
+        return self.session.scalars(
+            select(DecisionRow).where(DecisionRow.incident_id == incident_id).order_by(DecisionRow.id.desc())
+        ).first()
+
+    def notice(self, incident_id: str, kind: str) -> NoticeRow | None:
+        return self.session.scalars(
+            select(NoticeRow).where(NoticeRow.incident_id == incident_id, NoticeRow.kind == kind)
+        ).first()
+
+    def notices(self, incident_id: str) -> list[NoticeRow]:
+        return list(
+            self.session.scalars(select(NoticeRow).where(NoticeRow.incident_id == incident_id).order_by(NoticeRow.id))
+        )
+
+    def authority_filing(self, incident_id: str) -> AuthorityFilingRow | None:
+        return self.session.scalars(
+            select(AuthorityFilingRow).where(AuthorityFilingRow.incident_id == incident_id)
+            .order_by(AuthorityFilingRow.id.desc())
+        ).first()
+
+    def subject_counts(self, incident_id: str) -> dict[str, int]:
+        rows = self.session.execute(
+            select(SubjectRow.status, func.count()).where(SubjectRow.incident_id == incident_id).group_by(
+                SubjectRow.status
+            )
+        )
+        return {status: count for status, count in rows}
+
+    def record(self, *, at: datetime, actor: str, incident_id: str | None, action: str, **details: Any) -> None:
+        audit.append(self.session, at=at, actor=actor, incident_id=incident_id, action=action, details=details)

@@ -1,0 +1,187 @@
+"""Read models: an incident as people and scripts see it, built from the register and the profile."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from incidents.deadlines import authority_clock
+from incidents.lifecycle import OPEN, Status
+from incidents.register.tables import AssessmentRow, DecisionRow, IncidentRow, NoticeRow
+from incidents.register.unit_of_work import UnitOfWork
+from incidents.times import iso
+
+
+@dataclass(frozen=True)
+class AssessmentView:
+    recorded_at: datetime
+    recorded_by: str
+    summary: str
+    confidentiality: str
+    integrity: str
+    availability: str
+    malicious: bool
+    categories: list[str]  # as written (own names included)
+    vocabulary: list[str]  # what they mean in the assessment vocabulary
+    ease_of_identification: str
+    context: dict[str, bool]
+    count_min: int
+    count_max: int
+    groups: list[str]
+    contact_effort: str
+    encryption: str
+    key_compromised: bool
+    hashing: str
+    backup_available: bool
+    exfiltration: str
+    recovered: bool
+    recipient_trusted: bool
+    restored_within_hours: float | None
+    measures_make_high_risk_unlikely: bool
+    measures: str
+
+    @classmethod
+    def of(cls, row: AssessmentRow) -> AssessmentView:
+        context_names = ("profiling_possible", "reveals_sensitive_insight", "vulnerable_subjects",
+                         "publicly_available", "limited_insight", "full_financial_details")
+        return cls(
+            recorded_at=row.recorded_at, recorded_by=row.recorded_by, summary=row.summary,
+            confidentiality=row.confidentiality, integrity=row.integrity, availability=row.availability,
+            malicious=row.malicious, categories=[c.category for c in row.categories],
+            vocabulary=sorted({c.vocabulary for c in row.categories}),
+            ease_of_identification=row.ease_of_identification,
+            context={name: getattr(row, name) for name in context_names},
+            count_min=row.count_min, count_max=row.count_max, groups=[g.group for g in row.groups],
+            contact_effort=row.contact_effort, encryption=row.encryption, key_compromised=row.key_compromised,
+            hashing=row.hashing, backup_available=row.backup_available, exfiltration=row.exfiltration,
+            recovered=row.recovered, recipient_trusted=row.recipient_trusted,
+            restored_within_hours=row.restored_within_hours,
+            measures_make_high_risk_unlikely=row.measures_make_high_risk_unlikely, measures=row.measures,
+        )
+
+
+@dataclass(frozen=True)
+class DecisionView:
+    notify_authority: bool
+    notify_subjects: bool
+    reason: str
+    decided_by: str
+    decided_at: datetime
+
+    @classmethod
+    def of(cls, row: DecisionRow) -> DecisionView:
+        return cls(row.notify_authority, row.notify_subjects, row.reason, row.decided_by, row.decided_at)
+
+
+@dataclass(frozen=True)
+class NoticeView:
+    kind: str
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    recipients: int
+    backend: str
+    location: str | None
+    error: str | None
+
+    @classmethod
+    def of(cls, row: NoticeRow) -> NoticeView:
+        return cls(row.kind, row.status, row.started_at, row.finished_at, row.recipients, row.backend,
+                   row.location, row.error)
+
+
+@dataclass(frozen=True)
+class ClockView:
+    name: str
+    due_at: datetime
+    state: str  # running | overdue | met | met_late | not_required
+    hours_left: float | None
+
+
+@dataclass(frozen=True)
+class IncidentView:
+    id: str
+    title: str
+    description: str
+    status: Status
+    status_changed_at: datetime
+    source_kind: str
+    source_processor: str | None
+    reported_by: str
+    systems: list[str]
+    occurred_from: datetime | None
+    occurred_until: datetime | None
+    discovered_at: datetime
+    aware_at: datetime
+    reported_at: datetime
+    closing_reason: str | None
+    authority_clock: ClockView
+    authority_reference: str | None  # the AP's meldnummer once the notice is filed
+    assessment: AssessmentView | None
+    decision: DecisionView | None
+    notices: list[NoticeView] = field(default_factory=list)
+    subjects: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN
+
+    @property
+    def overdue(self) -> bool:
+        return self.authority_clock.state == "overdue"
+
+    def notice(self, kind: str) -> NoticeView | None:
+        return next((n for n in self.notices if n.kind == kind), None)
+
+    def as_json(self) -> dict[str, Any]:
+        """Machine-readable: times ISO 8601 with offset, every deadline with its due time."""
+        data = asdict(self)
+        data["status"] = self.status.value
+        data["overdue"] = self.overdue
+        return _isoify(data)
+
+
+def _isoify(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return iso(value)
+    if isinstance(value, dict):
+        return {k: _isoify(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_isoify(v) for v in value]
+    return value
+
+
+def authority_clock_view(row: IncidentRow, decision: DecisionRow | None, filed_at: datetime | None,
+                         now: datetime) -> ClockView:
+    """The AP clock: running from awareness until the notice is filed, or moot once the decision says no."""
+    if decision is not None and not decision.notify_authority:
+        return ClockView("authority_notice", row.authority_due_at, "not_required", None)
+    if row.status == Status.DISMISSED:
+        return ClockView("authority_notice", row.authority_due_at, "not_required", None)
+    clock = authority_clock(row.aware_at, filed_at)
+    return ClockView("authority_notice", clock.due_at, clock.state(now), round(clock.hours_left(now), 2))
+
+
+def incident_view(uow: UnitOfWork, incident_id: str, now: datetime) -> IncidentView:
+    row = uow.incident(incident_id)
+    assessment = uow.latest_assessment(row.id)
+    decision = uow.latest_decision(row.id)
+    notices = uow.notices(row.id)
+    filing = uow.authority_filing(row.id)
+    return IncidentView(
+        id=row.id, title=row.title, description=row.description, status=Status(row.status),
+        status_changed_at=row.status_changed_at, source_kind=row.source_kind,
+        source_processor=row.source_processor, reported_by=row.reported_by,
+        systems=[s.system for s in row.systems], occurred_from=row.occurred_from,
+        occurred_until=row.occurred_until, discovered_at=row.discovered_at, aware_at=row.aware_at,
+        reported_at=row.reported_at, closing_reason=row.closing_reason,
+        authority_clock=authority_clock_view(row, decision, filing.filed_at if filing else None, now),
+        authority_reference=filing.reference if filing else None,
+        assessment=AssessmentView.of(assessment) if assessment else None,
+        decision=DecisionView.of(decision) if decision else None,
+        notices=[NoticeView.of(n) for n in notices],
+        subjects=uow.subject_counts(row.id),
+    )
+
+

@@ -1,0 +1,85 @@
+"""Shared fixtures: a fresh register on SQLite and on PostgreSQL, the Qoers profile, a clock."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from incidents.config import EXAMPLE_PROFILE, REPO_ROOT, Settings
+from incidents.profile import Profile, load_profile
+from incidents.register.unit_of_work import UnitOfWork
+
+EXAMPLES = REPO_ROOT / "examples" / "qoers"
+POSTGRES_URL = os.environ.get("BREACH_TEST_POSTGRES_URL", "").strip()
+REQUIRE_POSTGRES = os.environ.get("BREACH_REQUIRE_POSTGRES") == "1"
+
+
+def _reset_postgres(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each test that uses the register runs twice: on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'register.db'}"
+    if not POSTGRES_URL:
+        if REQUIRE_POSTGRES:
+            pytest.fail("BREACH_REQUIRE_POSTGRES=1 but BREACH_TEST_POSTGRES_URL is not set")
+        pytest.skip("no PostgreSQL: set BREACH_TEST_POSTGRES_URL (make test does it via .ci/postgres.sh)")
+    _reset_postgres(POSTGRES_URL)
+    from incidents.register.db import engine_for
+
+    engine_for(POSTGRES_URL).dispose()  # no pooled connection may outlive the dropped schema
+    return POSTGRES_URL
+
+
+@pytest.fixture
+def uow(database_url: str) -> UnitOfWork:
+    return UnitOfWork(database_url)
+
+
+@pytest.fixture(scope="session")
+def profile() -> Profile:
+    return load_profile(EXAMPLE_PROFILE)
+
+
+@pytest.fixture
+def now() -> datetime:
+    return datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def workspace_env(tmp_path: Path, database_url: str) -> Iterator[dict[str, str]]:
+    """Environment of a workspace in tmp_path on the test's database; applied to os.environ for the test."""
+    env = {
+        "BREACH_HOME": str(tmp_path / "ws"),
+        "BREACH_PROFILE": str(EXAMPLE_PROFILE),
+        "BREACH_DATABASE_URL": database_url,
+        "BREACH_EMAIL_BACKEND": "outbox",
+        "BREACH_USER": "tester",
+    }
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        yield env
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@pytest.fixture
+def settings(workspace_env: dict[str, str]) -> Settings:
+    return Settings.from_env(workspace_env)

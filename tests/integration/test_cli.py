@@ -1,0 +1,163 @@
+"""The `breach` command as a person and a script use it: ids, JSON, exit code 2 on bad input, nothing written."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import yaml
+
+from breach.cli import main
+from tests.conftest import EXAMPLES
+
+
+@pytest.fixture
+def cli(workspace_env, capsys):
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+@pytest.fixture
+def report_file(tmp_path):
+    now = datetime.now(UTC)
+    data = {
+        "title": "Drive folder shared by public link",
+        "description": "A folder with coaching reports was shared with anyone who has the link.",
+        "occurred_from": (now - timedelta(days=40)).isoformat(),
+        "discovered_at": (now - timedelta(hours=20)).isoformat(),
+        "aware_at": (now - timedelta(hours=10)).isoformat(),
+        "source": "data_subject",
+        "reported_by": "Privacycontact Qoers",
+        "systems": ["Coachverslagen (Google Drive)"],
+    }
+    path = tmp_path / "incident.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+def test_report_prints_the_new_id_for_scripts(cli, report_file):
+    code, out, err = cli("report", str(report_file), "--no-flow")
+    assert code == 0 and out.strip() == "DL-" + str(datetime.now(UTC).year) + "-0001"
+    assert "h left" in err
+
+
+def test_list_and_show_as_json_carry_status_and_deadline_with_offset(cli, report_file):
+    _, out, _ = cli("report", str(report_file), "--no-flow")
+    incident_id = out.strip()
+    code, out, _ = cli("list", "--json")
+    listed = json.loads(out)["incidents"]
+    assert code == 0 and [i["id"] for i in listed] == [incident_id]
+    clock = listed[0]["authority_clock"]
+    due = datetime.fromisoformat(clock["due_at"])
+    aware = datetime.fromisoformat(listed[0]["aware_at"])
+    assert due.utcoffset() is not None and due - aware == timedelta(hours=72)
+    assert clock["state"] == "running" and 61 < clock["hours_left"] < 63
+    code, out, _ = cli("show", incident_id, "--json")
+    shown = json.loads(out)
+    assert shown["status"] == "detected" and shown["timeline"][0]["action"] == "incident_reported"
+    assert shown["waiting_for"] == ["team_alert"]
+
+
+def test_show_reads_like_a_page_for_a_person(cli, report_file):
+    _, out, _ = cli("report", str(report_file), "--no-flow")
+    code, out, _ = cli("show", out.strip())
+    assert code == 0
+    assert "AP deadline" in out and ("CET" in out or "CEST" in out) and "h left" in out
+    assert "incident_reported" in out
+
+
+def test_an_overdue_incident_says_so_in_the_list(cli, tmp_path):
+    now = datetime.now(UTC)
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps({
+        "title": "Laptop stolen", "description": "An unencrypted laptop was stolen from a car.",
+        "discovered_at": (now - timedelta(hours=80)).isoformat(), "aware_at": (now - timedelta(hours=79)).isoformat(),
+        "source": "internal", "reported_by": "Privacycontact Qoers"}), encoding="utf-8")
+    cli("report", str(path), "--no-flow")
+    _, out, _ = cli("list")
+    assert "OVERDUE" in out
+    _, out, _ = cli("list", "--json")
+    assert json.loads(out)["incidents"][0]["overdue"] is True
+
+
+@pytest.mark.parametrize("change,field", [
+    ({"source": "processor:Dropbox"}, "source"),
+    ({"systems": ["Excel sheet"]}, "systems.0"),
+    ({"aware_at": "2099-01-01T00:00+01:00"}, "aware_at"),
+    ({"title": None}, "title"),
+])
+def test_a_bad_report_exits_2_names_the_field_and_writes_nothing(cli, report_file, change, field):
+    data = yaml.safe_load(report_file.read_text())
+    data.update(change)
+    if change.get("title", "x") is None:
+        del data["title"]
+    report_file.write_text(yaml.safe_dump(data), encoding="utf-8")
+    code, out, err = cli("report", str(report_file), "--no-flow")
+    assert code == 2 and out == ""
+    assert f"{field}:" in err
+    _, out, _ = cli("list", "--json")
+    assert json.loads(out)["incidents"] == []
+
+
+def test_a_report_that_is_not_yaml_is_refused(cli, tmp_path):
+    path = tmp_path / "r.yaml"
+    path.write_text("title: [unclosed\n", encoding="utf-8")
+    code, _, err = cli("report", str(path), "--no-flow")
+    assert code == 2 and "not valid YAML" in err
+
+
+def test_unknown_incident_id(cli):
+    code, _, err = cli("show", "DL-2026-0404")
+    assert code == 2 and "unknown incident id 'DL-2026-0404'" in err
+
+
+def test_a_bad_assessment_exits_2_and_the_incident_stays_unassessed(cli, report_file, tmp_path):
+    _, out, _ = cli("report", str(report_file), "--no-flow")
+    incident_id = out.strip()
+    data = yaml.safe_load((EXAMPLES / "assessment.yaml").read_text())
+    data["subjects"]["count_max"] = 1
+    bad = tmp_path / "a.yaml"
+    bad.write_text(yaml.safe_dump(data), encoding="utf-8")
+    code, _, err = cli("assess", incident_id, str(bad), "--no-flow")
+    assert code == 2 and "subjects.count_max" in err
+    _, out, _ = cli("show", incident_id, "--json")
+    assert json.loads(out)["assessment"] is None
+
+
+def test_decide_needs_yes_or_no(cli, report_file, capsys):
+    _, out, _ = cli("report", str(report_file), "--no-flow")
+    with pytest.raises(SystemExit) as exit_:
+        main(["decide", out.strip(), "--authority", "maybe", "--subjects", "no", "--reason", "x" * 12])
+    assert exit_.value.code == 2 and "expected yes or no" in capsys.readouterr().err
+
+
+def test_the_register_exports_as_csv_and_json_with_formulas_made_inert(cli, report_file):
+    data = yaml.safe_load(report_file.read_text())
+    data["title"] = "=HYPERLINK(\"http://evil.test\",\"click\")"
+    report_file.write_text(yaml.safe_dump(data), encoding="utf-8")
+    cli("report", str(report_file), "--no-flow")
+    code, out, _ = cli("register", "export", "--format", "csv")
+    assert code == 0 and out.splitlines()[0].startswith("id,title,status")
+    assert "'=HYPERLINK" in out
+    _, out, _ = cli("register", "export", "--format", "json")
+    assert json.loads(out)["register"][0]["title"].startswith("=HYPERLINK")
+
+
+def test_audit_verify_reports_an_intact_trail(cli, report_file):
+    cli("report", str(report_file), "--no-flow")
+    code, out, _ = cli("audit", "verify")
+    assert code == 0 and "intact: 1 entries" in out
+
+
+def test_every_command_explains_itself(capsys):
+    for args in (["--help"], ["report", "--help"], ["decide", "--help"], ["register", "export", "--help"],
+                 ["audit", "verify", "--help"], ["subjects", "import", "--help"], ["authority", "filed", "--help"]):
+        with pytest.raises(SystemExit) as exit_:
+            main(args)
+        assert exit_.value.code == 0
+        assert "usage: breach" in capsys.readouterr().out

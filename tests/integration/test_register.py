@@ -1,0 +1,218 @@
+"""The register on SQLite and PostgreSQL: an incident from report to notices, through the service layer."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, text
+
+from incidents import audit, services
+from incidents.errors import InvalidInput, InvalidTransition, UnknownIncident
+from incidents.lifecycle import Status
+from incidents.model import AssessmentFacts, Decision, IncidentReport
+from incidents.notify.email import OutboxBackend
+from incidents.register.tables import AuditRow, IncidentRow, SubjectRow
+from incidents.validation import load_document, parse_model
+from incidents.views import incident_view
+from tests.conftest import EXAMPLES
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+
+
+def a_report(now, **changes) -> IncidentReport:
+    data = {
+        "title": "Drive folder shared by public link",
+        "description": "A folder with coaching reports was shared with anyone who has the link.",
+        "discovered_at": (now - timedelta(hours=5)).isoformat(),
+        "aware_at": (now - timedelta(hours=2)).isoformat(),
+        "source": "data_subject",
+        "reported_by": "Privacycontact Qoers",
+        "systems": ["Coachverslagen (Google Drive)"],
+        **changes,
+    }
+    return parse_model(IncidentReport, data, "report")
+
+
+def the_assessment() -> AssessmentFacts:
+    return parse_model(AssessmentFacts, load_document(EXAMPLES / "assessment.yaml", "a"), "a")
+
+
+def test_ids_are_numbered_per_year(uow, profile, now):
+    first = services.report_incident(uow, profile, a_report(now), "po", now)
+    second = services.report_incident(uow, profile, a_report(now), "po", now)
+    assert (first, second) == ("DL-2026-0001", "DL-2026-0002")
+
+
+def test_a_reported_incident_is_in_the_register_with_its_clock(uow, profile, now):
+    incident_id = services.report_incident(uow, profile, a_report(now), "po", now)
+    with uow:
+        view = incident_view(uow, incident_id, now)
+    assert view.status == Status.DETECTED
+    assert view.authority_clock.due_at == view.aware_at + timedelta(hours=72)
+    assert view.authority_clock.hours_left == pytest.approx(70.0)
+    assert view.systems == ["Coachverslagen (Google Drive)"]
+    assert view.aware_at.tzinfo is not None
+
+
+def test_an_unknown_processor_or_system_writes_nothing(uow, profile, now):
+    with pytest.raises(InvalidInput) as err:
+        services.report_incident(uow, profile, a_report(now, source="processor:Dropbox", systems=["Excel"]), "po", now)
+    assert {e.field for e in err.value.errors} == {"source", "systems.0"}
+    with uow:
+        assert uow.session.scalar(select(func.count()).select_from(IncidentRow)) == 0
+        assert uow.session.scalar(select(func.count()).select_from(AuditRow)) == 0
+
+
+def test_a_processor_source_is_recorded_with_the_profiles_spelling(uow, profile, now):
+    incident_id = services.report_incident(uow, profile, a_report(now, source="processor:google drive"), "po", now)
+    with uow:
+        assert uow.incident(incident_id).source_processor == "Google Drive"
+
+
+def test_unknown_incident_id_is_a_clear_error(uow, profile, now):
+    with pytest.raises(UnknownIncident, match="breach list"):
+        services.record_decision(uow, "DL-2026-9999", Decision(notify_authority=True, notify_subjects=True,
+                                                                reason="because it is high risk"), "po", now)
+
+
+def test_deciding_before_the_assessment_is_refused(uow, profile, now):
+    incident_id = services.report_incident(uow, profile, a_report(now), "po", now)
+    with pytest.raises(InvalidTransition, match="breach assess"):
+        services.record_decision(uow, incident_id, Decision(notify_authority=True, notify_subjects=False,
+                                                            reason="the AP must know about this"), "po", now)
+
+
+def test_an_assessment_with_an_unknown_category_writes_nothing(uow, profile, now):
+    incident_id = services.report_incident(uow, profile, a_report(now), "po", now)
+    facts = the_assessment().model_copy(update={"data": the_assessment().data.model_copy(
+        update={"categories": ["coachverslagen", "horoscopes"]})})
+    with pytest.raises(InvalidInput) as err:
+        services.record_assessment(uow, profile, incident_id, facts, "it", now)
+    assert err.value.errors[0].field == "data.categories.1"
+    with uow:
+        assert uow.incident(incident_id).status == Status.DETECTED
+        assert uow.latest_assessment(incident_id) is None
+
+
+def test_the_assessment_is_stored_as_rows_with_own_categories_mapped(uow, profile, now):
+    incident_id = services.report_incident(uow, profile, a_report(now), "po", now)
+    services.record_assessment(uow, profile, incident_id, the_assessment(), "it", now)
+    with uow:
+        row = uow.latest_assessment(incident_id)
+        assert {(c.category, c.vocabulary) for c in row.categories} >= {("coachverslagen", "health")}
+        assert uow.incident(incident_id).status == Status.ASSESSED
+
+
+def full_response(uow, profile, now, tmp_path, *, authority=True, subjects=True):
+    mailer = OutboxBackend(tmp_path / "outbox")
+    incident_id = services.report_incident(uow, profile, a_report(now), "po", now)
+    services.alert_team(uow, profile, mailer, TEMPLATES, incident_id, None, now)
+    services.record_assessment(uow, profile, incident_id, the_assessment(), "it", now)
+    services.import_subjects(uow, incident_id, EXAMPLES / "subjects.csv", "po", now)
+    services.record_decision(uow, incident_id, Decision(notify_authority=authority, notify_subjects=subjects,
+                                                        reason="health data open to anyone: high risk"), "po", now)
+    services.prepare_authority_notice(uow, profile, TEMPLATES, tmp_path / "notices", incident_id, now)
+    services.notify_subjects(uow, profile, mailer, TEMPLATES, incident_id, None, now)
+    return incident_id, mailer
+
+
+def test_the_whole_response_produces_notices_and_moves_the_lifecycle(uow, profile, now, tmp_path):
+    incident_id, _mailer = full_response(uow, profile, now, tmp_path)
+    assert services.advance(uow, incident_id, now) == ["authority_filing"]
+    notice = tmp_path / "notices" / incident_id / "authority-notice-v1.nl.html"
+    assert incident_id in notice.read_text(encoding="utf-8")
+    sent = sorted((tmp_path / "outbox" / incident_id / "subject_notice").glob("*.eml"))
+    with uow:
+        counts = uow.subject_counts(incident_id)
+    assert counts["sent"] == len(sent) and counts["unreachable"] >= 1
+    first = message_from_bytes(sent[0].read_bytes(), policy=policy.default)
+    assert first["To"].addresses[0].addr_spec.endswith(("example.com", "example.nl"))
+    assert "-name-" not in first.get_body(("plain",)).get_content()
+
+    services.record_filing(uow, incident_id, "M-123456", now + timedelta(hours=1), None, "po", now + timedelta(hours=1))
+    assert services.advance(uow, incident_id, now) == ["closing"]
+    with uow:
+        assert uow.incident(incident_id).status == Status.SUBJECTS_NOTIFIED
+    services.close(uow, incident_id, "all coachees informed; sharing policy changed", "po", now)
+    with uow:
+        assert uow.incident(incident_id).status == Status.CLOSED
+
+
+def test_stages_run_again_do_nothing_twice(uow, profile, now, tmp_path):
+    incident_id, mailer = full_response(uow, profile, now, tmp_path)
+    before = sorted(p.stat().st_mtime_ns for p in (tmp_path / "outbox").rglob("*.eml"))
+    again = services.alert_team(uow, profile, mailer, TEMPLATES, incident_id, None, now)
+    assert again.detail == "already sent"
+    assert services.notify_subjects(uow, profile, mailer, TEMPLATES, incident_id, None, now).detail == "already sent"
+    assert services.prepare_authority_notice(uow, profile, TEMPLATES, tmp_path / "notices", incident_id,
+                                             now).detail == "already prepared"
+    assert sorted(p.stat().st_mtime_ns for p in (tmp_path / "outbox").rglob("*.eml")) == before
+
+
+def test_no_authority_no_subjects_goes_straight_to_closing(uow, profile, now, tmp_path):
+    incident_id, _ = full_response(uow, profile, now, tmp_path, authority=False, subjects=False)
+    assert services.advance(uow, incident_id, now) == ["closing"]
+    with uow:
+        assert uow.incident(incident_id).status == Status.SUBJECTS_NOT_REQUIRED
+        assert uow.notice(incident_id, "authority_notice") is None
+
+
+def test_a_late_filing_needs_the_reasons_for_the_delay(uow, profile, now, tmp_path):
+    incident_id, _ = full_response(uow, profile, now, tmp_path)
+    late = now + timedelta(hours=80)
+    with pytest.raises(InvalidInput) as err:
+        services.record_filing(uow, incident_id, "M-1", late, None, "po", late)
+    assert err.value.errors[0].field == "--delay-reason"
+    services.record_filing(uow, incident_id, "M-1", late, "the processor told us only on day three", "po", late)
+
+
+def test_importing_the_same_people_twice_links_them_once(uow, profile, now):
+    incident_id = services.report_incident(uow, profile, a_report(now), "po", now)
+    first = services.import_subjects(uow, incident_id, EXAMPLES / "subjects.csv", "po", now)
+    second = services.import_subjects(uow, incident_id, EXAMPLES / "subjects.csv", "po", now)
+    assert first.added > 0 and second.added == 0 and second.already_linked == first.added
+
+
+def test_a_bad_csv_links_nobody(uow, profile, now, tmp_path):
+    incident_id = services.report_incident(uow, profile, a_report(now), "po", now)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,email,language\nAn,an@example.com,nl\nJean,jean@example.com,fr\n", encoding="utf-8")
+    with pytest.raises(InvalidInput):
+        services.import_subjects(uow, incident_id, bad, "po", now)
+    with uow:
+        assert uow.session.scalar(select(func.count()).select_from(SubjectRow)) == 0
+
+
+def test_dismissed_incident_stays_in_the_register(uow, profile, now):
+    incident_id = services.report_incident(uow, profile, a_report(now), "po", now)
+    services.dismiss(uow, incident_id, "the folder held only public brochures", "po", now)
+    with uow:
+        view = incident_view(uow, incident_id, now)
+    assert view.status == Status.DISMISSED and view.authority_clock.state == "not_required"
+
+
+def test_audit_trail_verifies_and_detects_an_edit_and_a_deletion(uow, profile, now, tmp_path):
+    full_response(uow, profile, now, tmp_path)
+    with uow:
+        count, problems = audit.verify(uow.session.scalars(select(AuditRow).order_by(AuditRow.seq)))
+    assert count >= 6 and problems == []
+    with uow:
+        uow.session.execute(text("UPDATE audit_log SET actor = 'someone else' WHERE seq = 2"))
+        uow.session.execute(text("DELETE FROM audit_log WHERE seq = 4"))
+        uow.commit()
+    with uow:
+        _, problems = audit.verify(uow.session.scalars(select(AuditRow).order_by(AuditRow.seq)))
+    assert {p.seq for p in problems} == {2, 5}
+    assert any("edited" in p.what for p in problems) and any("missing" in p.what for p in problems)
+
+
+def test_audit_entries_hold_no_personal_data(uow, profile, now, tmp_path):
+    full_response(uow, profile, now, tmp_path)
+    with uow:
+        details = " ".join(uow.session.scalars(select(AuditRow.details)))
+        names = [n for n in uow.session.scalars(select(SubjectRow.name)) if n]
+    assert "@" not in details
+    assert not any(name in details for name in names)

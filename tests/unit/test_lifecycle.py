@@ -1,0 +1,62 @@
+"""The lifecycle refuses illegal steps with a message that says what to do instead."""
+
+import itertools
+
+import pytest
+
+from incidents.errors import InvalidTransition
+from incidents.lifecycle import ALLOWED, Status, check_transition, require
+
+HAPPY_PATHS = [
+    [Status.DETECTED, Status.UNDER_ASSESSMENT, Status.ASSESSED, Status.AUTHORITY_NOTIFIED,
+     Status.SUBJECTS_NOTIFIED, Status.CLOSED],
+    [Status.DETECTED, Status.UNDER_ASSESSMENT, Status.ASSESSED, Status.AUTHORITY_NOT_REQUIRED,
+     Status.SUBJECTS_NOT_REQUIRED, Status.CLOSED],
+    [Status.DETECTED, Status.DISMISSED],
+    [Status.DETECTED, Status.UNDER_ASSESSMENT, Status.ASSESSED, Status.DISMISSED],
+]
+
+
+@pytest.mark.parametrize("path", HAPPY_PATHS, ids=lambda p: "-".join(s.value for s in p))
+def test_the_documented_paths_are_allowed(path):
+    for current, target in itertools.pairwise(path):
+        check_transition("DL-2026-0001", current, target)
+
+
+def test_closed_and_dismissed_are_final():
+    assert ALLOWED[Status.CLOSED] == frozenset()
+    assert ALLOWED[Status.DISMISSED] == frozenset()
+
+
+def test_skipping_the_assessment_is_refused_with_the_next_step():
+    with pytest.raises(InvalidTransition) as err:
+        check_transition("DL-2026-0007", Status.DETECTED, Status.AUTHORITY_NOTIFIED)
+    message = str(err.value)
+    assert "DL-2026-0007 is detected" in message and "authority_notified" in message
+    assert "Next step" in message
+
+
+def test_a_notified_incident_cannot_be_dismissed():
+    with pytest.raises(InvalidTransition):
+        check_transition("DL-2026-0001", Status.AUTHORITY_NOTIFIED, Status.DISMISSED)
+
+
+def test_closing_before_the_people_are_dealt_with_is_refused():
+    with pytest.raises(InvalidTransition, match="breach decide"):
+        check_transition("DL-2026-0001", Status.ASSESSED, Status.CLOSED)
+
+
+def test_every_state_reaches_a_final_state():
+    final = {Status.CLOSED, Status.DISMISSED}
+    for start in Status:
+        seen, frontier = {start}, [start]
+        while frontier:
+            for nxt in ALLOWED[frontier.pop()] - seen:
+                seen.add(nxt)
+                frontier.append(nxt)
+        assert seen & final, start
+
+
+def test_require_names_the_action_and_the_allowed_states():
+    with pytest.raises(InvalidTransition, match="cannot record a decision for incident DL-2026-0002: it is detected"):
+        require("DL-2026-0002", Status.DETECTED, {Status.ASSESSED}, "record a decision")

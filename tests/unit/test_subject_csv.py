@@ -1,0 +1,71 @@
+"""Reading affected people from a CSV: any separator, BOM or not, bad rows named, nobody silently dropped."""
+
+from pathlib import Path
+
+import pytest
+
+from incidents.errors import InvalidInput
+from incidents.subjects import ReadReport, read_people
+
+
+def read(tmp_path: Path, text: str, encoding="utf-8"):
+    path = tmp_path / "people.csv"
+    path.write_bytes(text.encode(encoding))
+    report = ReadReport()
+    return list(read_people(path, report)), report
+
+
+def test_comma_file_with_bom_and_languages(tmp_path):
+    people, report = read(tmp_path, "\ufeffname,email,language\r\nAn de Vries,an@example.com,nl\r\nBo,bo@example.com,EN\r\n")
+    assert [(p.name, p.email, p.language) for p in people] == [
+        ("An de Vries", "an@example.com", "nl"), ("Bo", "bo@example.com", "en")]
+    assert report.rows == 2
+
+
+def test_semicolon_file_with_dutch_headers_and_default_language(tmp_path):
+    people, _ = read(tmp_path, "naam;e-mail\n\"Vries, Gerrit de\";gerrit@example.nl\n")
+    assert people[0].name == "Vries, Gerrit de" and people[0].language == "nl"
+
+
+def test_duplicate_addresses_are_merged_case_insensitively(tmp_path):
+    people, report = read(tmp_path, "name,email\nK,k.janssen@example.nl\nK2,K.Janssen@Example.NL\n")
+    assert len(people) == 1 and report.duplicates == 1
+
+
+def test_an_unusable_address_keeps_the_person_with_the_reason(tmp_path):
+    people, report = read(tmp_path, "name,email\nPieter,pieter.bakker@example\nLeeg,\n")
+    assert [p.email for p in people] == [None, None]
+    assert all(p.problem for p in people)
+    assert [line for line, _ in report.unreachable] == [2, 3]
+
+
+def test_a_formula_or_template_in_a_name_is_kept_as_plain_text(tmp_path):
+    people, _ = read(tmp_path, 'name,email\n"=HYPERLINK(""http://x"")",a@example.com\n{{ 7*7 }},b@example.com\n')
+    assert people[0].name == '=HYPERLINK("http://x")' and people[1].name == "{{ 7*7 }}"
+
+
+def test_control_characters_in_a_name_cannot_break_an_email_header(tmp_path):
+    people, _ = read(tmp_path, 'name,email\n"Eve\r\nBcc: x@evil.test",e@example.com\n')
+    assert "\n" not in people[0].name and "\r" not in people[0].name
+
+
+def test_a_missing_email_column_is_named(tmp_path):
+    with pytest.raises(InvalidInput) as err:
+        read(tmp_path, "name,mail\nAn,an@example.com\n")
+    assert err.value.errors[0].field == "header" and "'email'" in err.value.errors[0].message
+
+
+def test_an_unsupported_language_names_the_line(tmp_path):
+    with pytest.raises(InvalidInput) as err:
+        read(tmp_path, "name,email,language\nAn,an@example.com,nl\nJean,j@example.com,fr\n")
+    assert err.value.errors[0].field == "line 3: language"
+
+
+def test_a_non_utf8_file_is_refused_with_the_fix(tmp_path):
+    with pytest.raises(InvalidInput, match="UTF-8"):
+        read(tmp_path, "name,email\nZoë,z@example.com\n", encoding="latin-1")
+
+
+def test_an_empty_file_is_refused(tmp_path):
+    with pytest.raises(InvalidInput, match="empty"):
+        read(tmp_path, "")
