@@ -26,7 +26,7 @@ from tests.support.fake_sendgrid import FakeSendGrid
 REPO = Path(__file__).resolve().parents[2]
 PRISM = Path(os.environ.get("BREACH_PRISM") or REPO / "node_modules" / ".bin" / "prism")
 SPEC = Path(os.environ.get("BREACH_SENDGRID_OPENAPI")
-            or REPO.parent / "shared" / "sendgrid" / "mail-send.openapi.json")
+            or REPO / "tests" / "support" / "sendgrid" / "mail-send.openapi.json")
 STARTUP_SECONDS = 60.0
 
 
