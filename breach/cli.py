@@ -173,7 +173,7 @@ def cmd_show(ws: Workspace, args: argparse.Namespace) -> int:
     with uow:
         view = incident_view(uow, args.id, now)
     events = timeline(ws, view.id)
-    waiting = _waiting(ws, view.id)
+    waiting = services.waiting_for(ws.uow(), view.id)
     if args.json:
         data = view.as_json()
         data["waiting_for"] = waiting
@@ -186,34 +186,6 @@ def cmd_show(ws: Workspace, args: argparse.Namespace) -> int:
         details = ", ".join(f"{k}={v}" for k, v in e["details"].items())  # type: ignore[union-attr]
         print(f"  {show(e['at'])}  {e['action']:<26} {e['actor']:<16} {details}")  # type: ignore[arg-type]
     return 0
-
-
-def _waiting(ws: Workspace, incident_id: str) -> list[str]:
-    """What the incident waits for, read without moving it (show must not change the register)."""
-    from incidents.lifecycle import Status
-
-    with ws.uow() as uow:
-        row = uow.incident(incident_id)
-        status = Status(row.status)
-        decision = uow.latest_decision(row.id)
-        if status in (Status.CLOSED, Status.DISMISSED):
-            return []
-        if status == Status.DETECTED:
-            return ["team_alert"]
-        if status == Status.UNDER_ASSESSMENT:
-            return ["assessment"]
-        if decision is None:
-            return ["decision"]
-        waiting = []
-        notice = uow.notice(row.id, "authority_notice")
-        if status == Status.ASSESSED and decision.notify_authority:
-            waiting.append("authority_filing" if notice and notice.status == "done" else "authority_notice")
-        counts = uow.subject_counts(row.id)
-        if decision.notify_subjects and status not in (Status.SUBJECTS_NOTIFIED,):
-            waiting.append("subjects_list" if not counts else "subject_notice" if counts.get("pending") else "")
-        if status in (Status.SUBJECTS_NOTIFIED, Status.SUBJECTS_NOT_REQUIRED):
-            waiting.append("closing")
-        return [w for w in waiting if w]
 
 
 def cmd_assess(ws: Workspace, args: argparse.Namespace) -> int:

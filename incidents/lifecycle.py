@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 from incidents.errors import InvalidTransition
@@ -67,3 +68,59 @@ def require(incident_id: str, current: Status, allowed: set[Status], action: str
             f"cannot {action} for incident {incident_id}: it is {current.value} (allowed when {names}). "
             f"Next step: {NEXT_STEP[current]}."
         )
+
+
+@dataclass(frozen=True)
+class Progress:
+    """The recorded facts that decide how far an incident can move (read from the register)."""
+
+    status: Status
+    decision: tuple[bool, bool] | None  # (notify the AP, notify the people)
+    authority_notice_ready: bool
+    authority_filed: bool
+    subjects_linked: int
+    subjects_pending: int
+    subject_notice_done: bool
+
+
+def next_status(p: Progress) -> Status | None:
+    """The step the recorded facts allow now, if any. The AP step comes first in the lifecycle, but the
+    people's notices do not wait for the AP filing (art. 34(1): without undue delay); they are sent as soon
+    as the decision says so, and the status catches up once the filing is recorded."""
+    if p.decision is None:
+        return None
+    authority, subjects = p.decision
+    if p.status == Status.ASSESSED:
+        if not authority:
+            return Status.AUTHORITY_NOT_REQUIRED
+        return Status.AUTHORITY_NOTIFIED if p.authority_filed else None
+    if p.status in (Status.AUTHORITY_NOTIFIED, Status.AUTHORITY_NOT_REQUIRED):
+        if not subjects:
+            return Status.SUBJECTS_NOT_REQUIRED
+        if p.subjects_linked and not p.subjects_pending and p.subject_notice_done:
+            return Status.SUBJECTS_NOTIFIED
+    return None
+
+
+def waiting_for(p: Progress) -> list[str]:
+    """What the incident waits for, in the order a person should act (names the CLI and flow share)."""
+    if p.status in (Status.CLOSED, Status.DISMISSED):
+        return []
+    if p.status == Status.DETECTED:
+        return ["team_alert"]
+    if p.status == Status.UNDER_ASSESSMENT:
+        return ["assessment"]
+    if p.decision is None:
+        return ["decision"]
+    authority, subjects = p.decision
+    waiting = []
+    if p.status == Status.ASSESSED and authority:
+        waiting.append("authority_filing" if p.authority_notice_ready else "authority_notice")
+    if subjects and p.status not in (Status.SUBJECTS_NOTIFIED,):
+        if not p.subjects_linked:
+            waiting.append("subjects_list")
+        elif p.subjects_pending or not p.subject_notice_done:
+            waiting.append("subject_notice")
+    if p.status in (Status.SUBJECTS_NOTIFIED, Status.SUBJECTS_NOT_REQUIRED):
+        waiting.append("closing")
+    return waiting

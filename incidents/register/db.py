@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -47,21 +47,29 @@ def alembic_config(url: str):  # type: ignore[no-untyped-def]
     return config
 
 
+# The newest migration's revision. Checked against Alembic's scripts by a test, it lets a command that finds
+# the schema current skip importing Alembic (a third of a second on every command).
+SCHEMA_HEAD = "0002"
+
+
+def current_revision(url: str) -> str | None:
+    engine = engine_for(url)
+    if not inspect(engine).has_table("alembic_version"):
+        return None
+    with engine.connect() as connection:
+        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
 def migrate(url: str) -> None:
     """Bring the schema to the newest revision (a no-op when it is there already)."""
+    if current_revision(url) == SCHEMA_HEAD:
+        return
     from alembic import command
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
 
-    engine = engine_for(url)
-    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
-    with engine.connect() as connection:
-        current = MigrationContext.configure(connection).get_current_revision()
-    if current != head:
-        config = alembic_config(url)
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+    config = alembic_config(url)
+    with engine_for(url).begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
 
 
 def session_factory(url: str) -> sessionmaker[Session]:

@@ -149,6 +149,42 @@ class DecisionRow(Base):
     reason: Mapped[str] = mapped_column(Text)
     decided_by: Mapped[str] = mapped_column(String(200))
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recommendation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("recommendations.id", name="fk_decisions_recommendation_id"))
+    follows_recommendation: Mapped[bool | None] = mapped_column(Boolean)  # None: no recommendation was made
+
+
+class RecommendationRow(Base):
+    """The engine's recommendation for one assessment: severity (ENISA) and art. 33/34 advice, with reasons."""
+
+    __tablename__ = "recommendations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), index=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"))
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    score: Mapped[float] = mapped_column(Float)
+    level: Mapped[str] = mapped_column(String(20))  # low | medium | high | very_high
+    dpc: Mapped[float] = mapped_column(Float)
+    ei: Mapped[float] = mapped_column(Float)
+    cb: Mapped[float] = mapped_column(Float)
+    notify_authority: Mapped[bool] = mapped_column(Boolean)
+    notify_subjects: Mapped[bool] = mapped_column(Boolean)
+    public_communication: Mapped[bool] = mapped_column(Boolean)
+    reasons: Mapped[list[RecommendationReasonRow]] = relationship(
+        cascade="all, delete-orphan", order_by="RecommendationReasonRow.position"
+    )
+
+
+class RecommendationReasonRow(Base):
+    """One line of the explanation: a breakdown step or a legal reason, by code (the words live in templates/)."""
+
+    __tablename__ = "recommendation_reasons"
+    recommendation_id: Mapped[int] = mapped_column(ForeignKey("recommendations.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # breakdown | reason
+    code: Mapped[str] = mapped_column(String(80))
+    points: Mapped[float | None] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(120))  # the article, guideline or ENISA section it rests on
 
 
 class NoticeRow(Base):
@@ -186,6 +222,10 @@ class AuthorityFilingRow(Base):
     reference: Mapped[str] = mapped_column(String(100))
     delay_reason: Mapped[str | None] = mapped_column(Text)  # art. 33(1): required when filed after 72 hours
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    changes: Mapped[str | None] = mapped_column(Text)  # a follow-up: what changed since the previous notice
+    withdrawal_reason: Mapped[str | None] = mapped_column(Text)  # a withdrawal: why it is not reportable
+    previous_id: Mapped[int | None] = mapped_column(
+        ForeignKey("authority_filings.id", name="fk_authority_filings_previous_id"))  # the notice it follows
 
 
 class SubjectRow(Base):
@@ -206,6 +246,50 @@ class SubjectRow(Base):
     problem: Mapped[str | None] = mapped_column(Text)
     source_line: Mapped[int] = mapped_column(Integer)
     notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class DispatchBatchRow(Base):
+    """One request to the mail service for up to 1 000 people: claimed before sending, so a crash is resumable."""
+
+    __tablename__ = "dispatch_batches"
+    __table_args__ = (UniqueConstraint("incident_id", "batch_key", name="uq_batch_incident_key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), index=True)
+    batch_key: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(30))
+    status: Mapped[str] = mapped_column(String(20))  # sending | accepted | failed
+    recipients: Mapped[int] = mapped_column(Integer)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class ReminderRow(Base):
+    """A deadline reminder sent once: (incident, clock, step) is unique, so a late or doubled watch cannot repeat it."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (UniqueConstraint("incident_id", "clock", "step", name="uq_reminder_incident_clock_step"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), index=True)
+    clock: Mapped[str] = mapped_column(String(40))
+    step: Mapped[str] = mapped_column(String(20))  # e.g. 24h, 48h, 66h, expired
+    status: Mapped[str] = mapped_column(String(20))  # sending | sent
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class UserRow(Base):
+    """A dashboard user. Passwords are stored as salted slow hashes only."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(30))  # viewer | responder | privacy_officer
+    language: Mapped[str] = mapped_column(String(2), default="nl")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class AuditRow(Base):

@@ -32,7 +32,9 @@ def test_report_answers_before_the_flow_and_the_flow_alerts_the_team(workspace_e
 
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
-        shown = json.loads(breach("show", incident_id, "--json", env=env).stdout)
+        result = breach("show", incident_id, "--json", env=env)
+        assert result.returncode == 0, result.stderr
+        shown = json.loads(result.stdout)
         if shown["status"] == "under_assessment":
             break
         time.sleep(1)

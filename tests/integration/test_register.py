@@ -216,3 +216,32 @@ def test_audit_entries_hold_no_personal_data(uow, profile, now, tmp_path):
         names = [n for n in uow.session.scalars(select(SubjectRow.name)) if n]
     assert "@" not in details
     assert not any(name in details for name in names)
+
+
+def test_migrations_build_the_same_schema_as_the_tables(database_url):
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from incidents.register.db import engine_for, migrate
+    from incidents.register.tables import Base
+
+    migrate(database_url)
+    with engine_for(database_url).connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert diff == []
+
+
+def test_every_migration_can_be_undone_and_redone(database_url):
+    from alembic import command
+
+    from incidents.register.db import alembic_config, current_revision, engine_for
+
+    config = alembic_config(database_url)
+    with engine_for(database_url).begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+        command.downgrade(config, "base")
+        command.upgrade(config, "head")
+    from incidents.register.db import SCHEMA_HEAD
+
+    assert current_revision(database_url) == SCHEMA_HEAD

@@ -5,7 +5,7 @@ import itertools
 import pytest
 
 from incidents.errors import InvalidTransition
-from incidents.lifecycle import ALLOWED, Status, check_transition, require
+from incidents.lifecycle import ALLOWED, Progress, Status, check_transition, next_status, require, waiting_for
 
 HAPPY_PATHS = [
     [Status.DETECTED, Status.UNDER_ASSESSMENT, Status.ASSESSED, Status.AUTHORITY_NOTIFIED,
@@ -60,3 +60,37 @@ def test_every_state_reaches_a_final_state():
 def test_require_names_the_action_and_the_allowed_states():
     with pytest.raises(InvalidTransition, match="cannot record a decision for incident DL-2026-0002: it is detected"):
         require("DL-2026-0002", Status.DETECTED, {Status.ASSESSED}, "record a decision")
+
+
+def progress(status, decision=(True, True), ready=False, filed=False, linked=0, pending=0, sent=False):
+    return Progress(status, decision, ready, filed, linked, pending, sent)
+
+
+def test_the_people_are_told_before_the_ap_filing_is_recorded_but_the_status_waits_for_it():
+    p = progress(Status.ASSESSED, ready=True, linked=40, pending=0, sent=True)
+    assert next_status(p) is None
+    assert waiting_for(p) == ["authority_filing"]
+    assert next_status(progress(Status.ASSESSED, ready=True, filed=True)) == Status.AUTHORITY_NOTIFIED
+
+
+def test_no_duty_to_notify_moves_straight_on():
+    assert next_status(progress(Status.ASSESSED, decision=(False, False))) == Status.AUTHORITY_NOT_REQUIRED
+    assert next_status(progress(Status.AUTHORITY_NOT_REQUIRED, decision=(False, False))) == \
+        Status.SUBJECTS_NOT_REQUIRED
+    assert waiting_for(progress(Status.SUBJECTS_NOT_REQUIRED, decision=(False, False))) == ["closing"]
+
+
+def test_the_people_count_as_notified_only_when_nobody_is_pending():
+    assert next_status(progress(Status.AUTHORITY_NOTIFIED, linked=40, pending=3, sent=False)) is None
+    assert waiting_for(progress(Status.AUTHORITY_NOTIFIED, linked=40, pending=3)) == ["subject_notice"]
+    assert next_status(progress(Status.AUTHORITY_NOTIFIED, linked=40, pending=0, sent=True)) == \
+        Status.SUBJECTS_NOTIFIED
+
+
+def test_without_a_list_of_people_the_incident_waits_for_one():
+    assert waiting_for(progress(Status.AUTHORITY_NOTIFIED)) == ["subjects_list"]
+
+
+def test_before_the_decision_nothing_moves():
+    p = progress(Status.ASSESSED, decision=None)
+    assert next_status(p) is None and waiting_for(p) == ["decision"]

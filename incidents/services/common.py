@@ -1,0 +1,89 @@
+"""Pieces the services share: moving the status, claiming a side effect once, sending, outcomes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from incidents import lifecycle
+from incidents.errors import DispatchFailed
+from incidents.lifecycle import Status
+from incidents.model import VOCABULARY
+from incidents.notify.email import Address, EmailBackend, Message, Recipient
+from incidents.profile import Profile
+from incidents.register.tables import (
+    IncidentRow,
+    NoticeRow,
+)
+from incidents.register.unit_of_work import UnitOfWork
+
+SEND_BATCH = 1000  # a SendGrid request carries up to 1 000 personalizations
+
+
+def move_status(uow: UnitOfWork, row: IncidentRow, target: Status, actor: str, now: datetime, **details: object) -> None:
+    lifecycle.check_transition(row.id, Status(row.status), target)
+    previous = row.status
+    row.status = target.value
+    row.status_changed_at = now
+    uow.record(at=now, actor=actor, incident_id=row.id, action="status_changed",
+               **{"from": previous, "to": target.value, **details})
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a stage did, in ids and counts only (it crosses into Prefect)."""
+
+    stage: str
+    done: bool
+    count: int = 0
+    detail: str = ""
+
+
+def claim_notice(uow: UnitOfWork, incident_id: str, kind: str, backend: str, now: datetime) -> NoticeRow | None:
+    """The notice row for this side effect, or None when it is done already. A row left 'sending' by an
+    interrupted run is taken over: the run lock guarantees no other run is working on it."""
+    notice = uow.notice(incident_id, kind)
+    if notice is not None and notice.status == "done":
+        return None
+    if notice is None:
+        notice = NoticeRow(incident_id=incident_id, kind=kind, version=1, status="sending", started_at=now,
+                           recipients=0, backend=backend)
+        uow.session.add(notice)
+    else:
+        notice.status, notice.error = "sending", None
+    uow.session.flush()
+    return notice
+
+
+def sender_of(profile: Profile, mail_from: str | None) -> Address:
+    return Address(mail_from or str(profile.privacy_contact.email), profile.organisation.name)
+
+
+def location_of(mailer: EmailBackend, message: Message) -> str:
+    folder = getattr(mailer, "folder", None)
+    if isinstance(folder, Path):
+        return str(folder / message.incident_id / message.kind)
+    return mailer.name
+
+
+def send(uow: UnitOfWork, incident_id: str, kind: str, mailer: EmailBackend, message: Message,
+          recipients: list[Recipient], now: datetime) -> list[str]:
+    try:
+        return mailer.send(message, recipients).accepted
+    except DispatchFailed as exc:
+        with uow:
+            notice = uow.notice(incident_id, kind)
+            if notice is not None:
+                notice.status, notice.error = "failed", str(exc)
+            uow.record(at=now, actor="response-flow", incident_id=incident_id, action="dispatch_failed", kind=kind)
+            uow.commit()
+        raise
+
+
+def categories_of(profile: Profile, names: list[str]) -> list[dict[str, str]]:
+    result = []
+    for name in names:
+        term = profile.vocabulary_of(name) or name
+        result.append({"name": name, "vocabulary": term, "enisa_class": VOCABULARY.get(term, "simple")})
+    return result

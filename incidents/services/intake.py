@@ -1,0 +1,149 @@
+"""What a person records: the report, the IT assessment, the decision, dismissal and closing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from incidents import lifecycle
+from incidents.deadlines import authority_deadline
+from incidents.errors import FieldError, InvalidInput, InvalidTransition
+from incidents.lifecycle import Status
+from incidents.model import AssessmentFacts, Decision, IncidentReport
+from incidents.profile import Profile
+from incidents.register.tables import (
+    AssessmentCategoryRow,
+    AssessmentGroupRow,
+    AssessmentRow,
+    DecisionRow,
+    IdCounter,
+    IncidentRow,
+    IncidentSystemRow,
+)
+from incidents.register.unit_of_work import UnitOfWork
+from incidents.services.common import (
+    move_status,
+)
+from incidents.times import AMSTERDAM
+
+
+def _next_id(uow: UnitOfWork, now: datetime) -> str:
+    """DL-<year>-<4 digits>, numbered per calendar year in Amsterdam."""
+    year = now.astimezone(AMSTERDAM).year
+    counter = uow.session.get(IdCounter, year, with_for_update=True)
+    if counter is None:
+        counter = IdCounter(year=year, last=0)
+        uow.session.add(counter)
+    counter.last += 1
+    return f"DL-{year}-{counter.last:04d}"
+
+
+def report_incident(uow: UnitOfWork, profile: Profile, report: IncidentReport, actor: str, now: datetime) -> str:
+    """Record a reported breach; the AP clock starts at `aware_at` (GDPR art. 33(1), EDPB Guidelines 9/2022)."""
+    problems = profile.check_source(report.source_processor) + profile.check_systems(report.systems)
+    if problems:
+        raise InvalidInput("incident report", problems)
+    assert report.aware_at is not None  # set by the model
+    with uow:
+        incident_id = _next_id(uow, now)
+        processor = profile.processor(report.source_processor) if report.source_processor else None
+        row = IncidentRow(
+            id=incident_id, title=report.title, description=report.description,
+            source_kind=report.source_kind.value, source_processor=processor.name if processor else None,
+            reported_by=report.reported_by, occurred_from=report.occurred_from,
+            occurred_until=report.occurred_until, discovered_at=report.discovered_at, aware_at=report.aware_at,
+            reported_at=now, authority_due_at=authority_deadline(report.aware_at),
+            status=Status.DETECTED.value, status_changed_at=now,
+            systems=[IncidentSystemRow(position=i, system=profile.system(name).name)  # type: ignore[union-attr]
+                     for i, name in enumerate(report.systems)],
+        )
+        uow.session.add(row)
+        uow.session.flush()
+        uow.record(at=now, actor=actor, incident_id=incident_id, action="incident_reported",
+                   status=Status.DETECTED.value, source=row.source_kind, systems=len(report.systems))
+        uow.commit()
+    return incident_id
+
+
+def record_assessment(uow: UnitOfWork, profile: Profile, incident_id: str, facts: AssessmentFacts, actor: str,
+                      now: datetime) -> None:
+    """Record the IT expert's facts. A new assessment supersedes the previous one until a decision is acted on."""
+    categories = []
+    problems = []
+    for i, name in enumerate(facts.data.categories):
+        term = profile.vocabulary_of(name)
+        if term is None:
+            own = ", ".join(c.name for c in profile.data_categories)
+            problems.append(FieldError(f"data.categories.{i}", f"{name!r} is neither in the assessment vocabulary "
+                                       f"nor one of the organisation's categories ({own})"))
+        else:
+            categories.append(AssessmentCategoryRow(position=i, category=name, vocabulary=term))
+    if problems:
+        raise InvalidInput("assessment", problems)
+    with uow:
+        row = uow.incident(incident_id)
+        lifecycle.require(row.id, Status(row.status),
+                          {Status.DETECTED, Status.UNDER_ASSESSMENT, Status.ASSESSED}, "record an assessment")
+        if row.status == Status.ASSESSED and uow.latest_decision(row.id) is not None:
+            raise InvalidTransition(f"incident {row.id} has a decision already; a changed assessment after the "
+                                    "decision needs a new decision round (not supported yet)")
+        b, d, s, p, c = facts.breach, facts.data, facts.subjects, facts.protection, facts.containment
+        assessment = AssessmentRow(
+            incident_id=row.id, recorded_at=now, recorded_by=actor, summary=facts.summary,
+            confidentiality=b.confidentiality, integrity=b.integrity, availability=b.availability,
+            malicious=b.malicious, ease_of_identification=d.ease_of_identification,
+            **d.context.model_dump(),
+            count_min=s.count_min, count_max=s.count_max, contact_effort=s.contact_effort,
+            encryption=p.encryption, key_compromised=p.key_compromised, hashing=p.hashing,
+            backup_available=p.backup_available, exfiltration=c.exfiltration, recovered=c.recovered,
+            recipient_trusted=c.recipient_trusted, restored_within_hours=c.restored_within_hours,
+            measures_make_high_risk_unlikely=c.measures_make_high_risk_unlikely, measures=facts.measures,
+            categories=categories,
+            groups=[AssessmentGroupRow(position=i, group=g) for i, g in enumerate(s.groups)],
+        )
+        uow.session.add(assessment)
+        uow.session.flush()
+        if row.status == Status.DETECTED:
+            move_status(uow, row, Status.UNDER_ASSESSMENT, actor, now)
+        move_status(uow, row, Status.ASSESSED, actor, now, assessment=assessment.id)
+        uow.record(at=now, actor=actor, incident_id=row.id, action="assessment_recorded",
+                   assessment=assessment.id, count_min=s.count_min, count_max=s.count_max,
+                   categories=len(categories))
+        uow.commit()
+
+
+def record_decision(uow: UnitOfWork, incident_id: str, decision: Decision, actor: str, now: datetime) -> None:
+    """The privacy officer's decision on art. 33 (tell the AP) and art. 34 (tell the people), with reasons."""
+    with uow:
+        row = uow.incident(incident_id)
+        lifecycle.require(row.id, Status(row.status), {Status.ASSESSED}, "record a decision")
+        assessment = uow.latest_assessment(row.id)
+        assert assessment is not None  # ASSESSED implies one
+        if uow.latest_decision(row.id) is not None:
+            raise InvalidTransition(f"incident {row.id} has a decision already; it is being carried out")
+        uow.session.add(DecisionRow(
+            incident_id=row.id, assessment_id=assessment.id, notify_authority=decision.notify_authority,
+            notify_subjects=decision.notify_subjects, reason=decision.reason, decided_by=actor, decided_at=now,
+        ))
+        uow.record(at=now, actor=actor, incident_id=row.id, action="decision_recorded",
+                   notify_authority=decision.notify_authority, notify_subjects=decision.notify_subjects,
+                   assessment=assessment.id)
+        uow.commit()
+
+
+def dismiss(uow: UnitOfWork, incident_id: str, reason: str, actor: str, now: datetime) -> None:
+    """Not a personal-data breach after all; it stays in the register with the reason (art. 33(5))."""
+    _finish(uow, incident_id, Status.DISMISSED, reason, actor, now)
+
+
+def close(uow: UnitOfWork, incident_id: str, reason: str, actor: str, now: datetime) -> None:
+    _finish(uow, incident_id, Status.CLOSED, reason, actor, now)
+
+
+def _finish(uow: UnitOfWork, incident_id: str, target: Status, reason: str, actor: str, now: datetime) -> None:
+    if len(reason.strip()) < 10:
+        raise InvalidInput(target.value, [FieldError("--reason", "say why in a sentence (10 characters or more)")])
+    with uow:
+        row = uow.incident(incident_id)
+        move_status(uow, row, target, actor, now)
+        row.closing_reason = reason.strip()
+        uow.commit()

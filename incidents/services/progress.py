@@ -1,0 +1,55 @@
+"""How far an incident can move along its lifecycle, and what it waits for."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from incidents import lifecycle
+from incidents.lifecycle import Status
+from incidents.register.tables import (
+    IncidentRow,
+)
+from incidents.register.unit_of_work import UnitOfWork
+from incidents.services.common import (
+    move_status,
+)
+
+
+def progress(uow: UnitOfWork, row: IncidentRow) -> lifecycle.Progress:
+    decision = uow.latest_decision(row.id)
+    authority_notice = uow.notice(row.id, "authority_notice")
+    subject_notice = uow.notice(row.id, "subject_notice")
+    counts = uow.subject_counts(row.id)
+    return lifecycle.Progress(
+        status=Status(row.status),
+        decision=None if decision is None else (decision.notify_authority, decision.notify_subjects),
+        authority_notice_ready=authority_notice is not None and authority_notice.status == "done",
+        authority_filed=uow.authority_filing(row.id) is not None,
+        subjects_linked=sum(counts.values()),
+        subjects_pending=counts.get("pending", 0),
+        subject_notice_done=subject_notice is not None and subject_notice.status == "done",
+    )
+
+
+def advance(uow: UnitOfWork, incident_id: str, now: datetime) -> list[str]:
+    """Move the incident along its lifecycle as far as the recorded facts allow; return what it waits for."""
+    with uow:
+        row = uow.incident(incident_id)
+        while (target := lifecycle.next_status(progress(uow, row))) is not None:
+            move_status(uow, row, target, "response-flow", now)
+        waiting = lifecycle.waiting_for(progress(uow, row))
+        uow.commit()
+        return waiting
+
+
+def waiting_for(uow: UnitOfWork, incident_id: str) -> list[str]:
+    """What the incident waits for, read without moving it."""
+    with uow:
+        return lifecycle.waiting_for(progress(uow, uow.incident(incident_id)))
+
+
+def decision_of(uow: UnitOfWork, incident_id: str) -> tuple[bool, bool] | None:
+    """(notify_authority, notify_subjects) of the decision, or None while there is none."""
+    with uow:
+        decision = uow.latest_decision(uow.incident(incident_id).id)
+        return None if decision is None else (decision.notify_authority, decision.notify_subjects)

@@ -1,0 +1,79 @@
+"""The response's e-mails through the real sendgrid client, selected by configuration, against a loopback server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from incidents import services
+from incidents.errors import DispatchFailed
+from incidents.model import Decision
+from incidents.workspace import Workspace
+from tests.conftest import EXAMPLES
+from tests.integration.conftest_sendgrid import fake_sendgrid  # noqa: F401
+from tests.integration.test_register import a_report, the_assessment
+from tests.support.fake_sendgrid import accepted, bad_request, server_error
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+
+
+@pytest.fixture
+def sendgrid_env(workspace_env, fake_sendgrid, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("BREACH_EMAIL_BACKEND", "sendgrid")
+    monkeypatch.setenv("BREACH_SENDGRID_API_KEY", "SG.test-key-never-logged")
+    monkeypatch.setenv("BREACH_SENDGRID_HOST", fake_sendgrid.url)
+    return fake_sendgrid
+
+
+def decided(ws: Workspace, now) -> str:
+    incident_id = services.report_incident(ws.uow(), ws.profile, a_report(now), "po", now)
+    services.record_assessment(ws.uow(), ws.profile, incident_id, the_assessment(), "it", now)
+    services.import_subjects(ws.uow(), incident_id, EXAMPLES / "subjects.csv", "po", now)
+    services.record_decision(ws.uow(), incident_id, Decision(notify_authority=True, notify_subjects=True,
+                                                             reason="health data open to anyone"), "po", now)
+    return incident_id
+
+
+def test_configuration_selects_sendgrid_and_each_person_is_a_separate_personalization(sendgrid_env, now):
+    ws = Workspace()
+    assert ws.mailer.name == "sendgrid"
+    incident_id = decided(ws, now)
+    sendgrid_env.script(accepted(), accepted())
+    services.alert_team(ws.uow(), ws.profile, ws.mailer, TEMPLATES, incident_id, None, now)
+    services.notify_subjects(ws.uow(), ws.profile, ws.mailer, TEMPLATES, incident_id, None, now)
+    requests = sendgrid_env.requests
+    with ws.uow() as uow:
+        counts = uow.subject_counts(incident_id)
+    # one request for the team, one per language for the people (not one per person)
+    assert len(requests) == 3
+    people = [p for r in requests[1:] for p in r.body["personalizations"]]
+    assert len(people) == counts["sent"] and all(len(p["to"]) == 1 for p in people)
+    assert all(p["custom_args"]["incident_id"] == incident_id for p in people)
+    assert "SG.test-key-never-logged" not in str([r.body for r in requests])
+
+
+def test_a_server_error_is_retried_and_nobody_is_skipped(sendgrid_env, now):
+    ws = Workspace()
+    incident_id = decided(ws, now)
+    ws.mailer.sleep = lambda _: None  # type: ignore[attr-defined]
+    sendgrid_env.script(server_error(503), accepted(), accepted())
+    services.notify_subjects(ws.uow(), ws.profile, ws.mailer, TEMPLATES, incident_id, None, now)
+    with ws.uow() as uow:
+        counts = uow.subject_counts(incident_id)
+    assert counts.get("pending", 0) == 0 and counts["sent"] > 30
+
+
+def test_a_refusal_is_recorded_with_sendgrids_reason_and_the_people_stay_pending(sendgrid_env, now):
+    ws = Workspace()
+    incident_id = decided(ws, now)
+    sendgrid_env.script(bad_request("The from email does not contain a valid address.", "from.email"))
+    with pytest.raises(DispatchFailed, match="from email"):
+        services.notify_subjects(ws.uow(), ws.profile, ws.mailer, TEMPLATES, incident_id, None, now)
+    with ws.uow() as uow:
+        notice = uow.notice(incident_id, "subject_notice")
+        status, error = notice.status, notice.error
+        counts = uow.subject_counts(incident_id)
+    assert status == "failed" and "from email" in error
+    assert counts["pending"] > 30 and "sent" not in counts
+    assert services.waiting_for(ws.uow(), incident_id) == ["authority_notice", "subject_notice"]
