@@ -27,7 +27,9 @@ for _ in $(seq 1 30); do
 done
 as_postgres() { if [ "$(id -u)" = 0 ]; then su postgres -c "$1"; else bash -c "$1"; fi; }
 as_postgres "psql -p $port -tAc \"SELECT 1 FROM pg_roles WHERE rolname='breach'\"" | grep -q 1 ||
-  as_postgres "psql -p $port -qc \"CREATE ROLE breach LOGIN PASSWORD 'breach'\"" >&2
+  as_postgres "psql -p $port -qc \"CREATE ROLE breach LOGIN CREATEDB PASSWORD 'breach'\"" >&2
+# each test process makes a database of its own (parallel runs must not share one)
+as_postgres "psql -p $port -qc \"ALTER ROLE breach CREATEDB\"" >&2
 as_postgres "psql -p $port -tAc \"SELECT 1 FROM pg_database WHERE datname='breach_test'\"" | grep -q 1 ||
   as_postgres "psql -p $port -qc \"CREATE DATABASE breach_test OWNER breach\"" >&2
 echo "postgresql+psycopg://breach:breach@127.0.0.1:${port}/breach_test"

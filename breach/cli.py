@@ -112,11 +112,24 @@ def timeline(ws: Workspace, incident_id: str) -> list[dict[str, object]]:
 
 # --- commands ---------------------------------------------------------------------------------------------
 
-def after_record(ws: Workspace, args: argparse.Namespace, incident_id: str) -> None:
-    """Each command that records something runs the response flow, which goes as far as it can."""
+def after_record(ws: Workspace, args: argparse.Namespace, incident_id: str, step: str | None = None,
+                 run_input: dict[str, object] | None = None) -> None:
+    """Each command that records something runs the response flow, which goes as far as it can.
+
+    With a Prefect server (PREFECT_API_URL), a new incident is announced as an event that starts the deployed
+    flow, and a recorded input resumes the run that waits for it; otherwise the flow runs from here.
+    """
+    from breach import prefect_link
     from breach.runner import run_detached, run_here
 
     if args.no_flow:
+        return
+    if prefect_link.server_configured():
+        if step is None:
+            prefect_link.announce(incident_id, "incident.detected", "reported")
+            sys.stderr.write(f"announced {incident_id} to the Prefect server; the deployed response flow starts\n")
+        else:
+            sys.stderr.write(prefect_link.resume_waiting_run(incident_id, step, run_input or {}) + "\n")
         return
     if args.wait:
         result = run_here(ws, incident_id)
@@ -193,7 +206,7 @@ def cmd_assess(ws: Workspace, args: argparse.Namespace) -> int:
     facts = parse_model(AssessmentFacts, data, f"assessment {args.file}")
     services.record_assessment(ws.uow(), ws.profile, args.id, facts, actor(args), now_utc())
     sys.stderr.write(f"assessment recorded for {args.id.upper()}\n")
-    after_record(ws, args, args.id.upper())
+    after_record(ws, args, args.id.upper(), "assessment", facts.model_dump(mode="json"))
     return 0
 
 
@@ -202,7 +215,7 @@ def cmd_decide(ws: Workspace, args: argparse.Namespace) -> int:
                                       "reason": args.reason}, "decision")
     services.record_decision(ws.uow(), args.id, decision, actor(args), now_utc())
     sys.stderr.write(f"decision recorded for {args.id.upper()}\n")
-    after_record(ws, args, args.id.upper())
+    after_record(ws, args, args.id.upper(), "decision", decision.model_dump(mode="json"))
     return 0
 
 
@@ -215,15 +228,17 @@ def cmd_subjects_import(ws: Workspace, args: argparse.Namespace) -> int:
         print(f"  line {line}: {reason} (this person needs a letter or a phone call)")
     if len(result.unreachable) > 20:
         print(f"  ... and {len(result.unreachable) - 20} more")
-    after_record(ws, args, args.id.upper())
+    after_record(ws, args, args.id.upper(), "subjects_list")
     return 0
 
 
 def cmd_authority_filed(ws: Workspace, args: argparse.Namespace) -> int:
     now = now_utc()
-    services.record_filing(ws.uow(), args.id, args.reference, args.at or now, args.delay_reason, actor(args), now)
+    filed_at = args.at or now
+    services.record_filing(ws.uow(), args.id, args.reference, filed_at, args.delay_reason, actor(args), now)
     sys.stderr.write(f"AP filing recorded for {args.id.upper()} (reference {args.reference})\n")
-    after_record(ws, args, args.id.upper())
+    after_record(ws, args, args.id.upper(), "authority_filing",
+                 {"reference": args.reference, "filed_at": filed_at.isoformat(), "delay_reason": args.delay_reason})
     return 0
 
 
@@ -274,6 +289,18 @@ def cmd_flow_run(ws: Workspace, args: argparse.Namespace) -> int:
 
     result = run_here(ws, args.id.upper())
     print(json.dumps(result))
+    return 0
+
+
+def cmd_watch(ws: Workspace, args: argparse.Namespace) -> int:
+    from breach.runner import prefect_environment
+
+    prefect_environment(ws.settings.home)
+    from flows.deadlines import deadline_watch
+
+    counts = deadline_watch()
+    print(f"reminders due: {counts['due']}, sent: {counts['sent']}, "
+          f"already taken by another watch: {counts['taken_by_another_watch']}")
     return 0
 
 
@@ -403,6 +430,13 @@ def parser() -> argparse.ArgumentParser:
                       description="Run incident_response in this process; it does what is not yet done.")
     c.add_argument("id")
     c.set_defaults(func=cmd_flow_run)
+
+    c = sub.add_parser("watch", help="send the deadline reminders that are due (deadline_watch, once)",
+                       description="Run deadline_watch once in this process: every running clock's escalation "
+                       "ladder (AP notice at 24, 48, 66 and 72 hours; telling the people) e-mails the incident team, "
+                       "then the privacy contact. Each reminder goes out once, however often this runs. With a "
+                       "Prefect server, the deadline-watch deployment runs it every 15 minutes.")
+    c.set_defaults(func=cmd_watch)
 
     c = sub.add_parser("demo", help="a complete example run in a fresh demo workspace",
                        description="Create a fresh demo workspace with the Qoers profile, report a realistic "

@@ -55,20 +55,136 @@ def advance_lifecycle(incident_id: str) -> list[str]:
     return services.advance(_workspace().uow(), incident_id, now_utc())
 
 
+@task(name="publish the incident's status", **STAGE)
+def publish_status(incident_id: str) -> None:
+    """A keyed Prefect artifact per incident: stage and clocks, no personal data (no title, no names)."""
+    from prefect.artifacts import create_markdown_artifact
+
+    from incidents.notify.render import render
+    from incidents.views import incident_view
+
+    ws = _workspace()
+    now = now_utc()
+    with ws.uow() as uow:
+        view = incident_view(uow, incident_id, now)
+    waiting = services.waiting_for(ws.uow(), incident_id)
+    markdown = render(ws.settings.templates_dir, ws.profile.language, "prefect/incident_status.md.j2",
+                      incident=view, waiting=waiting, now=now)
+    create_markdown_artifact(key=f"incident-{incident_id.lower()}", markdown=markdown,
+                             description=f"{incident_id}: stage and clocks")
+
+
+@task(name="record what was entered in Prefect", **STAGE)
+def record_input(incident_id: str, step: str, key: str) -> list[str]:
+    """Record the input given through Prefect's form for `step`; the flow run holds it under `key`.
+
+    Only the key crosses as a parameter: the input is read here, so no fact of the breach becomes a task
+    parameter. Returns the problems (field: message) when the input is refused by the domain's rules.
+    """
+    from prefect.input.run_input import read_flow_run_input
+    from prefect.runtime import flow_run
+
+    from incidents.errors import BreachError, InvalidInput
+    from incidents.model import AssessmentFacts, Decision
+    from incidents.validation import parse_model
+
+    ws = _workspace()
+    data = read_flow_run_input(key=f"suspended-{key}-response", flow_run_id=flow_run.id)
+    actor = "prefect-ui"
+    try:
+        if step == "assessment":
+            facts = parse_model(AssessmentFacts, data, "assessment")
+            services.record_assessment(ws.uow(), ws.profile, incident_id, facts, actor, now_utc())
+        elif step == "decision":
+            decision = parse_model(Decision, data, "decision")
+            services.record_decision(ws.uow(), incident_id, decision, actor, now_utc())
+        elif step == "authority_filing":
+            from incidents.times import as_utc
+
+            filed_at = as_utc(data["filed_at"]) if data.get("filed_at") else now_utc()
+            services.record_filing(ws.uow(), incident_id, data["reference"], filed_at, data.get("delay_reason"),
+                                   actor, now_utc())
+    except InvalidInput as exc:
+        return [str(e) for e in exc.errors]
+    except BreachError as exc:
+        return [str(exc)]
+    return []
+
+
+def _deployed() -> bool:
+    """Suspending needs a deployment; a run in this process (the embedded default) returns instead."""
+    from prefect.runtime import deployment
+
+    return deployment.id is not None
+
+
+def _another_run_waits(incident_id: str, step: str) -> bool:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
+    from prefect.client.schemas.objects import StateType
+    from prefect.runtime import flow_run
+
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[f"incident-{incident_id}"])))
+    return any(str(r.id) != str(flow_run.id) and r.state is not None and r.state.type == StateType.PAUSED
+               and (r.state.state_details.pause_key or "").startswith(f"{step.replace('_', '-')}-") for r in runs)
+
+
+def _wait_for_person(incident_id: str, step: str) -> bool:
+    """Suspend until a person gives the input for `step` (CLI, dashboard or Prefect's form); True when recorded.
+
+    Each attempt has its own key, so an input the domain refused is kept, reported, and the run waits again;
+    on a resume the run replays from the top and every earlier attempt returns its stored input at once.
+    """
+    from prefect.flow_runs import suspend_flow_run
+
+    from flows.inputs import INPUTS
+
+    logger = get_run_logger()
+    attempt = 1
+    while True:
+        key = f"{step.replace('_', '-')}-{attempt}"  # Prefect keys: lowercase letters, digits, dashes
+        if step not in services.waiting_for(_workspace().uow(), incident_id):
+            return True  # recorded meanwhile by the CLI or the dashboard, which then resume this run
+        if attempt == 1 and _another_run_waits(incident_id, step):
+            return False  # one waiting run per incident and step: that one is resumed, this one ends
+        suspend_flow_run(wait_for_input=INPUTS[step], key=key, timeout=None)
+        problems = record_input(incident_id, step, key)
+        if not problems:
+            return True
+        logger.warning("input for %s refused; the run waits again: %s", step, "; ".join(problems))
+        attempt += 1
+
+
 @flow(name="incident_response", flow_run_name="incident-{incident_id}", persist_result=False)
 def incident_response(incident_id: str) -> dict[str, Any]:
-    """Detection → IT assessment → AP notice → notices to the people; stops where a person must act."""
+    """Detection → IT assessment → AP notice → notices to the people; waits where a person must act.
+
+    Deployed, the run suspends at each human step (freeing its worker) and resumes when the input arrives;
+    in this process (no deployment) it returns at the first human step and is run again after the next record.
+    """
     logger = get_run_logger()
     ws = _workspace()
-    with incident_lock(ws.settings.database_url, incident_id, ws.lock_dir):
-        alert_incident_team(incident_id)
-        decision = services.decision_of(ws.uow(), incident_id)
-        if decision is not None:
-            notify_authority, notify_subjects = decision
-            if notify_authority:
-                prepare_authority_notice(incident_id)
-            if notify_subjects:
-                notify_affected_people(incident_id)
-        waiting = advance_lifecycle(incident_id)
+    while True:
+        with incident_lock(ws.settings.database_url, incident_id, ws.lock_dir):
+            alert_incident_team(incident_id)
+            decision = services.decision_of(ws.uow(), incident_id)
+            if decision is not None:
+                notify_authority, notify_subjects = decision
+                if notify_authority:
+                    prepare_authority_notice(incident_id)
+                if notify_subjects:
+                    notify_affected_people(incident_id)
+            waiting = advance_lifecycle(incident_id)
+            publish_status(incident_id)
+        human = next((w for w in waiting if w in HUMAN_STEPS), None)
+        if human is None or not _deployed() or not _wait_for_person(incident_id, human):
+            break
     logger.info("incident %s waits for: %s", incident_id, ", ".join(waiting) or "nothing")
     return {"incident_id": incident_id, "waiting_for": waiting}
+
+
+# The steps a deployed run suspends for; the others (a list of people, closing) end the run, and the next
+# record starts a new one.
+HUMAN_STEPS = ("assessment", "decision", "authority_filing")

@@ -26,6 +26,7 @@ class Settings:
     sendgrid_api_key: str | None
     sendgrid_host: str | None
     sendgrid_sandbox: bool
+    subject_target_hours: float  # internal target for "without undue delay" (art. 34(1)) after the decision
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -49,7 +50,18 @@ class Settings:
             sendgrid_api_key=key,
             sendgrid_host=env.get("BREACH_SENDGRID_HOST") or None,
             sendgrid_sandbox=env.get("BREACH_SENDGRID_SANDBOX", "").lower() in ("1", "true", "yes"),
+            subject_target_hours=_positive_hours(env.get("BREACH_SUBJECT_TARGET_HOURS", "24")),
         )
 
     def __repr__(self) -> str:  # never print the key
         return f"Settings(home={self.home}, database_url=<hidden>, email_backend={self.email_backend})"
+
+
+def _positive_hours(text: str) -> float:
+    try:
+        hours = float(text)
+    except ValueError:
+        hours = -1
+    if hours <= 0:
+        raise ConfigurationError(f"BREACH_SUBJECT_TARGET_HOURS={text!r} is not a positive number of hours, e.g. 24")
+    return hours

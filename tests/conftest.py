@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from incidents.config import EXAMPLE_PROFILE, REPO_ROOT, Settings
 from incidents.profile import Profile, load_profile
@@ -17,6 +17,29 @@ from incidents.register.unit_of_work import UnitOfWork
 EXAMPLES = REPO_ROOT / "examples" / "qoers"
 POSTGRES_URL = os.environ.get("BREACH_TEST_POSTGRES_URL", "").strip()
 REQUIRE_POSTGRES = os.environ.get("BREACH_REQUIRE_POSTGRES") == "1"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A database of this test process's own on the server of BREACH_TEST_POSTGRES_URL, dropped at the end."""
+    if not POSTGRES_URL:
+        if REQUIRE_POSTGRES:
+            pytest.fail("BREACH_TEST_POSTGRES_URL is not set and BREACH_REQUIRE_POSTGRES=1")
+        pytest.skip("no PostgreSQL: set BREACH_TEST_POSTGRES_URL (make test does it via .ci/postgres.sh)")
+    base = make_url(POSTGRES_URL)
+    name = f"{base.database}_{os.getpid()}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = base.set(database=name).render_as_string(hide_password=False)
+    yield url
+    from incidents.register.db import engine_for
+
+    engine_for(url).dispose()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 def _reset_postgres(url: str) -> None:
@@ -32,15 +55,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Each test that uses the register runs twice: on SQLite and on PostgreSQL."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'register.db'}"
-    if not POSTGRES_URL:
-        if REQUIRE_POSTGRES:
-            pytest.fail("BREACH_REQUIRE_POSTGRES=1 but BREACH_TEST_POSTGRES_URL is not set")
-        pytest.skip("no PostgreSQL: set BREACH_TEST_POSTGRES_URL (make test does it via .ci/postgres.sh)")
-    _reset_postgres(POSTGRES_URL)
+    url = request.getfixturevalue("postgres_url")
     from incidents.register.db import engine_for
 
-    engine_for(POSTGRES_URL).dispose()  # no pooled connection may outlive the dropped schema
-    return POSTGRES_URL
+    engine_for(url).dispose()  # no pooled connection may outlive the dropped schema
+    _reset_postgres(url)
+    return url
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from incidents import lifecycle
 from incidents.errors import DispatchFailed
@@ -19,6 +20,15 @@ from incidents.register.tables import (
 from incidents.register.unit_of_work import UnitOfWork
 
 SEND_BATCH = 1000  # a SendGrid request carries up to 1 000 personalizations
+
+
+def insert_ignoring_conflicts(uow: UnitOfWork, table: Any, columns: list[str]) -> Any:
+    """INSERT ... ON CONFLICT (columns) DO NOTHING, on SQLite and PostgreSQL alike: the first writer wins."""
+    if uow.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    return insert(table).on_conflict_do_nothing(index_elements=columns)
 
 
 def move_status(uow: UnitOfWork, row: IncidentRow, target: Status, actor: str, now: datetime, **details: object) -> None:

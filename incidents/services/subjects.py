@@ -22,6 +22,7 @@ from incidents.services.common import (
     Outcome,
     categories_of,
     claim_notice,
+    insert_ignoring_conflicts,
     location_of,
     send,
     sender_of,
@@ -47,7 +48,7 @@ def import_subjects(uow: UnitOfWork, incident_id: str, path: Path, actor: str, n
         if row.status in (Status.CLOSED, Status.DISMISSED):
             raise InvalidTransition(f"incident {row.id} is {row.status}; no people can be added")
         before = uow.session.scalar(select(func.count()).where(SubjectRow.incident_id == row.id)) or 0
-        insert = _insert_ignoring_duplicates(uow)
+        insert = insert_ignoring_conflicts(uow, SubjectRow.__table__, ["incident_id", "email_key"])
         for chunk in _chunks(read_people(path, report), SEND_BATCH):
             uow.session.execute(insert, [
                 {"incident_id": row.id, "name": p.name, "email": p.email, "email_key": p.email_key,
@@ -73,15 +74,6 @@ def _chunks(items, size):  # type: ignore[no-untyped-def]
             chunk = []
     if chunk:
         yield chunk
-
-
-def _insert_ignoring_duplicates(uow: UnitOfWork):  # type: ignore[no-untyped-def]
-    table = SubjectRow.__table__
-    if uow.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(table).on_conflict_do_nothing(index_elements=["incident_id", "email_key"])
 
 
 def notify_subjects(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, templates: Path, incident_id: str,

@@ -1,0 +1,116 @@
+"""Deadline reminders: find every running clock, send each due rung of its ladder exactly once."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select, update
+
+from incidents.escalation import (
+    Audience,
+    Reminder,
+    RunningClock,
+    authority_clock,
+    due_reminders,
+    subject_clock,
+)
+from incidents.lifecycle import OPEN, Status
+from incidents.notify.email import Address, EmailBackend, Message, Recipient
+from incidents.notify.render import render_email
+from incidents.profile import Profile
+from incidents.register.tables import IncidentRow, ReminderRow
+from incidents.register.unit_of_work import UnitOfWork
+from incidents.services.common import insert_ignoring_conflicts, sender_of
+from incidents.views import incident_view
+
+# A claim older than this belongs to a watch that died mid-send: the reminder is taken over and sent again.
+STALE_CLAIM = timedelta(minutes=10)
+
+
+def running_clocks(uow: UnitOfWork, now: datetime, subject_target: timedelta) -> list[RunningClock]:
+    clocks = []
+    rows = uow.session.scalars(select(IncidentRow).where(IncidentRow.status.in_([s.value for s in OPEN])))
+    for row in rows:
+        decision = uow.latest_decision(row.id)
+        if (decision is None or decision.notify_authority) and uow.authority_filing(row.id) is None:
+            clocks.append(authority_clock(row.id, row.aware_at))
+        if decision is not None and decision.notify_subjects and row.status != Status.SUBJECTS_NOTIFIED:
+            counts = uow.subject_counts(row.id)
+            if not counts or counts.get("pending", 0):
+                clocks.append(subject_clock(row.id, decision.decided_at, subject_target))
+    return clocks
+
+
+def _settled(uow: UnitOfWork, now: datetime) -> set[tuple[str, str, str]]:
+    """Reminders sent, superseded, or being sent by a live watch right now."""
+    rows = uow.session.execute(select(ReminderRow.incident_id, ReminderRow.clock, ReminderRow.step,
+                                      ReminderRow.status, ReminderRow.sent_at))
+    return {(i, c, s) for i, c, s, status, at in rows if status != "sending" or at > now - STALE_CLAIM}
+
+
+def _claim(uow: UnitOfWork, reminder: Reminder, now: datetime) -> bool:
+    """Take the reminder for this watch; False when another watch has it. Missed rungs are recorded too."""
+    table = ReminderRow.__table__
+    with uow:
+        for step in reminder.superseded:
+            uow.session.execute(insert_ignoring_conflicts(uow, table, ["incident_id", "clock", "step"]), [
+                {"incident_id": reminder.incident_id, "clock": reminder.clock, "step": step,
+                 "status": "superseded", "sent_at": now, "recipients": 0}])
+        inserted = uow.session.execute(insert_ignoring_conflicts(uow, table, ["incident_id", "clock", "step"]), [
+            {"incident_id": reminder.incident_id, "clock": reminder.clock, "step": reminder.step,
+             "status": "sending", "sent_at": now, "recipients": 0}]).rowcount
+        if not inserted:  # taken over only when the earlier claim is stale
+            inserted = uow.session.execute(
+                update(ReminderRow).where(
+                    ReminderRow.incident_id == reminder.incident_id, ReminderRow.clock == reminder.clock,
+                    ReminderRow.step == reminder.step, ReminderRow.status == "sending",
+                    ReminderRow.sent_at <= now - STALE_CLAIM).values(sent_at=now)).rowcount
+        uow.commit()
+    return bool(inserted)
+
+
+def recipients_for(profile: Profile, audience: Audience) -> list[Recipient]:
+    people = list(profile.incident_team)
+    if audience == Audience.TEAM_AND_PRIVACY_CONTACT:
+        people.append(profile.privacy_contact)
+    seen: set[str] = set()
+    recipients = []
+    for i, person in enumerate(people):
+        if str(person.email).lower() in seen:
+            continue
+        seen.add(str(person.email).lower())
+        recipients.append(Recipient(f"team-{i}", Address(str(person.email), person.name), {"name": person.name}))
+    return recipients
+
+
+def send_due_reminders(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, templates: Path,
+                       mail_from: str | None, now: datetime, subject_target: timedelta) -> dict[str, int]:
+    """Send what the ladders say is due now; safe to run late, twice, or twice at the same time."""
+    with uow:
+        due = due_reminders(running_clocks(uow, now, subject_target), _settled(uow, now), now)
+    sent = skipped = 0
+    for reminder in due:
+        if not _claim(uow, reminder, now):
+            skipped += 1
+            continue
+        with uow:
+            view = incident_view(uow, reminder.incident_id, now)
+        hours_left = (reminder.due_at - now).total_seconds() / 3600
+        rendered = render_email(templates, profile.language, "team/reminder", incident=view,
+                                clock_name=reminder.clock, step=reminder.step, due_at=reminder.due_at,
+                                hours_left=hours_left, escalated=reminder.audience != Audience.TEAM)
+        message = Message(sender=sender_of(profile, mail_from), subject=rendered.subject, text=rendered.text,
+                          html=rendered.html, kind=f"reminder-{reminder.clock}-{reminder.step}",
+                          incident_id=reminder.incident_id)
+        accepted = mailer.send(message, recipients_for(profile, reminder.audience)).accepted
+        with uow:
+            uow.session.execute(update(ReminderRow).where(
+                ReminderRow.incident_id == reminder.incident_id, ReminderRow.clock == reminder.clock,
+                ReminderRow.step == reminder.step).values(status="sent", recipients=len(accepted), sent_at=now))
+            uow.record(at=now, actor="deadline-watch", incident_id=reminder.incident_id, action="reminder_sent",
+                       clock=reminder.clock, step=reminder.step, recipients=len(accepted),
+                       superseded=list(reminder.superseded))
+            uow.commit()
+        sent += 1
+    return {"due": len(due), "sent": sent, "taken_by_another_watch": skipped}

@@ -1,0 +1,102 @@
+"""deadline_watch's service: each reminder exactly once, even late, twice, or at the same time."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from incidents import services
+from incidents.model import Decision
+from incidents.notify.email import OutboxBackend
+from incidents.register.tables import ReminderRow
+from incidents.register.unit_of_work import UnitOfWork
+from incidents.services.reminders import send_due_reminders
+
+from tests.conftest import EXAMPLES
+from tests.integration.test_register import a_report, the_assessment
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+TARGET = timedelta(hours=24)
+
+
+def reported(uow, profile, now, aware_hours_ago: float) -> str:
+    report = a_report(now, aware_at=(now - timedelta(hours=aware_hours_ago)).isoformat(),
+                      discovered_at=(now - timedelta(hours=aware_hours_ago + 1)).isoformat())
+    return services.report_incident(uow, profile, report, "po", now)
+
+
+def watch(uow, profile, tmp_path, now):
+    return send_due_reminders(uow, profile, OutboxBackend(tmp_path / "outbox"), TEMPLATES, None, now, TARGET)
+
+
+def reminders(uow, incident_id):
+    with uow:
+        return {(r.clock, r.step): r.status for r in uow.session.scalars(
+            select(ReminderRow).where(ReminderRow.incident_id == incident_id))}
+
+
+def test_the_team_is_reminded_once_after_a_day(uow, profile, now, tmp_path):
+    incident_id = reported(uow, profile, now, aware_hours_ago=30)
+    assert watch(uow, profile, tmp_path, now)["sent"] == 1
+    assert watch(uow, profile, tmp_path, now + timedelta(minutes=15))["sent"] == 0
+    emails = list((tmp_path / "outbox" / incident_id / "reminder-authority_notice-24h").glob("*.eml"))
+    assert len(emails) == len(profile.incident_team)
+    text = emails[0].read_text(encoding="utf-8")
+    assert "42,0 uur" in text and incident_id in text and "breach assess" in text
+
+
+def test_two_watches_at_the_same_time_send_once(database_url, profile, now, tmp_path):
+    uow = UnitOfWork(database_url)
+    incident_id = reported(uow, profile, now, aware_hours_ago=50)
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(
+        watch(UnitOfWork(database_url, prepare=False), profile, tmp_path, now))) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(r["sent"] for r in results) == [0, 1]
+    assert reminders(uow, incident_id) == {("authority_notice", "48h"): "sent",
+                                           ("authority_notice", "24h"): "superseded"}
+
+
+def test_a_watch_down_for_a_day_sends_the_current_rung_only(uow, profile, now, tmp_path):
+    incident_id = reported(uow, profile, now, aware_hours_ago=25)
+    watch(uow, profile, tmp_path, now)
+    later = now + timedelta(hours=43)  # 68 h after awareness: 48h was missed, 66h is due
+    assert watch(uow, profile, tmp_path, later)["sent"] == 1
+    assert reminders(uow, incident_id) == {("authority_notice", "24h"): "sent",
+                                           ("authority_notice", "48h"): "superseded",
+                                           ("authority_notice", "66h"): "sent"}
+    escalated = list((tmp_path / "outbox" / incident_id / "reminder-authority_notice-66h").glob("*.eml"))
+    assert len(escalated) == len({m.email for m in profile.incident_team} | {profile.privacy_contact.email})
+
+
+def test_after_expiry_the_message_says_the_deadline_passed(uow, profile, now, tmp_path):
+    incident_id = reported(uow, profile, now, aware_hours_ago=75)
+    watch(uow, profile, tmp_path, now)
+    email = next((tmp_path / "outbox" / incident_id / "reminder-authority_notice-expired").glob("*.eml"))
+    assert "verstreken" in email.read_text(encoding="utf-8")
+
+
+def test_no_ap_reminders_when_the_decision_says_the_ap_need_not_be_told(uow, profile, now, tmp_path):
+    incident_id = reported(uow, profile, now, aware_hours_ago=10)
+    services.record_assessment(uow, profile, incident_id, the_assessment(), "it", now)
+    services.record_decision(uow, incident_id, Decision(notify_authority=False, notify_subjects=False,
+                                                        reason="only public data, no risk"), "po", now)
+    assert watch(uow, profile, tmp_path, now + timedelta(hours=30))["due"] == 0
+
+
+def test_the_people_clock_runs_from_the_decision_until_everyone_is_told(uow, profile, now, tmp_path):
+    incident_id = reported(uow, profile, now, aware_hours_ago=2)
+    services.record_assessment(uow, profile, incident_id, the_assessment(), "it", now)
+    services.import_subjects(uow, incident_id, EXAMPLES / "subjects.csv", "po", now)
+    services.record_decision(uow, incident_id, Decision(notify_authority=False, notify_subjects=True,
+                                                        reason="high risk for the people"), "po", now)
+    assert watch(uow, profile, tmp_path, now + timedelta(hours=13))["sent"] == 1
+    assert reminders(uow, incident_id) == {("subject_notice", "half"): "sent"}
+    services.notify_subjects(uow, profile, OutboxBackend(tmp_path / "outbox"), TEMPLATES, incident_id, None, now)
+    assert watch(uow, profile, tmp_path, now + timedelta(hours=25))["due"] == 0
