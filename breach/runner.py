@@ -21,6 +21,8 @@ def prefect_environment(home: Path) -> None:
     # the flow's own INFO lines go to Prefect (UI, API); a person at the terminal sees warnings and errors only
     os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
+    # the temporary API starts in a few seconds, but a busy 2-core machine can take much longer
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 
 def run_here(ws: Workspace, incident_id: str) -> dict[str, Any]:

@@ -26,7 +26,7 @@ def progress(uow: UnitOfWork, row: IncidentRow) -> lifecycle.Progress:
         authority_notice_ready=authority_notice is not None and authority_notice.status == "done",
         authority_filed=uow.authority_filing(row.id) is not None,
         subjects_linked=sum(counts.values()),
-        subjects_pending=counts.get("pending", 0),
+        subjects_pending=counts.get("pending", 0) + counts.get("sending", 0),
         subject_notice_done=subject_notice is not None and subject_notice.status == "done",
     )
 

@@ -37,7 +37,7 @@ def running_clocks(uow: UnitOfWork, now: datetime, subject_target: timedelta) ->
             clocks.append(authority_clock(row.id, row.aware_at))
         if decision is not None and decision.notify_subjects and row.status != Status.SUBJECTS_NOTIFIED:
             counts = uow.subject_counts(row.id)
-            if not counts or counts.get("pending", 0):
+            if not counts or counts.get("pending", 0) or counts.get("sending", 0):
                 clocks.append(subject_clock(row.id, decision.decided_at, subject_target))
     return clocks
 
@@ -54,12 +54,13 @@ def _claim(uow: UnitOfWork, reminder: Reminder, now: datetime) -> bool:
     table = ReminderRow.__table__
     with uow:
         for step in reminder.superseded:
-            uow.session.execute(insert_ignoring_conflicts(uow, table, ["incident_id", "clock", "step"]), [
-                {"incident_id": reminder.incident_id, "clock": reminder.clock, "step": step,
-                 "status": "superseded", "sent_at": now, "recipients": 0}])
-        inserted = uow.session.execute(insert_ignoring_conflicts(uow, table, ["incident_id", "clock", "step"]), [
-            {"incident_id": reminder.incident_id, "clock": reminder.clock, "step": reminder.step,
-             "status": "sending", "sent_at": now, "recipients": 0}]).rowcount
+            uow.session.execute(insert_ignoring_conflicts(uow, table, ["incident_id", "clock", "step"]).values(
+                incident_id=reminder.incident_id, clock=reminder.clock, step=step, status="superseded",
+                sent_at=now, recipients=0))
+        # RETURNING says whether this watch inserted the row (rowcount does not: -1 on PostgreSQL here)
+        inserted = uow.session.execute(insert_ignoring_conflicts(uow, table, ["incident_id", "clock", "step"]).values(
+            incident_id=reminder.incident_id, clock=reminder.clock, step=reminder.step, status="sending",
+            sent_at=now, recipients=0).returning(table.c.id)).first() is not None
         if not inserted:  # taken over only when the earlier claim is stale
             inserted = uow.session.execute(
                 update(ReminderRow).where(

@@ -10,10 +10,11 @@ from sqlalchemy import func, select, update
 
 from incidents.errors import DispatchFailed, InvalidTransition
 from incidents.lifecycle import Status
-from incidents.notify.email import Address, EmailBackend, Message, Recipient, batched
+from incidents.notify.email import Address, EmailBackend, Message, Recipient
 from incidents.notify.render import render, render_email
 from incidents.profile import Profile
 from incidents.register.tables import (
+    DispatchBatchRow,
     SubjectRow,
 )
 from incidents.register.unit_of_work import UnitOfWork
@@ -78,7 +79,13 @@ def _chunks(items, size):  # type: ignore[no-untyped-def]
 
 def notify_subjects(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, templates: Path, incident_id: str,
                     mail_from: str | None, now: datetime) -> Outcome:
-    """GDPR art. 34(1)-(2): tell each affected person, in their language, in batches; resumable per person."""
+    """GDPR art. 34(1)-(2): tell each affected person, in their language, in batches; resumable after a crash.
+
+    Each batch is claimed in the register ('sending') before it goes to the mail service and marked when the
+    service accepted it, so a run that is killed at any moment and started again finishes the job: nobody is
+    skipped, and the only people who can get the message twice are those of the one batch that was in flight
+    at the crash. They are sent again, counted, and reported.
+    """
     with uow:
         row = uow.incident(incident_id)
         decision = uow.latest_decision(row.id)
@@ -87,39 +94,31 @@ def notify_subjects(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, tem
         counts = uow.subject_counts(row.id)
         if not counts:
             return Outcome("subject_notice", False, detail="waiting for the list of affected people")
-        if counts.get("pending", 0) == 0 and (n := uow.notice(row.id, "subject_notice")) and n.status == "done":
+        open_work = counts.get("pending", 0) + counts.get("sending", 0)
+        if not open_work and (n := uow.notice(row.id, "subject_notice")) and n.status == "done":
             return Outcome("subject_notice", True, counts.get("sent", 0), detail="already sent")
-        notice = claim_notice(uow, row.id, "subject_notice", mailer.name, now)
+        claim_notice(uow, row.id, "subject_notice", mailer.name, now)
         view = incident_view(uow, row.id, now)
         uow.commit()
     context = {"incident": view, "organisation": profile.organisation, "privacy_contact": profile.privacy_contact,
-                   "categories": categories_of(profile, view.assessment.categories if view.assessment else [])}
-    fallback = {lang: render(templates, lang, "subjects/anonymous_name.txt.j2").strip() for lang in ("nl", "en")}
-    total = 0
-    for language in ("nl", "en"):
+               "categories": categories_of(profile, view.assessment.categories if view.assessment else [])}
+    total = resent = 0
+    for language in LANGUAGES:
         rendered = render_email(templates, language, "subjects/notice", **context)
         message = Message(sender=sender_of(profile, mail_from), subject=rendered.subject, text=rendered.text,
                           html=rendered.html, kind="subject_notice", incident_id=row.id,
                           reply_to=Address(str(profile.privacy_contact.email), profile.privacy_contact.name))
-        while True:
-            with uow:
-                # stream the pending people of this language a batch at a time: memory stays flat
-                batch = uow.session.execute(
-                    select(SubjectRow.id, SubjectRow.name, SubjectRow.email).where(
-                        SubjectRow.incident_id == row.id, SubjectRow.status == "pending",
-                        SubjectRow.language == language).order_by(SubjectRow.id).limit(SEND_BATCH)
-                ).all()
-            if not batch:
-                break
-            recipients = [Recipient(f"subject-{sid}", Address(email, name), {"name": name or fallback[language]})
-                          for sid, name, email in batch]
-            for chunk in batched(recipients, SEND_BATCH):
-                try:
-                    accepted = send(uow, row.id, "subject_notice", mailer, message, chunk, now)
-                except DispatchFailed as exc:
-                    _mark_sent(uow, getattr(exc, "accepted", []), now)  # who got it before the failure
-                    raise
-                total += _mark_sent(uow, accepted, now)
+        fallback = render(templates, language, "subjects/anonymous_name.txt.j2").strip()
+        while (batch := _claim_batch(uow, row.id, language, now)) is not None:
+            recipients = [Recipient(f"subject-{sid}", Address(email, name), {"name": name or fallback})
+                          for sid, name, email in batch.people]
+            try:
+                accepted = send(uow, row.id, "subject_notice", mailer, message, recipients, now)
+            except DispatchFailed as exc:
+                _settle_batch(uow, batch, getattr(exc, "accepted", []), now, error=str(exc))
+                raise
+            total += _settle_batch(uow, batch, accepted, now)
+            resent += len(batch.people) if batch.recovered else 0
     with uow:
         notice = uow.notice(row.id, "subject_notice")
         assert notice is not None
@@ -127,18 +126,64 @@ def notify_subjects(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, tem
         notice.status, notice.finished_at = "done", now
         notice.recipients = counts.get("sent", 0)
         notice.location = location_of(mailer, Message(sender=Address(""), subject="", text="", html=None,
-                                                    kind="subject_notice", incident_id=row.id))
+                                                      kind="subject_notice", incident_id=row.id))
         uow.record(at=now, actor="response-flow", incident_id=row.id, action="subjects_notified", sent=total,
-                   total_sent=counts.get("sent", 0), unreachable=counts.get("unreachable", 0), backend=mailer.name)
+                   total_sent=counts.get("sent", 0), unreachable=counts.get("unreachable", 0),
+                   sent_again_after_crash=resent, backend=mailer.name)
         uow.commit()
-    return Outcome("subject_notice", True, total)
+    detail = f"{resent} sent again after an interruption (possible duplicates)" if resent else ""
+    return Outcome("subject_notice", True, total, detail=detail)
 
 
-def _mark_sent(uow: UnitOfWork, keys: list[str], now: datetime) -> int:
-    ids = [int(key.removeprefix("subject-")) for key in keys]
-    if ids:
-        with uow:
+LANGUAGES = ("nl", "en")
+
+
+@dataclass(frozen=True)
+class ClaimedBatch:
+    key: str
+    people: list[tuple[int, str, str]]  # (subject id, name, address): held in memory for one request only
+    recovered: bool  # it was in flight when an earlier run stopped: its people may get the message twice
+
+
+def _claim_batch(uow: UnitOfWork, incident_id: str, language: str, now: datetime) -> ClaimedBatch | None:
+    """The next batch of people to send to: first one left 'sending' by an interrupted run, then new ones."""
+    columns = (SubjectRow.id, SubjectRow.name, SubjectRow.email)
+    with uow:
+        where = (SubjectRow.incident_id == incident_id, SubjectRow.language == language)
+        people = uow.session.execute(select(*columns).where(*where, SubjectRow.status == "sending")
+                                     .order_by(SubjectRow.id).limit(SEND_BATCH)).all()
+        recovered = bool(people)
+        if not recovered:
+            people = uow.session.execute(select(*columns).where(*where, SubjectRow.status == "pending")
+                                         .order_by(SubjectRow.id).limit(SEND_BATCH)).all()
+            if not people:
+                return None
+            uow.session.execute(update(SubjectRow).where(SubjectRow.id.in_([p[0] for p in people]))
+                                .values(status="sending"))
+        key = f"{incident_id}:subject_notice:{language}:{people[0][0]}-{people[-1][0]}"
+        batch = uow.session.scalars(select(DispatchBatchRow).where(
+            DispatchBatchRow.incident_id == incident_id, DispatchBatchRow.batch_key == key)).first()
+        if batch is None:
+            batch = DispatchBatchRow(incident_id=incident_id, batch_key=key, kind="subject_notice",
+                                     status="sending", recipients=len(people), attempts=0, started_at=now)
+            uow.session.add(batch)
+        batch.status, batch.attempts, batch.error = "sending", batch.attempts + 1, None
+        uow.commit()
+    return ClaimedBatch(key, [tuple(p) for p in people], recovered)  # type: ignore[misc]
+
+
+def _settle_batch(uow: UnitOfWork, batch: ClaimedBatch, accepted: list[str], now: datetime,
+                  error: str | None = None) -> int:
+    """Mark who the service accepted; on a refusal the others go back to pending for the next run."""
+    ids = [int(key.removeprefix("subject-")) for key in accepted]
+    with uow:
+        if ids:
             uow.session.execute(update(SubjectRow).where(SubjectRow.id.in_(ids)).values(status="sent",
                                                                                       notified_at=now))
-            uow.commit()
+        if error is not None:
+            rest = [p[0] for p in batch.people if p[0] not in set(ids)]
+            uow.session.execute(update(SubjectRow).where(SubjectRow.id.in_(rest)).values(status="pending"))
+        uow.session.execute(update(DispatchBatchRow).where(DispatchBatchRow.batch_key == batch.key).values(
+            status="failed" if error else "accepted", finished_at=now, error=error))
+        uow.commit()
     return len(ids)

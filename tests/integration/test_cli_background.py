@@ -30,7 +30,7 @@ def test_report_answers_before_the_flow_and_the_flow_alerts_the_team(workspace_e
     incident_id = result.stdout.strip()
     assert "started in the background" in result.stderr
 
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         result = breach("show", incident_id, "--json", env=env)
         assert result.returncode == 0, result.stderr
