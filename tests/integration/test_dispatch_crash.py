@@ -18,7 +18,6 @@ from incidents import services
 from incidents.model import Decision
 from incidents.register.tables import AuditRow, DispatchBatchRow
 from incidents.workspace import Workspace
-
 from tests.integration.conftest_sendgrid import fake_sendgrid  # noqa: F401
 from tests.integration.test_register import a_report, the_assessment
 from tests.support.fake_sendgrid import Reply
@@ -58,7 +57,7 @@ def test_kill_9_at_random_moments_then_restart_notifies_everybody(workspace_env,
             child.wait()
             crashes += 1
             continue
-        out, err = child.communicate()
+        _out, err = child.communicate()
         assert child.returncode == 0, err.decode()
         break
     else:
@@ -78,4 +77,4 @@ def test_kill_9_at_random_moments_then_restart_notifies_everybody(workspace_env,
     assert set(received) == {f"person{i}@example.com" for i in range(PEOPLE)}  # nobody skipped
     duplicates = sum(n - 1 for n in received.values())
     assert duplicates <= reported <= crashes * 1000  # only in-flight batches, and every one of them counted
-    assert f'"sent_again_after_crash":' in audit[-1]
+    assert '"sent_again_after_crash":' in audit[-1]
