@@ -232,6 +232,59 @@ def cmd_subjects_import(ws: Workspace, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_subjects_status(ws: Workspace, args: argparse.Namespace) -> int:
+    with ws.uow() as uow:
+        counts = uow.subject_counts(uow.incident(args.id).id)
+    if args.json:
+        print(json.dumps({"incident_id": args.id.upper(), "counts": counts, "total": sum(counts.values())}))
+    else:
+        print(", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "no people linked yet")
+    return 0
+
+
+def cmd_subjects_worklist(ws: Workspace, args: argparse.Namespace) -> int:
+    import csv
+    import io
+
+    from incidents.export import inert
+    from incidents.services.subjects import worklist
+
+    rows = worklist(ws.uow(), args.id)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=["line", "name", "email", "language", "status", "problem"],
+                            lineterminator="\r\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: inert(v) for k, v in row.items()})
+    if args.output:
+        Path(args.output).write_text(buffer.getvalue(), encoding="utf-8", newline="")
+    else:
+        sys.stdout.write(buffer.getvalue())
+    if args.output:
+        sys.stderr.write(f"{len(rows)} people need a letter or a phone call; written to {args.output}\n")
+    return 0
+
+
+def cmd_subjects_notify(ws: Workspace, args: argparse.Namespace) -> int:
+    from incidents.services.subjects import dispatch_plan
+
+    if args.dry_run:
+        plan = dispatch_plan(ws.uow(), ws.profile, ws.settings.templates_dir, args.id)
+        print("dry run, nothing sent: " + (", ".join(f"{k}: {v}" for k, v in plan.items()) or "nobody to notify"))
+        return 0
+    outcome = services.notify_subjects(ws.uow(), ws.profile, ws.mailer, ws.settings.templates_dir, args.id.upper(),
+                                       ws.settings.mail_from, now_utc())
+    if not outcome.done:
+        print(f"nothing sent: {outcome.detail}")
+        return 0
+    if outcome.detail == "already sent":
+        print(f"nothing to send: all {outcome.count} reachable people were notified already")
+        return 0
+    print(f"{outcome.count} people notified through {ws.mailer.name}" + (f"; {outcome.detail}" if outcome.detail
+                                                                        else ""))
+    return 0
+
+
 def cmd_authority_filed(ws: Workspace, args: argparse.Namespace) -> int:
     now = now_utc()
     filed_at = args.at or now
@@ -380,6 +433,25 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("file")
     flow_options(c)
     c.set_defaults(func=cmd_subjects_import)
+
+    c = ss.add_parser("notify", help="send the notice to the people of an incident (resumes after interruptions)",
+                      description="Send the subject notice to every person still pending, in batches of up to "
+                      "1 000 per request. Running it again after any interruption continues where it stopped; "
+                      "a batch that was in flight at a crash is sent again and reported.")
+    c.add_argument("id")
+    c.add_argument("--dry-run", action="store_true", help="count and render only; send nothing, change nothing")
+    c.set_defaults(func=cmd_subjects_notify)
+    c = ss.add_parser("status", help="how many people per notification status",
+                      description="Counts per status: pending, sending, sent, unreachable, ...")
+    c.add_argument("id")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_subjects_status)
+    c = ss.add_parser("worklist", help="export the people who need a letter or a phone call (CSV)",
+                      description="The alternative-channel worklist: people without a usable e-mail address "
+                      "(and later bounces), as CSV. It holds personal data: keep it to those who must call or write.")
+    c.add_argument("id")
+    c.add_argument("--output", "-o", help="write to this file instead of standard output")
+    c.set_defaults(func=cmd_subjects_worklist)
 
     c = sub.add_parser("authority", help="the notice to the AP",
                        description="The notice to the Autoriteit Persoonsgegevens.")

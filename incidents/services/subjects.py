@@ -187,3 +187,35 @@ def _settle_batch(uow: UnitOfWork, batch: ClaimedBatch, accepted: list[str], now
             status="failed" if error else "accepted", finished_at=now, error=error))
         uow.commit()
     return len(ids)
+
+
+def worklist(uow: UnitOfWork, incident_id: str) -> list[dict[str, object]]:
+    """The people who need another channel (a letter, a phone call): no usable address, or a bounce."""
+    with uow:
+        row = uow.incident(incident_id)
+        people = uow.session.execute(
+            select(SubjectRow.source_line, SubjectRow.name, SubjectRow.email, SubjectRow.language,
+                   SubjectRow.status, SubjectRow.problem)
+            .where(SubjectRow.incident_id == row.id, SubjectRow.status.in_(("unreachable", "bounced", "dropped")))
+            .order_by(SubjectRow.source_line)).all()
+    return [{"line": line, "name": name, "email": email or "", "language": language, "status": status,
+             "problem": problem or ""} for line, name, email, language, status, problem in people]
+
+
+def dispatch_plan(uow: UnitOfWork, profile: Profile, templates: Path, incident_id: str) -> dict[str, int]:
+    """A dry run: who would get the notice, per language, in how many requests; the templates are rendered
+    once to prove they work, and nothing is sent or changed."""
+    with uow:
+        row = uow.incident(incident_id)
+        view = incident_view(uow, row.id, datetime.now().astimezone())
+        rows = uow.session.execute(select(SubjectRow.language, func.count()).where(
+            SubjectRow.incident_id == row.id, SubjectRow.status.in_(("pending", "sending")))
+            .group_by(SubjectRow.language)).all()
+    context = {"incident": view, "organisation": profile.organisation, "privacy_contact": profile.privacy_contact,
+               "categories": categories_of(profile, view.assessment.categories if view.assessment else [])}
+    plan: dict[str, int] = {}
+    for language, count in rows:
+        render_email(templates, language, "subjects/notice", **context)
+        plan[f"{language}_people"] = count
+        plan[f"{language}_requests"] = -(-count // SEND_BATCH)
+    return plan

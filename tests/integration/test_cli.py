@@ -161,3 +161,29 @@ def test_every_command_explains_itself(capsys):
             main(args)
         assert exit_.value.code == 0
         assert "usage: breach" in capsys.readouterr().out
+
+
+def test_subjects_commands_notify_report_status_and_export_the_worklist(cli, report_file, tmp_path):
+    _, out, _ = cli("report", str(report_file), "--no-flow")
+    incident_id = out.strip()
+    cli("assess", incident_id, str(EXAMPLES / "assessment.yaml"), "--no-flow")
+    code, out, _ = cli("subjects", "import", incident_id, str(EXAMPLES / "subjects.csv"), "--no-flow")
+    assert code == 0 and "1 without a usable e-mail address" in out
+    cli("decide", incident_id, "--authority", "no", "--subjects", "yes", "--reason", "high risk for coachees",
+        "--no-flow")
+    code, out, _ = cli("subjects", "notify", incident_id, "--dry-run")
+    assert code == 0 and "nothing sent" in out and "nl_people: " in out
+    _, out, _ = cli("subjects", "status", incident_id, "--json")
+    before = json.loads(out)["counts"]
+    assert before["pending"] > 30 and "sent" not in before
+    code, out, _ = cli("subjects", "notify", incident_id)
+    assert code == 0 and f"{before['pending']} people notified through outbox" in out
+    _, out, _ = cli("subjects", "status", incident_id, "--json")
+    assert json.loads(out)["counts"] == {"sent": before["pending"], "unreachable": 1}
+    _, out, _ = cli("subjects", "notify", incident_id)
+    assert "nothing to send" in out
+    worklist = tmp_path / "worklist.csv"
+    code, _, err = cli("subjects", "worklist", incident_id, "-o", str(worklist))
+    lines = worklist.read_text(encoding="utf-8").splitlines()
+    assert code == 0 and lines[0] == "line,name,email,language,status,problem" and len(lines) == 2
+    assert "unreachable" in lines[1]
