@@ -515,6 +515,10 @@ def parser() -> argparse.ArgumentParser:
                        "incident, run the response with a sample assessment and decision, and print the result.")
     c.add_argument("--workspace", default="demo-workspace", help="folder for the demo (default: demo-workspace)")
     c.set_defaults(func=cmd_demo)
+
+    from breach.web_cmd import add_commands as add_web_commands
+
+    add_web_commands(sub)
     return p
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from functools import lru_cache
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,24 @@ class ReadReport:
     rows: int = 0
     duplicates: int = 0
     unreachable: list[tuple[int, str]] = field(default_factory=list)  # (line, reason): no addresses echoed
+
+
+# An ordinary ASCII address (dot-atom local part) is checked here, and its domain once per domain by
+# email_validator; anything else (non-ASCII, quoted local parts) goes through email_validator in full.
+_DOT_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+
+
+@lru_cache(maxsize=65536)
+def _domain(domain: str) -> str:
+    return validate_email(f"x@{domain}", check_deliverability=False).ascii_domain
+
+
+def normalise_address(raw: str) -> str:
+    """The address as it will be used, or EmailNotValidError saying what is wrong (syntax, not deliverability)."""
+    local, at, domain = raw.rpartition("@")
+    if at and raw.isascii() and len(raw) <= 254 and len(local) <= 64 and _DOT_ATOM.fullmatch(local):
+        return f"{local}@{_domain(domain)}"
+    return validate_email(raw, check_deliverability=False).normalized
 
 
 def clean_text(value: str) -> str:
@@ -96,7 +115,7 @@ def read_people(path: Path, report: ReadReport) -> Iterator[Person]:
                 email: str | None
                 problem = None
                 try:
-                    email = validate_email(raw_email, check_deliverability=False).normalized
+                    email = normalise_address(raw_email)
                     key = email.lower()
                 except EmailNotValidError as exc:
                     email, key = None, f"line:{line_no}"

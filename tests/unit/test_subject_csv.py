@@ -69,3 +69,25 @@ def test_a_non_utf8_file_is_refused_with_the_fix(tmp_path):
 def test_an_empty_file_is_refused(tmp_path):
     with pytest.raises(InvalidInput, match="empty"):
         read(tmp_path, "")
+
+
+@pytest.mark.parametrize("address", [
+    "an@example.com", "An.de.Vries+breach@Example.COM", "o'brien@example.ie", "x@sub.example.co.uk",
+    "zoë@example.nl", '"quoted name"@example.com', "bad@@example.com", "a..b@example.com", "a@example",
+    "a@localhost", "a@exa_mple.com", ".a@example.com", "a@-example.com", "@example.com", "a@",
+    "a" * 65 + "@example.com", "a@" + "b" * 64 + ".com",
+])
+def test_the_fast_address_check_agrees_with_email_validator(address):
+    from email_validator import EmailNotValidError, validate_email
+
+    from incidents.subjects import normalise_address
+
+    try:
+        expected = validate_email(address, check_deliverability=False).normalized
+    except EmailNotValidError:
+        expected = None
+    try:
+        got = normalise_address(address)
+    except EmailNotValidError:
+        got = None
+    assert got == expected

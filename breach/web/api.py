@@ -1,0 +1,175 @@
+"""The JSON API beside the pages, for intake from other systems: report an incident, read its status."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Path, Request
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import JSONResponse
+
+from breach.web import auth
+from breach.web.auth import CurrentUser, require, require_user
+from breach.web.forms import validate
+from breach.web.pages import launch
+from incidents import services
+from incidents.errors import FieldError, InvalidInput
+from incidents.model import IncidentReport
+from incidents.times import local, now_utc
+from incidents.views import IncidentView, incident_view
+
+router = APIRouter(prefix="/api", tags=["incidents"], dependencies=[Depends(require_user), Depends(auth.check_csrf)])
+
+INCIDENT_ID = r"^[A-Za-z]{2}-\d{4}-\d{4,6}$"
+
+
+class FieldProblem(BaseModel):
+    field: str = Field(description="the field, dotted for nested ones (e.g. systems.0)")
+    message: str
+
+
+class Problem(BaseModel):
+    detail: str
+    errors: list[FieldProblem] = Field(default_factory=list)
+
+
+class Clock(BaseModel):
+    due_at: datetime = Field(description="ISO 8601 with offset, Europe/Amsterdam")
+    state: str = Field(description="running | overdue | met | met_late | not_required")
+    hours_left: float | None
+
+
+class DecisionSummary(BaseModel):
+    notify_authority: bool
+    notify_subjects: bool
+    decided_at: datetime
+    decided_by: str
+
+
+class SubjectCounts(BaseModel):
+    """Counts only: the people themselves are never listed."""
+
+    total: int
+    pending: int
+    sent: int
+    unreachable: int
+
+
+class IncidentStatus(BaseModel):
+    id: str
+    title: str
+    status: str
+    status_changed_at: datetime
+    aware_at: datetime
+    reported_at: datetime
+    authority_clock: Clock
+    authority_reference: str | None
+    overdue: bool
+    decision: DecisionSummary | None
+    subjects: SubjectCounts
+    waiting_for: list[str]
+    url: str = Field(description="the incident's page on the dashboard")
+
+
+class IncidentList(BaseModel):
+    incidents: list[IncidentStatus]
+
+
+def status_of(view: IncidentView, waiting: list[str]) -> IncidentStatus:
+    c, d, s = view.authority_clock, view.decision, view.subjects
+    return IncidentStatus(
+        id=view.id, title=view.title, status=view.status.value, status_changed_at=local(view.status_changed_at),
+        aware_at=local(view.aware_at), reported_at=local(view.reported_at),
+        authority_clock=Clock(due_at=local(c.due_at), state=c.state, hours_left=c.hours_left),
+        authority_reference=view.authority_reference, overdue=view.overdue,
+        decision=None if d is None else DecisionSummary(notify_authority=d.notify_authority,
+                                                        notify_subjects=d.notify_subjects,
+                                                        decided_at=local(d.decided_at), decided_by=d.decided_by),
+        subjects=SubjectCounts(total=sum(s.values()), pending=s.get("pending", 0), sent=s.get("sent", 0),
+                               unreachable=s.get("unreachable", 0)),
+        waiting_for=waiting, url=f"/incidents/{view.id}",
+    )
+
+
+def _status(request: Request, incident_id: str) -> IncidentStatus:
+    ws = request.app.state.workspace
+    with ws.uow() as uow:
+        view = incident_view(uow, incident_id, now_utc())
+    return status_of(view, services.waiting_for(ws.uow(), view.id))
+
+
+def report_schema() -> dict[str, Any]:
+    """IncidentReport's JSON schema, with the form of `source` (a validator's rule) and an example spelled out."""
+    schema = IncidentReport.model_json_schema()
+    schema["properties"]["source"]["pattern"] = r"^(internal|external|data_subject|processor:.*\S.*)$"
+    schema["examples"] = [{
+        "title": "Laptop stolen from a car", "description": "An unencrypted laptop with client files was stolen.",
+        "discovered_at": "2026-11-24T09:30:00+01:00", "aware_at": "2026-11-24T10:00:00+01:00",
+        "source": "internal", "reported_by": "Office manager", "systems": [],
+    }]
+    return schema
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem, "description": "no or wrong credentials (HTTP Basic, or the dashboard's session)"},
+    403: {"model": Problem, "description": "the role may not do this, or the CSRF token is missing"},
+    429: {"model": Problem, "description": "too many wrong passwords; try again after Retry-After seconds"},
+}
+
+
+@router.get("/incidents", response_model=IncidentList, responses=ERRORS, summary="Every incident's status")
+def list_incidents(request: Request) -> IncidentList:
+    ws = request.app.state.workspace
+    with ws.uow() as uow:
+        ids = [row.id for row in uow.incidents()]
+    return IncidentList(incidents=[_status(request, i) for i in ids])
+
+
+@router.get("/incidents/{incident_id}", response_model=IncidentStatus, summary="One incident's status",
+            responses={**ERRORS, 404: {"model": Problem, "description": "no incident with this id"},
+                       422: {"model": Problem, "description": "the id is not of the form DL-2026-0001"}})
+def get_incident(request: Request,
+                 incident_id: str = Path(pattern=INCIDENT_ID, max_length=20, examples=["DL-2026-0001"])
+                 ) -> IncidentStatus:
+    return _status(request, incident_id)
+
+
+@router.post(
+    "/incidents", status_code=201, response_model=IncidentStatus, summary="Report an incident",
+    description="The same report as `breach report FILE`, as JSON; times without an offset are Europe/Amsterdam. "
+                "Answers 422 with the field errors when it is not valid; nothing is recorded then. Starts the "
+                "response flow. With the dashboard's session cookie, send its CSRF token as X-CSRF-Token.",
+    responses={**ERRORS, 415: {"model": Problem, "description": "the body is not application/json"},
+               422: {"model": Problem, "description": "the report is not valid; `errors` names each field"}},
+    openapi_extra={"requestBody": {"required": True, "content": {
+        "application/json": {"schema": report_schema()}
+    }}},
+)
+async def report_incident(request: Request, user: CurrentUser) -> Any:
+    require(user, "report")
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        return JSONResponse({"detail": "send the report as application/json", "errors": []}, status_code=415)
+    try:
+        try:
+            data = json.loads(await request.body())
+        except (ValueError, RecursionError):
+            raise InvalidInput("incident report", [FieldError("(document)", "is not valid JSON")]) from None
+        report = validate(IncidentReport, data, "incident report")
+        ws = request.app.state.workspace
+        incident_id = await run_in_threadpool(services.report_incident, ws.uow(), ws.profile, report, user.username,
+                                              now_utc())
+    except InvalidInput as exc:
+        return problem_response(exc)
+    await launch(request, incident_id)
+    status = await run_in_threadpool(_status, request, incident_id)
+    return JSONResponse(status.model_dump(mode="json"), status_code=201, headers={"Location": status.url})
+
+
+def problem_response(exc: InvalidInput, status_code: int = 422) -> JSONResponse:
+    body = Problem(detail=str(exc).splitlines()[0].rstrip(":"),
+                   errors=[FieldProblem(field=e.field, message=e.message) for e in exc.errors])
+    return JSONResponse(body.model_dump(), status_code=status_code)

@@ -1,0 +1,455 @@
+"""The pages: incidents, one incident, the register, and the forms to act; each action calls the service layer."""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
+from starlette.responses import RedirectResponse, Response
+
+from breach.web import auth, forms
+from breach.web.auth import CurrentUser, require, require_user
+from breach.web.session import Session
+from breach.web.templating import form_time
+from incidents import services
+from incidents.errors import FieldError, InvalidInput, InvalidTransition
+from incidents.export import register_rows, to_csv
+from incidents.lifecycle import OPEN
+from incidents.model import AssessmentFacts, Decision, IncidentReport
+from incidents.services import users as user_service
+from incidents.times import now_utc, parse_time
+from incidents.users import LANGUAGES
+from incidents.views import ClockView, IncidentView, incident_view
+from incidents.workspace import Workspace
+
+log = logging.getLogger("breach.web")
+
+public = APIRouter(dependencies=[Depends(auth.check_csrf)], include_in_schema=False)
+router = APIRouter(dependencies=[Depends(require_user), Depends(auth.check_csrf)], include_in_schema=False)
+
+AMBER_HOURS = 24  # fewer hours left than this on the AP clock: amber
+RED_HOURS = 6  # and this: red
+
+
+def urgency(clock: ClockView) -> str:
+    """How the AP clock looks: ok, amber (< 24 h left), red (< 6 h), overdue, done (filed) or none (not required)."""
+    if clock.state in ("met", "met_late"):
+        return "done"
+    if clock.state == "not_required":
+        return "none"
+    if clock.state == "overdue" or clock.hours_left is None:
+        return "overdue"
+    if clock.hours_left < RED_HOURS:
+        return "red"
+    if clock.hours_left < AMBER_HOURS:
+        return "amber"
+    return "ok"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One incident in a list: the view plus what a list shows about it."""
+
+    view: IncidentView
+    urgency: str
+    notified: int
+    total: int
+    waiting: list[str]
+
+
+def workspace(request: Request) -> Workspace:
+    return request.app.state.workspace  # type: ignore[no-any-return]
+
+
+async def launch(request: Request, incident_id: str, step: str | None = None,
+                 run_input: dict[str, Any] | None = None) -> None:
+    """Continue the response flow the way the CLI does; what was recorded stays recorded if that fails."""
+    try:
+        await run_in_threadpool(request.app.state.launcher, workspace(request), incident_id, step, run_input)
+    except Exception:  # the flow can be run again (`breach flow run ID`): what was recorded stays recorded
+        log.exception("dashboard: could not start the response flow for %s", incident_id)
+
+
+def done(incident_id: str, what: str) -> RedirectResponse:
+    return RedirectResponse(f"/incidents/{quote(incident_id)}?{urlencode({'done': what})}", status_code=303)
+
+
+def _rows(ws: Workspace, only_open: bool) -> list[Row]:
+    now = now_utc()
+    with ws.uow() as uow:
+        views = [incident_view(uow, row.id, now) for row in uow.incidents()
+                 if not only_open or row.status in OPEN]
+    rows = []
+    for v in views:
+        rows.append(Row(v, urgency(v.authority_clock), v.subjects.get("sent", 0), sum(v.subjects.values()),
+                        services.waiting_for(ws.uow(), v.id)))
+    return rows
+
+
+def _incident(ws: Workspace, incident_id: str) -> IncidentView:
+    with ws.uow() as uow:
+        return incident_view(uow, incident_id, now_utc())
+
+
+# --- login, logout, language (the only routes without a user) -----------------------------------------------
+
+def _safe_next(value: str) -> str:
+    """Only a path on this site (no //host or scheme): nobody can use the login page to send people elsewhere."""
+    if (value.startswith("/") and not value.startswith("//") and "\\" not in value
+            and not any(ord(c) < 32 or ord(c) == 127 for c in value)):
+        return value
+    return "/incidents"
+
+
+@public.get("/login")
+def login_page(request: Request, next: str = "/incidents") -> Response:
+    return request.app.state.pages.render(request, "login.html.j2", next=_safe_next(next), username="",
+                                          problem=None)
+
+
+@public.post("/login")
+async def login(request: Request) -> Response:
+    form = await request.form()
+    username, password = forms.text(form, "username"), form.get("password")
+    target = _safe_next(forms.text(form, "next"))
+    pages = request.app.state.pages
+    if not username or not isinstance(password, str) or not password:
+        return pages.render(request, "login.html.j2", 400, next=target, username=username, problem="missing")
+    try:
+        user = await auth.login(request, username, password)
+    except auth.Throttled as exc:
+        response = pages.render(request, "login.html.j2", 429, next=target, username=username, problem="throttled")
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    if user is None:
+        return pages.render(request, "login.html.j2", 401, next=target, username=username, problem="wrong")
+    # a new session (and a new CSRF token) at login: a token seen before login is worth nothing after it
+    request.state.session = Session(user=user.username, changed=True)
+    log.info("dashboard: %s logged in", user.username)
+    return RedirectResponse(target, status_code=303)
+
+
+@public.post("/language")
+async def choose_language(request: Request) -> Response:
+    form = await request.form()
+    language = forms.text(form, "language")
+    if language in LANGUAGES:
+        session = auth.session_of(request)
+        if session.user:
+            user = await run_in_threadpool(user_service.active_user, workspace(request).uow(), session.user)
+            if user is not None:
+                await run_in_threadpool(user_service.set_language, workspace(request).uow(), user.username,
+                                        language)
+        session.language, session.changed = language, True
+    return RedirectResponse(_safe_next(forms.text(form, "next")), status_code=303)
+
+
+@router.post("/logout")
+def logout(request: Request) -> Response:
+    request.state.session = Session(changed=True)
+    return RedirectResponse("/login", status_code=303)
+
+
+# --- acting: report ----------------------------------------------------------------------------------------
+
+def _report_form(request: Request, values: dict[str, Any], errors: list[FieldError], status: int = 200) -> Response:
+    profile = workspace(request).profile
+    by_field, general = forms.place(errors, [*forms.REPORT_FIELDS, "source_kind", "source_processor"])
+    if "source" in by_field:
+        by_field.setdefault("source_kind", []).extend(by_field.pop("source"))
+    return request.app.state.pages.render(
+        request, "report.html.j2", status, values=values, errors=by_field, general=general,
+        source_kinds=forms.SOURCE_KINDS, processors=[p.name for p in profile.processors],
+        systems=[s.name for s in profile.data_inventory])
+
+
+@router.get("/incidents/new", name="report_form")
+def report_form(request: Request, user: CurrentUser) -> Response:
+    require(user, "report")
+    return _report_form(request, {"reported_by": user.username, "systems": []}, [])
+
+
+@router.post("/incidents/new")
+async def report(request: Request, user: CurrentUser) -> Response:
+    require(user, "report")
+    form = await request.form()
+    values = forms.values_of(form)
+    values["systems"] = [s for s in form.getlist("systems") if isinstance(s, str)]
+    data = forms.report_data(form)
+    ws = workspace(request)
+    try:
+        parsed = forms.validate(IncidentReport, data, "incident report")
+        incident_id = await run_in_threadpool(services.report_incident, ws.uow(), ws.profile, parsed, user.username,
+                                              now_utc())
+    except InvalidInput as exc:
+        return _report_form(request, values, exc.errors, 422)
+    await launch(request, incident_id)
+    return done(incident_id, "reported")
+
+
+# --- reading ------------------------------------------------------------------------------------------------
+
+@router.get("/")
+def home() -> Response:
+    return RedirectResponse("/incidents", status_code=303)
+
+
+@router.get("/incidents")
+def incidents_page(request: Request) -> Response:
+    rows = _rows(workspace(request), only_open=True)
+    return request.app.state.pages.render(request, "incidents.html.j2", rows=rows, amber=AMBER_HOURS, red=RED_HOURS)
+
+
+@router.get("/register")
+def register_page(request: Request) -> Response:
+    rows = _rows(workspace(request), only_open=False)
+    return request.app.state.pages.render(request, "register.html.j2", rows=rows, amber=AMBER_HOURS, red=RED_HOURS)
+
+
+@router.get("/register.csv")
+def register_csv(request: Request) -> Response:
+    text = to_csv(register_rows(workspace(request).uow(), now_utc()))
+    stamp = now_utc().strftime("%Y%m%d")
+    return Response(text, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="breach-register-{stamp}.csv"'})
+
+
+def prefect_runs_url(incident_id: str) -> str | None:
+    """The Prefect UI's list of this incident's flow runs (named incident-<id>), when a Prefect server is set."""
+    ui = os.environ.get("PREFECT_UI_URL", "").strip().rstrip("/")
+    if not ui:
+        api = os.environ.get("PREFECT_API_URL", "").strip().rstrip("/")
+        ui = api.removesuffix("/api") if api else ""
+    if not ui.startswith(("http://", "https://")):
+        return None
+    return f"{ui}/runs?{urlencode({'flow-run-search': f'incident-{incident_id}'})}"
+
+
+def _notice_file(ws: Workspace, incident_id: str, language: str) -> Path | None:
+    folder = ws.settings.notices_dir / incident_id
+    files = sorted(folder.glob(f"authority-notice-v*.{language}.txt"),
+                   key=lambda p: int(p.name.split("-v")[1].split(".")[0]) if p.name.split("-v")[1].split(".")[0]
+                   .isdigit() else 0)
+    return files[-1] if files else None
+
+
+@router.get("/incidents/{incident_id}")
+def incident_page(request: Request, incident_id: str, outcome: str = Query("", alias="done")) -> Response:
+    from breach.cli import timeline  # one reading of the audit trail for the CLI and the dashboard
+
+    ws = workspace(request)
+    view = _incident(ws, incident_id)
+    return request.app.state.pages.render(
+        request, "incident.html.j2", view=view, urgency=urgency(view.authority_clock),
+        waiting=services.waiting_for(ws.uow(), view.id), timeline=timeline(ws, view.id),
+        prefect_url=prefect_runs_url(view.id), notice_ready=_notice_file(ws, view.id, "nl") is not None,
+        done=outcome, amber=AMBER_HOURS, red=RED_HOURS,
+        total=sum(view.subjects.values()), unreachable=view.subjects.get("unreachable", 0),
+    )
+
+
+@router.get("/incidents/{incident_id}/authority-notice")
+def authority_notice_page(request: Request, incident_id: str, language: str = "nl") -> Response:
+    ws = workspace(request)
+    view = _incident(ws, incident_id)
+    path = _notice_file(ws, view.id, language if language in LANGUAGES else "nl")
+    return request.app.state.pages.render(
+        request, "authority_notice.html.j2", view=view, notice=path.read_text(encoding="utf-8") if path else None,
+        notice_language=language if language in LANGUAGES else "nl")
+
+
+# --- acting: assessment ------------------------------------------------------------------------------------
+
+def _assessment_form(request: Request, view: IncidentView, values: dict[str, Any], errors: list[FieldError],
+                     problem: str | None = None, status: int = 200) -> Response:
+    profile = workspace(request).profile
+    pasted = bool(values.get("document"))
+    names = ["document"] if pasted else forms.ASSESSMENT_FIELDS
+    by_field, general = forms.place(errors, names)
+    return request.app.state.pages.render(
+        request, "assessment.html.j2", status, view=view, values=values, errors=by_field, general=general,
+        problem=problem, choices=forms.CHOICES, flags=forms.FLAGS,
+        own_categories=forms.known_categories(profile))
+
+
+@router.get("/incidents/{incident_id}/assessment")
+def assessment_form(request: Request, incident_id: str, user: CurrentUser) -> Response:
+    require(user, "assess")
+    view = _incident(workspace(request), incident_id)
+    values: dict[str, Any] = {k: ("on" if v is True else v) for k, v in forms.DEFAULTS.items() if v is not False}
+    return _assessment_form(request, view, values, [])
+
+
+@router.post("/incidents/{incident_id}/assessment")
+async def assess(request: Request, incident_id: str, user: CurrentUser) -> Response:
+    require(user, "assess")
+    ws = workspace(request)
+    view = await run_in_threadpool(_incident, ws, incident_id)
+    form = await request.form()
+    values = forms.values_of(form)
+    try:
+        document = form.get("document")
+        if isinstance(document, str) and document.strip():
+            data = forms.parse_document(document)
+        else:
+            values.pop("document", None)
+            data = forms.assessment_data(form)
+        facts = forms.validate(AssessmentFacts, data, "assessment")
+        await run_in_threadpool(services.record_assessment, ws.uow(), ws.profile, view.id, facts, user.username,
+                                now_utc())
+    except InvalidInput as exc:
+        return _assessment_form(request, view, values, exc.errors, status=422)
+    except InvalidTransition:
+        current = await run_in_threadpool(_incident, ws, incident_id)
+        return _assessment_form(request, current, values, [], problem="state", status=409)
+    await launch(request, view.id, "assessment", facts.model_dump(mode="json"))
+    return done(view.id, "assessment")
+
+
+# --- acting: decision (privacy officer) --------------------------------------------------------------------
+
+def _decision_form(request: Request, view: IncidentView, values: dict[str, Any], errors: list[FieldError],
+                   problem: str | None = None, status: int = 200) -> Response:
+    by_field, general = forms.place(errors, ["notify_authority", "notify_subjects", "reason"])
+    return request.app.state.pages.render(request, "decision.html.j2", status, view=view, values=values,
+                                          errors=by_field, general=general, problem=problem)
+
+
+@router.get("/incidents/{incident_id}/decision")
+def decision_form(request: Request, incident_id: str, user: CurrentUser) -> Response:
+    require(user, "decide")
+    return _decision_form(request, _incident(workspace(request), incident_id), {}, [])
+
+
+@router.post("/incidents/{incident_id}/decision")
+async def decide(request: Request, incident_id: str, user: CurrentUser) -> Response:
+    require(user, "decide")
+    ws = workspace(request)
+    view = await run_in_threadpool(_incident, ws, incident_id)
+    form = await request.form()
+    values = forms.values_of(form)
+    data = {name: forms.text(form, name) for name in ("notify_authority", "notify_subjects", "reason")
+            if forms.text(form, name)}
+    try:
+        decision = forms.validate(Decision, data, "decision")
+        await run_in_threadpool(services.record_decision, ws.uow(), view.id, decision, user.username, now_utc())
+    except InvalidInput as exc:
+        return _decision_form(request, view, values, exc.errors, status=422)
+    except InvalidTransition:
+        current = await run_in_threadpool(_incident, ws, incident_id)
+        return _decision_form(request, current, values, [], problem="state", status=409)
+    await launch(request, view.id, "decision", decision.model_dump(mode="json"))
+    return done(view.id, "decision")
+
+
+# --- acting: the AP filing (privacy officer) ----------------------------------------------------------------
+
+def _filing_form(request: Request, view: IncidentView, values: dict[str, Any], errors: list[FieldError],
+                 problem: str | None = None, status: int = 200) -> Response:
+    by_field, general = forms.place(errors, ["reference", "filed_at", "delay_reason"])
+    return request.app.state.pages.render(request, "filing.html.j2", status, view=view, values=values,
+                                          errors=by_field, general=general, problem=problem)
+
+
+@router.get("/incidents/{incident_id}/filing")
+def filing_form(request: Request, incident_id: str, user: CurrentUser) -> Response:
+    require(user, "file")
+    return _filing_form(request, _incident(workspace(request), incident_id), {"filed_at": form_time(now_utc())}, [])
+
+
+@router.post("/incidents/{incident_id}/filing")
+async def file_notice(request: Request, incident_id: str, user: CurrentUser) -> Response:
+    require(user, "file")
+    ws = workspace(request)
+    view = await run_in_threadpool(_incident, ws, incident_id)
+    form = await request.form()
+    values = forms.values_of(form)
+    now = now_utc()
+    try:
+        forms.guard(values, "filing")
+        filed_at: datetime = now
+        if forms.text(form, "filed_at"):
+            try:
+                filed_at = parse_time(forms.text(form, "filed_at"))
+            except (ValueError, OverflowError) as exc:
+                raise InvalidInput("filing", [FieldError("filed_at", str(exc))]) from None
+        await run_in_threadpool(services.record_filing, ws.uow(), view.id, forms.text(form, "reference"), filed_at,
+                                forms.text(form, "delay_reason") or None, user.username, now)
+    except InvalidInput as exc:
+        return _filing_form(request, view, values, exc.errors, status=422)
+    except InvalidTransition:
+        current = await run_in_threadpool(_incident, ws, incident_id)
+        return _filing_form(request, current, values, [], problem="state", status=409)
+    await launch(request, view.id, "authority_filing",
+                 {"reference": forms.text(form, "reference"), "filed_at": filed_at.isoformat(),
+                  "delay_reason": forms.text(form, "delay_reason") or None})
+    return done(view.id, "filing")
+
+
+# --- acting: the affected people and their notices ---------------------------------------------------------
+
+def _subjects_form(request: Request, view: IncidentView, errors: list[FieldError], problem: str | None = None,
+                   status: int = 200) -> Response:
+    return request.app.state.pages.render(
+        request, "subjects.html.j2", status, view=view, general=[str(e) for e in errors], problem=problem,
+        total=sum(view.subjects.values()), pending=view.subjects.get("pending", 0),
+        unreachable=view.subjects.get("unreachable", 0), sent=view.subjects.get("sent", 0))
+
+
+@router.get("/incidents/{incident_id}/subjects")
+def subjects_form(request: Request, incident_id: str, user: CurrentUser) -> Response:
+    require(user, "dispatch")
+    return _subjects_form(request, _incident(workspace(request), incident_id), [])
+
+
+def _upload(form: FormData) -> UploadFile | None:
+    upload = form.get("people")
+    return upload if isinstance(upload, UploadFile) and upload.filename else None
+
+
+@router.post("/incidents/{incident_id}/subjects")
+async def import_people(request: Request, incident_id: str, user: CurrentUser) -> Response:
+    """Link the people in an uploaded CSV (never shown back: counts only), then start their notices."""
+    require(user, "dispatch")
+    ws = workspace(request)
+    view = await run_in_threadpool(_incident, ws, incident_id)
+    form = await request.form()
+    upload = _upload(form)
+    if upload is None:
+        return _subjects_form(request, view, [FieldError("people", "choose the CSV file")], status=422)
+    tmp_dir = ws.settings.home / "tmp"
+    tmp_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, name = tempfile.mkstemp(suffix=".csv", dir=tmp_dir)  # 0600: the file holds names and addresses
+    path = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while chunk := await upload.read(1 << 20):
+                out.write(chunk)
+        await run_in_threadpool(services.import_subjects, ws.uow(), view.id, path, user.username, now_utc())
+    except InvalidInput as exc:
+        return _subjects_form(request, view, exc.errors, status=422)
+    except InvalidTransition:
+        current = await run_in_threadpool(_incident, ws, incident_id)
+        return _subjects_form(request, current, [], problem="state", status=409)
+    finally:
+        path.unlink(missing_ok=True)
+    await launch(request, view.id, "subjects_list")
+    return done(view.id, "subjects")
+
+
+@router.post("/incidents/{incident_id}/dispatch")
+async def dispatch(request: Request, incident_id: str, user: CurrentUser) -> Response:
+    """Start (or resume) the notices to the people: the response flow sends what is still pending."""
+    require(user, "dispatch")
+    view = await run_in_threadpool(_incident, workspace(request), incident_id)
+    await launch(request, view.id)
+    return done(view.id, "dispatch")

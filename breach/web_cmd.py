@@ -1,0 +1,117 @@
+"""`breach dashboard` and `breach users ...`: serving the dashboard and managing who may log in to it."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import ipaddress
+import sys
+
+from incidents.errors import FieldError, InvalidInput
+from incidents.services import users as user_service
+from incidents.times import now_utc
+from incidents.users import LANGUAGES, MIN_PASSWORD, Role
+from incidents.workspace import Workspace
+
+
+def cmd_dashboard(ws: Workspace, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from breach.web import create_app
+
+    tls = bool(args.ssl_certfile)
+    if not tls and not _loopback(args.host):
+        sys.stderr.write(f"warning: serving on {args.host} without TLS; put it behind an HTTPS proxy "
+                         "(--forwarded-allow-ips) or give --ssl-certfile and --ssl-keyfile\n")
+    if not user_service.list_users(ws.uow()):
+        sys.stderr.write("no users yet: create one with `breach users add NAME --role privacy_officer`\n")
+    app = create_app(ws)
+    scheme = "https" if tls else "http"
+    sys.stderr.write(f"dashboard on {scheme}://{args.host}:{args.port}/ (Ctrl+C stops it)\n")
+    uvicorn.run(app, host=args.host, port=args.port, ssl_certfile=args.ssl_certfile, ssl_keyfile=args.ssl_keyfile,
+                proxy_headers=True, forwarded_allow_ips=args.forwarded_allow_ips, server_header=False,
+                log_level="warning")
+    return 0
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass(f"password for {args.name} (at least {MIN_PASSWORD} characters): ")
+    if getpass.getpass("again: ") != first:
+        raise InvalidInput("user", [FieldError("password", "the two passwords differ; nothing was saved")])
+    return first
+
+
+def cmd_users_add(ws: Workspace, args: argparse.Namespace) -> int:
+    from breach.cli import actor
+
+    user = user_service.add_user(ws.uow(), args.name, _password(args), args.role, args.language, actor(args),
+                                 now_utc())
+    print(f"user {user.username} added ({user.role}, {user.language})")
+    return 0
+
+
+def cmd_users_list(ws: Workspace, args: argparse.Namespace) -> int:
+    rows = user_service.list_users(ws.uow())
+    if not rows:
+        print("no users yet: `breach users add NAME --role ROLE`")
+    for user, disabled in rows:
+        print(f"{user.username:<24} {user.role:<16} {user.language}{'  (disabled)' if disabled else ''}")
+    return 0
+
+
+def cmd_users_disable(ws: Workspace, args: argparse.Namespace) -> int:
+    from breach.cli import actor
+
+    user_service.disable_user(ws.uow(), args.name, actor(args), now_utc())
+    print(f"user {args.name.lower()} disabled: their sessions end at their next request")
+    return 0
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    c = sub.add_parser("dashboard", help="serve the web dashboard (login required)",
+                       description="Serve the dashboard: open incidents with their AP countdown, each incident's "
+                       "timeline, the register with CSV export, forms to report, assess, decide and record the AP "
+                       "filing, and a JSON API (/api/incidents, described at /openapi.json). Users log in; create "
+                       "them with `breach users add`. The session key comes from BREACH_SECRET_KEY or is generated "
+                       "once into the workspace.")
+    c.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    c.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    c.add_argument("--ssl-certfile", help="serve HTTPS with this certificate (PEM)")
+    c.add_argument("--ssl-keyfile", help="the certificate's private key (PEM)")
+    c.add_argument("--forwarded-allow-ips", default="127.0.0.1",
+                   help="proxies whose X-Forwarded-Proto/For are trusted (default: 127.0.0.1)")
+    c.set_defaults(func=cmd_dashboard)
+
+    c = sub.add_parser("users", help="the dashboard's users",
+                       description="Manage who may log in to the dashboard. Roles: viewer (reads), responder "
+                       "(also reports, assesses, links people and starts their notices), privacy_officer (also "
+                       "decides and records the AP filing).")
+    ss = c.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
+    c = ss.add_parser("add", help="add a user (the password is asked for, or read from stdin)",
+                      description="Add a dashboard user. The password is asked for twice, or read as one line from "
+                      f"standard input with --password-stdin; at least {MIN_PASSWORD} characters. It is stored "
+                      "only as a salted scrypt hash.")
+    c.add_argument("name", help="user name: lower-case letters, digits, '.', '_', '-'")
+    c.add_argument("--role", required=True, choices=[r.value for r in Role])
+    c.add_argument("--language", default="nl", choices=LANGUAGES, help="interface language (default: nl)")
+    c.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    c.set_defaults(func=cmd_users_add)
+
+    c = ss.add_parser("list", help="list the users and their roles", description="List the dashboard's users.")
+    c.set_defaults(func=cmd_users_list)
+
+    c = ss.add_parser("disable", help="stop a user from logging in",
+                      description="Disable a user; an open session ends at its next request.")
+    c.add_argument("name")
+    c.set_defaults(func=cmd_users_disable)

@@ -1,0 +1,170 @@
+"""The dashboard in a real browser (Debian's Chromium, headless) against the app served by uvicorn on loopback:
+a privacy officer logs in, reports an incident, watches its AP countdown, records the assessment and the decision,
+and sees the incident move on. Screenshots of the incidents page go to test-artifacts/."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from incidents import services
+from incidents.config import EXAMPLE_PROFILE, REPO_ROOT, Settings
+from incidents.services import users
+from incidents.times import local
+from incidents.workspace import Workspace
+
+CHROMIUM = Path(os.environ.get("BREACH_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARTIFACTS = REPO_ROOT / "test-artifacts"
+PASSWORD = "een lange wachtzin voor de test"
+
+
+def _browser_or_skip() -> None:
+    """Skip with the reason when the browser is missing, unless BREACH_REQUIRE_BROWSER=1 (then fail)."""
+    problem = None
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        problem = "Playwright for Python is not installed (uv pip install playwright)"
+    if problem is None and not (CHROMIUM.exists() or shutil.which(str(CHROMIUM))):
+        problem = f"no Chromium at {CHROMIUM}: run .ci/browser.sh (apt-get install chromium) as root"
+    if problem:
+        if os.environ.get("BREACH_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"BREACH_REQUIRE_BROWSER=1 but {problem}")
+        pytest.skip(problem)
+
+
+def _lifecycle_only(ws: Workspace, incident_id: str, step: object, run_input: object) -> None:
+    """Stands in for the response flow (which needs Prefect): moves the incident as far as the facts allow."""
+    services.advance(ws.uow(), incident_id, datetime.now(UTC))
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[str]:
+    """The dashboard on a free loopback port, on a fresh workspace with one privacy officer (Dutch)."""
+    _browser_or_skip()
+    import uvicorn
+
+    from breach.web import create_app
+
+    settings = Settings.from_env({"BREACH_HOME": str(tmp_path / "ws"), "BREACH_PROFILE": str(EXAMPLE_PROFILE)})
+    ws = Workspace(settings=settings)
+    users.add_user(ws.uow(), "olga", PASSWORD, "privacy_officer", "nl", "test", datetime.now(UTC))
+    app = create_app(ws, launcher=_lifecycle_only)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not server.started:
+        if not thread.is_alive():
+            raise RuntimeError("the dashboard did not start")
+        threading.Event().wait(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+def test_a_privacy_officer_handles_an_incident_from_report_to_decision(served):
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    aware = local(datetime.now(UTC) - timedelta(hours=55))  # 17 hours left: the countdown shows amber
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="nl-NL",
+                                          timezone_id="Europe/Amsterdam")
+            page = context.new_page()
+            page.set_default_timeout(15_000)
+
+            # nothing without a login: the incidents page sends the browser to the login form
+            page.goto(f"{served}/incidents")
+            expect(page).to_have_url(re.compile(r"/login\?next="))
+            page.get_by_label("Gebruikersnaam").fill("olga")
+            page.get_by_label("Wachtwoord").fill(PASSWORD)
+            page.get_by_role("button", name="Inloggen").click()
+            expect(page.get_by_role("heading", name="Open incidenten")).to_be_visible()
+
+            # report an incident
+            page.get_by_role("link", name="Incident melden").first.click()
+            page.get_by_label("Titel").fill("Map met coachverslagen was openbaar via een link")
+            page.get_by_label("Wat er gebeurde").fill("Een map met verslagen was te openen voor iedereen met de link.")
+            page.get_by_label("Ontdekt op").fill((aware - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"))
+            page.get_by_label("Bekend op").fill(aware.strftime("%Y-%m-%dT%H:%M"))
+            page.get_by_label("Bron", exact=True).select_option("data_subject")
+            page.get_by_label("Coachverslagen (Google Drive)").check()
+            page.get_by_role("button", name="Opslaan").click()
+
+            # its page: the stage and the AP countdown, amber with less than a day left
+            expect(page.locator("#stage")).to_have_text("ontdekt")
+            countdown = page.locator("#countdown .clock")
+            expect(countdown).to_contain_text(re.compile(r"nog 1[67]:\d\d uur"))
+            expect(countdown).to_have_class(re.compile(r"\bamber\b"))
+            incident_id = page.locator("h1 .id").inner_text()
+            assert re.fullmatch(r"DL-\d{4}-\d{4}", incident_id)
+
+            # the IT assessment, through the form
+            page.get_by_role("link", name="Beoordeling vastleggen").click()
+            page.get_by_label("Samenvatting").fill("Verslagen van 39 coachees waren zes weken openbaar te bekijken.")
+            page.get_by_label("Vertrouwelijkheid").select_option("unknown_recipients")
+            page.get_by_label("Soorten gegevens").fill("coachverslagen, contactgegevens")
+            page.get_by_label("Aantal betrokkenen, minstens").fill("39")
+            page.get_by_label("Aantal betrokkenen, hoogstens").fill("45")
+            page.get_by_role("button", name="Opslaan").click()
+            expect(page.locator("#stage")).to_have_text("beoordeeld, wacht op besluit")
+            expect(page.locator("#assessment")).to_contain_text("39 tot 45 personen")
+
+            # the incidents page while the clock runs, as the team sees it on a screen
+            page.get_by_role("link", name="Open incidenten").first.click()
+            row = page.locator(f'tr[data-incident="{incident_id}"]')
+            expect(row).to_contain_text("beoordeeld, wacht op besluit")
+            expect(row.locator(".clock")).to_have_class(re.compile(r"\bamber\b"))
+            expect(row).to_contain_text(re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d CES?T"))
+            page.screenshot(path=str(ARTIFACTS / "dashboard-incidents.png"), full_page=True)
+            row.get_by_role("link", name=incident_id).click()
+
+            # the decision, which only the privacy officer records; a reason that is too short comes back marked
+            page.get_by_role("link", name="Besluit vastleggen").click()
+            page.get_by_role("group", name="Melden bij de AP (art. 33)").get_by_label("nee").check()
+            page.get_by_role("group", name="Betrokkenen informeren (art. 34)").get_by_label("nee").check()
+            page.get_by_label("Motivering").fill("kort")
+            page.get_by_role("button", name="Opslaan").click()
+            expect(page.get_by_label("Motivering")).to_have_attribute("aria-invalid", "true")
+            page.get_by_label("Motivering").fill("Alleen bekeken door de coachee zelf volgens het Drive-logboek.")
+            page.get_by_role("button", name="Opslaan").click()
+
+            # the state moves on: no AP notice and no notices to the people are needed
+            expect(page.locator("#stage")).to_have_text("betrokkenen informeren niet nodig")
+            expect(page.locator("#decision")).to_contain_text("volgens het Drive-logboek")
+            expect(page.locator("#timeline")).to_contain_text("besluit vastgelegd")
+            expect(page.locator("#timeline")).to_contain_text("olga")
+            expect(page.locator("#countdown")).to_contain_text("niet nodig")
+
+            # and on a phone: readable without scrolling sideways
+            phone = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2,
+                                        is_mobile=True, has_touch=True, locale="nl-NL",
+                                        timezone_id="Europe/Amsterdam", storage_state=context.storage_state())
+            small = phone.new_page()
+            small.goto(f"{served}/incidents")
+            expect(small.locator(f'tr[data-incident="{incident_id}"]')).to_contain_text(
+                "betrokkenen informeren niet nodig")
+            assert small.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), \
+                "the incidents page scrolls sideways on a phone"
+            small.screenshot(path=str(ARTIFACTS / "dashboard-incidents-phone.png"), full_page=True)
+        finally:
+            browser.close()
+    assert (ARTIFACTS / "dashboard-incidents.png").stat().st_size > 10_000
