@@ -10,9 +10,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from breach.authority_cmd import add_commands as add_authority_commands
+from breach.recommend_cmd import add_commands as add_recommend_commands
+from breach.recommend_cmd import advice_json, advice_text
 from incidents import services
 from incidents.errors import BreachError, InvalidInput
-from incidents.model import AssessmentFacts, Decision, IncidentReport
+from incidents.model import AssessmentFacts, IncidentReport
 from incidents.times import iso, now_utc, parse_time, show
 from incidents.validation import load_document, parse_model
 from incidents.views import IncidentView, incident_view
@@ -21,7 +24,8 @@ from incidents.workspace import Workspace
 WAITING = {
     "team_alert": "the response flow to alert the incident team",
     "assessment": "the IT assessment: breach assess {id} FILE",
-    "decision": "the decision: breach decide {id} --authority yes|no --subjects yes|no --reason TEXT",
+    "decision": "the decision: breach decide {id} (the recommendation, or --authority/--subjects yes|no "
+                "--reason TEXT)",
     "authority_notice": "the response flow to prepare the AP notice",
     "authority_filing": "filing at the AP's Meldloket, then: breach authority filed {id} --reference MELDNUMMER",
     "subjects_list": "the list of affected people: breach subjects import {id} FILE.csv",
@@ -191,9 +195,11 @@ def cmd_show(ws: Workspace, args: argparse.Namespace) -> int:
         data = view.as_json()
         data["waiting_for"] = waiting
         data["timeline"] = [{**e, "at": iso(e["at"])} for e in events]  # type: ignore[arg-type]
+        data.update(advice_json(ws, view.id))
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return 0
     print_incident(ws, view, waiting)
+    sys.stdout.write(advice_text(ws, view.id))
     print("timeline")
     for e in events:
         details = ", ".join(f"{k}={v}" for k, v in e["details"].items())  # type: ignore[union-attr]
@@ -206,16 +212,25 @@ def cmd_assess(ws: Workspace, args: argparse.Namespace) -> int:
     facts = parse_model(AssessmentFacts, data, f"assessment {args.file}")
     services.record_assessment(ws.uow(), ws.profile, args.id, facts, actor(args), now_utc())
     sys.stderr.write(f"assessment recorded for {args.id.upper()}\n")
+    sys.stdout.write(advice_text(ws, args.id.upper()))
     after_record(ws, args, args.id.upper(), "assessment", facts.model_dump(mode="json"))
     return 0
 
 
 def cmd_decide(ws: Workspace, args: argparse.Namespace) -> int:
-    decision = parse_model(Decision, {"notify_authority": args.authority, "notify_subjects": args.subjects,
-                                      "reason": args.reason}, "decision")
-    services.record_decision(ws.uow(), args.id, decision, actor(args), now_utc())
-    sys.stderr.write(f"decision recorded for {args.id.upper()}\n")
-    after_record(ws, args, args.id.upper(), "decision", decision.model_dump(mode="json"))
+    decided = services.decide(ws.uow(), args.id, actor(args), now_utc(), notify_authority=args.authority,
+                              notify_subjects=args.subjects, reason=args.reason,
+                              templates=ws.settings.templates_dir, language=ws.profile.language)
+    how = {True: "as recommended", False: "departing from the recommendation (justification recorded)",
+           None: "no recommendation"}[decided.follows_recommendation]
+    sys.stderr.write(f"decision recorded for {args.id.upper()}: notify AP: "
+                     f"{'yes' if decided.notify_authority else 'no'}, notify people: "
+                     f"{'yes' if decided.notify_subjects else 'no'} ({how})\n")
+    with ws.uow() as uow:
+        recorded = uow.latest_decision(uow.incident(args.id).id)
+        run_input = {"notify_authority": recorded.notify_authority, "notify_subjects": recorded.notify_subjects,
+                     "reason": recorded.reason}
+    after_record(ws, args, args.id.upper(), "decision", run_input)
     return 0
 
 
@@ -285,16 +300,6 @@ def cmd_subjects_notify(ws: Workspace, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_authority_filed(ws: Workspace, args: argparse.Namespace) -> int:
-    now = now_utc()
-    filed_at = args.at or now
-    services.record_filing(ws.uow(), args.id, args.reference, filed_at, args.delay_reason, actor(args), now)
-    sys.stderr.write(f"AP filing recorded for {args.id.upper()} (reference {args.reference})\n")
-    after_record(ws, args, args.id.upper(), "authority_filing",
-                 {"reference": args.reference, "filed_at": filed_at.isoformat(), "delay_reason": args.delay_reason})
-    return 0
-
-
 def cmd_dismiss(ws: Workspace, args: argparse.Namespace) -> int:
     services.dismiss(ws.uow(), args.id, args.reason, actor(args), now_utc())
     print(f"{args.id.upper()} dismissed: not a personal-data breach (kept in the register)")
@@ -304,19 +309,6 @@ def cmd_dismiss(ws: Workspace, args: argparse.Namespace) -> int:
 def cmd_close(ws: Workspace, args: argparse.Namespace) -> int:
     services.close(ws.uow(), args.id, args.reason, actor(args), now_utc())
     print(f"{args.id.upper()} closed")
-    return 0
-
-
-def cmd_export(ws: Workspace, args: argparse.Namespace) -> int:
-    from incidents.export import register_rows, to_csv, to_json
-
-    rows = register_rows(ws.uow(), now_utc())
-    text = to_csv(rows) if args.format == "csv" else to_json(rows) + "\n"
-    if args.output:
-        Path(args.output).write_text(text, encoding="utf-8", newline="")
-        sys.stderr.write(f"{len(rows)} incident(s) written to {args.output}\n")
-    else:
-        sys.stdout.write(text)
     return 0
 
 
@@ -411,14 +403,18 @@ def parser() -> argparse.ArgumentParser:
     flow_options(c)
     c.set_defaults(func=cmd_assess)
 
-    c = sub.add_parser("decide", help="record the decision on notifying the AP and the people",
-                       description="Record the privacy officer's decision: notify the AP (GDPR art. 33) and "
-                       "notify the affected people (art. 34), with the reason, which goes into the register.")
+    c = sub.add_parser("decide", help="record the decision on notifying the AP and the people (default: the "
+                       "recommendation)",
+                       description="Record the privacy officer's decision: notify the AP (GDPR art. 33) and the "
+                       "people (art. 34). Each answer left out is the recommendation's (`breach show ID`). "
+                       "Departing from it needs --reason, a written justification kept in the register and the "
+                       "audit trail (art. 5(2)); following it, the recommendation's reasons become the reason.")
     c.add_argument("id")
-    c.add_argument("--authority", type=yes_no, required=True, metavar="yes|no", help="notify the AP (art. 33)")
-    c.add_argument("--subjects", type=yes_no, required=True, metavar="yes|no",
-                   help="notify the affected people (art. 34)")
-    c.add_argument("--reason", required=True, help="why; at least a sentence")
+    c.add_argument("--authority", type=yes_no, metavar="yes|no",
+                   help="notify the AP (art. 33); default: as recommended")
+    c.add_argument("--subjects", type=yes_no, metavar="yes|no",
+                   help="notify the people (art. 34); default: as recommended")
+    c.add_argument("--reason", help="why; required when departing from the recommendation")
     flow_options(c)
     c.set_defaults(func=cmd_decide)
 
@@ -453,19 +449,6 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--output", "-o", help="write to this file instead of standard output")
     c.set_defaults(func=cmd_subjects_worklist)
 
-    c = sub.add_parser("authority", help="the notice to the AP",
-                       description="The notice to the Autoriteit Persoonsgegevens.")
-    ss = c.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
-    c = ss.add_parser("filed", help="record that the AP notice was filed, with the AP's reference",
-                      description="Record that the AP notice was filed through the AP's form, with the "
-                      "meldnummer. After 72 hours, --delay-reason is required (GDPR art. 33(1)).")
-    c.add_argument("id")
-    c.add_argument("--reference", required=True, help="the AP's reference number (meldnummer)")
-    c.add_argument("--at", type=moment, help="when it was filed (default: now); ISO 8601")
-    c.add_argument("--delay-reason", help="why the notice comes after 72 hours (art. 33(1))")
-    flow_options(c)
-    c.set_defaults(func=cmd_authority_filed)
-
     c = sub.add_parser("dismiss", help="record that it is not a personal-data breach (stays in the register)",
                        description="Dismiss an incident as not a personal-data breach; it stays documented.")
     c.add_argument("id")
@@ -478,15 +461,7 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--reason", required=True)
     c.set_defaults(func=cmd_close)
 
-    c = sub.add_parser("register", help="the art. 33(5) breach register",
-                       description="The register of every breach (GDPR art. 33(5)).")
-    ss = c.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
-    c = ss.add_parser("export", help="export the register as CSV or JSON",
-                      description="Export every breach, notified or not, with facts, effects, remedial action "
-                      "and the decision's reasons.")
-    c.add_argument("--format", choices=("csv", "json"), default="csv")
-    c.add_argument("--output", "-o", help="write to this file instead of standard output")
-    c.set_defaults(func=cmd_export)
+    add_authority_commands(sub)
 
     c = sub.add_parser("audit", help="the hash-chained audit trail",
                        description="The audit trail of every change.")
@@ -519,6 +494,7 @@ def parser() -> argparse.ArgumentParser:
     from breach.web_cmd import add_commands as add_web_commands
 
     add_web_commands(sub)
+    add_recommend_commands(sub)
     return p
 
 

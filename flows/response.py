@@ -42,6 +42,14 @@ def prepare_authority_notice(incident_id: str) -> dict[str, Any]:
     return {"stage": outcome.stage, "done": outcome.done}
 
 
+@task(name="send the AP notice to the privacy contact", **OUTSIDE_WORLD)
+def mail_authority_notice(incident_id: str) -> None:
+    ws = _workspace()
+    s = ws.settings
+    services.mail_authority_notice(ws.uow(), ws.profile, ws.mailer, s.templates_dir, s.notices_dir, incident_id,
+                                   s.mail_from, now_utc())
+
+
 @task(name="notify the affected people", **OUTSIDE_WORLD)
 def notify_affected_people(incident_id: str) -> dict[str, Any]:
     ws = _workspace()
@@ -103,7 +111,8 @@ def record_input(incident_id: str, step: str, key: str) -> list[str]:
 
             filed_at = as_utc(data["filed_at"]) if data.get("filed_at") else now_utc()
             services.record_filing(ws.uow(), incident_id, data["reference"], filed_at, data.get("delay_reason"),
-                                   actor, now_utc())
+                                   actor, now_utc(), profile=ws.profile, templates=ws.settings.templates_dir,
+                                   notices_dir=ws.settings.notices_dir)
     except InvalidInput as exc:
         return [str(e) for e in exc.errors]
     except BreachError as exc:
@@ -174,6 +183,7 @@ def incident_response(incident_id: str) -> dict[str, Any]:
                 notify_authority, notify_subjects = decision
                 if notify_authority:
                     prepare_authority_notice(incident_id)
+                    mail_authority_notice(incident_id)
                 if notify_subjects:
                     notify_affected_people(incident_id)
             waiting = advance_lifecycle(incident_id)

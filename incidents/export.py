@@ -1,16 +1,26 @@
-"""The art. 33(5) register export: every breach with its facts, effects and remedial action, notified or not."""
+"""The art. 33(5) register export: every breach with its facts, effects and remedial action, notified or not.
+
+One set of entries, three renderings: CSV (one row per breach, spreadsheet-safe), JSON (with the filing
+history) and a printable HTML document for the AP (templates/<lang>/register/register.html.j2).
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
-from incidents.register.tables import AuthorityFilingRow
+from incidents.authority_notice import Filing, notified_late
+from incidents.lifecycle import Status
+from incidents.notify.render import render
+from incidents.profile import Profile
+from incidents.register.tables import AuthorityFilingRow, NoticeRow
 from incidents.register.unit_of_work import UnitOfWork
 from incidents.times import iso
 from incidents.views import IncidentView, incident_view
@@ -22,21 +32,90 @@ COLUMNS = [
     "assessment_summary", "confidentiality", "integrity", "availability", "malicious", "categories",
     "count_min", "count_max", "groups", "measures",
     "notify_authority", "notify_subjects", "decision_reason", "decided_by", "decided_at",
+    "authority_notification", "not_notified_reason",
     "authority_notice_prepared_at", "authority_filed_at", "authority_reference", "delay_reason",
+    "authority_follow_ups", "authority_withdrawn_at", "authority_withdrawal_reason", "authority_notice_versions",
     "subjects_total", "subjects_sent", "subjects_unreachable", "closing_reason",
 ]
 
 
-def register_rows(uow: UnitOfWork, now: datetime) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class RegisterEntry:
+    """One breach in the register: the incident as it stands, with its AP filing history."""
+
+    incident: IncidentView
+    filings: list[Filing] = field(default_factory=list)
+    versions: int = 0  # kept versions of the AP notice
+
+    @property
+    def first(self) -> Filing | None:
+        return next((f for f in self.filings if f.kind == "first"), None)
+
+    @property
+    def follow_ups(self) -> list[Filing]:
+        return [f for f in self.filings if f.kind == "follow_up"]
+
+    @property
+    def withdrawal(self) -> Filing | None:
+        return next((f for f in self.filings if f.kind == "withdrawal"), None)
+
+    @property
+    def notification(self) -> str:
+        """How the AP notification stands: dismissed (not a personal-data breach), undecided, not_required,
+        pending (decided, not filed yet), filed, filed_late (after 72 hours, art. 33(1)) or withdrawn."""
+        v = self.incident
+        if self.withdrawal is not None:
+            return "withdrawn"
+        if self.first is not None:
+            return "filed_late" if notified_late(v.aware_at, self.first.filed_at) else "filed"
+        if v.status == Status.DISMISSED:
+            return "dismissed"
+        if v.decision is None:
+            return "undecided"
+        return "pending" if v.decision.notify_authority else "not_required"
+
+    @property
+    def not_notified_reason(self) -> str | None:
+        """Art. 33(5): for a breach not notified, why (the decision's reason, the dismissal or the withdrawal)."""
+        state = self.notification
+        if state == "not_required" and self.incident.decision is not None:
+            return self.incident.decision.reason
+        if state == "dismissed":
+            return self.incident.closing_reason
+        if state == "withdrawn" and self.withdrawal is not None:
+            return self.withdrawal.withdrawal_reason
+        return None
+
+
+def register_entries(uow: UnitOfWork, now: datetime) -> list[RegisterEntry]:
     with uow:
         views = [incident_view(uow, row.id, now) for row in uow.incidents()]
-        filings = {f.incident_id: f for f in uow.session.scalars(select(AuthorityFilingRow))}
-        return [_row(v, filings.get(v.id)) for v in views]
+        versions: dict[int, tuple[str, int]] = {
+            n.id: (n.incident_id, n.version)
+            for n in uow.session.scalars(select(NoticeRow).where(NoticeRow.kind == "authority_notice"))
+        }
+        filings: dict[str, list[Filing]] = {}
+        for f in uow.session.scalars(select(AuthorityFilingRow).order_by(AuthorityFilingRow.id)):
+            filings.setdefault(f.incident_id, []).append(Filing(
+                id=f.id, kind=f.kind, filed_at=f.filed_at, filed_by=f.filed_by,  # type: ignore[arg-type]
+                reference=f.reference, delay_reason=f.delay_reason, changes=f.changes,
+                withdrawal_reason=f.withdrawal_reason, previous_id=f.previous_id,
+                version=versions.get(f.notice_id, ("", None))[1]))
+        counts: dict[str, int] = {}
+        for incident_id, _version in versions.values():
+            counts[incident_id] = counts.get(incident_id, 0) + 1
+        return [RegisterEntry(v, filings.get(v.id, []), counts.get(v.id, 0)) for v in views]
 
 
-def _row(v: IncidentView, filing: AuthorityFilingRow | None) -> dict[str, Any]:
+def register_rows(uow: UnitOfWork, now: datetime) -> list[dict[str, Any]]:
+    return [_row(e) for e in register_entries(uow, now)]
+
+
+def _row(entry: RegisterEntry) -> dict[str, Any]:
+    v = entry.incident
     a, d = v.assessment, v.decision
     notice = v.notice("authority_notice")
+    first, withdrawal = entry.first, entry.withdrawal
     return {
         "id": v.id, "title": v.title, "status": v.status.value, "description": v.description,
         "source": v.source_kind + (f":{v.source_processor}" if v.source_processor else ""),
@@ -54,12 +133,23 @@ def _row(v: IncidentView, filing: AuthorityFilingRow | None) -> dict[str, Any]:
         "notify_authority": d.notify_authority if d else None, "notify_subjects": d.notify_subjects if d else None,
         "decision_reason": d.reason if d else None, "decided_by": d.decided_by if d else None,
         "decided_at": iso(d.decided_at) if d else None,
+        "authority_notification": entry.notification, "not_notified_reason": entry.not_notified_reason,
         "authority_notice_prepared_at": iso(notice.finished_at) if notice else None,
-        "authority_filed_at": iso(filing.filed_at) if filing else None,
-        "authority_reference": filing.reference if filing else None,
-        "delay_reason": filing.delay_reason if filing else None,
+        "authority_filed_at": iso(first.filed_at) if first else None,
+        "authority_reference": first.reference if first else None,
+        "delay_reason": first.delay_reason if first else None,
+        "authority_follow_ups": len(entry.follow_ups),
+        "authority_withdrawn_at": iso(withdrawal.filed_at) if withdrawal else None,
+        "authority_withdrawal_reason": withdrawal.withdrawal_reason if withdrawal else None,
+        "authority_notice_versions": entry.versions,
         "subjects_total": sum(v.subjects.values()), "subjects_sent": v.subjects.get("sent", 0),
         "subjects_unreachable": v.subjects.get("unreachable", 0), "closing_reason": v.closing_reason,
+        "authority_filings": [
+            {"kind": f.kind, "filed_at": iso(f.filed_at), "filed_by": f.filed_by, "reference": f.reference,
+             "delay_reason": f.delay_reason, "changes": f.changes, "withdrawal_reason": f.withdrawal_reason,
+             "version": f.version}
+            for f in entry.filings
+        ],
     }
 
 
@@ -81,3 +171,10 @@ def to_csv(rows: list[dict[str, Any]]) -> str:
 
 def to_json(rows: list[dict[str, Any]]) -> str:
     return json.dumps({"register": rows}, ensure_ascii=False, indent=2)
+
+
+def to_html(templates: Path, language: str, entries: list[RegisterEntry], profile: Profile,
+            generated_at: datetime) -> str:
+    """The register as a printable document for the AP: every breach, notified or not, and why."""
+    return render(templates, language, "register/register.html.j2", entries=entries,
+                  organisation=profile.organisation, generated_at=generated_at)

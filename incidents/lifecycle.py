@@ -41,7 +41,8 @@ OPEN = frozenset(set(Status) - {Status.CLOSED, Status.DISMISSED})
 NEXT_STEP: dict[Status, str] = {
     Status.DETECTED: "record the IT assessment with `breach assess ID FILE` (the response flow alerts the team)",
     Status.UNDER_ASSESSMENT: "record the IT assessment with `breach assess ID FILE`",
-    Status.ASSESSED: "record the decision with `breach decide ID --authority yes|no --subjects yes|no --reason ...`",
+    Status.ASSESSED: "record the decision with `breach decide ID` (the recommendation, or --authority/--subjects "
+    "yes|no --reason ...)",
     Status.AUTHORITY_NOTIFIED: "the response flow notifies the affected people or records that it is not required",
     Status.AUTHORITY_NOT_REQUIRED: "the response flow notifies the affected people or records that it is not required",
     Status.SUBJECTS_NOTIFIED: "close the incident with `breach close ID --reason ...` when the follow-up is done",

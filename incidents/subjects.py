@@ -5,9 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import re
-from functools import lru_cache
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from email_validator import EmailNotValidError, validate_email

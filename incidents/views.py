@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
+
 from incidents.deadlines import authority_clock
 from incidents.lifecycle import OPEN, Status
-from incidents.register.tables import AssessmentRow, DecisionRow, IncidentRow, NoticeRow
+from incidents.register.tables import AssessmentRow, DecisionRow, IncidentRow, NoticeRow, RecommendationRow
 from incidents.register.unit_of_work import UnitOfWork
 from incidents.times import iso
 
@@ -75,6 +77,67 @@ class DecisionView:
 
 
 @dataclass(frozen=True)
+class RecommendationLineView:
+    """One coded line: a step of the score (breakdown) or a reason; templates/*/recommendation/lines.j2 words it."""
+
+    kind: str  # breakdown | reason
+    code: str
+    detail: str | None
+    points: float | None
+    source: str
+
+
+@dataclass(frozen=True)
+class RecommendationView:
+    """The engine's advice on art. 33/34 for an assessment (incidents/recommendation.py), as stored."""
+
+    score: float
+    level: str
+    dpc: float
+    ei: float
+    cb: float
+    notify_authority: bool
+    notify_subjects: bool
+    public_communication: bool
+    lines: list[RecommendationLineView]
+    id: int | None = None  # None: evaluated on its own (`breach recommend FILE`), not stored
+    assessment_id: int | None = None
+    computed_at: datetime | None = None
+    changed: bool = False  # the outcome differs from the recommendation for the assessment before
+    previous: dict[str, bool] | None = None  # that earlier outcome, when it differs
+
+    @property
+    def outcome(self) -> dict[str, bool]:
+        return {"notify_authority": self.notify_authority, "notify_subjects": self.notify_subjects,
+                "public_communication": self.public_communication}
+
+    @classmethod
+    def of(cls, row: RecommendationRow, previous: RecommendationRow | None = None) -> RecommendationView:
+        lines = []
+        for r in row.reasons:
+            code, _, detail = r.code.partition(":")
+            lines.append(RecommendationLineView(r.kind, code, detail or None, r.points, r.source))
+        before = None
+        if previous is not None:
+            before = {"notify_authority": previous.notify_authority, "notify_subjects": previous.notify_subjects,
+                      "public_communication": previous.public_communication}
+        view = cls(score=row.score, level=row.level, dpc=row.dpc, ei=row.ei, cb=row.cb,
+                   notify_authority=row.notify_authority, notify_subjects=row.notify_subjects,
+                   public_communication=row.public_communication, lines=lines, id=row.id,
+                   assessment_id=row.assessment_id, computed_at=row.computed_at)
+        if before is not None and before != view.outcome:
+            return replace(view, changed=True, previous=before)
+        return view
+
+
+def latest_recommendations(uow: UnitOfWork, incident_id: str) -> list[RecommendationRow]:
+    """The newest recommendation of an incident and the one before it (newest first)."""
+    return list(uow.session.scalars(
+        select(RecommendationRow).where(RecommendationRow.incident_id == incident_id)
+        .order_by(RecommendationRow.id.desc()).limit(2)))
+
+
+@dataclass(frozen=True)
 class NoticeView:
     kind: str
     status: str
@@ -122,6 +185,7 @@ class IncidentView:
     decision: DecisionView | None
     notices: list[NoticeView] = field(default_factory=list)
     subjects: dict[str, int] = field(default_factory=dict)
+    recommendation: RecommendationView | None = None  # the advice for the latest assessment
 
     @property
     def is_open(self) -> bool:
@@ -182,6 +246,12 @@ def incident_view(uow: UnitOfWork, incident_id: str, now: datetime) -> IncidentV
         decision=DecisionView.of(decision) if decision else None,
         notices=[NoticeView.of(n) for n in notices],
         subjects=uow.subject_counts(row.id),
+        recommendation=_recommendation(uow, row.id),
     )
+
+
+def _recommendation(uow: UnitOfWork, incident_id: str) -> RecommendationView | None:
+    rows = latest_recommendations(uow, incident_id)
+    return RecommendationView.of(rows[0], rows[1] if len(rows) > 1 else None) if rows else None
 
 

@@ -41,6 +41,22 @@ class Recipient:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file sent along with a message, the same for every recipient (e.g. the AP notice as rendered)."""
+
+    filename: str
+    content: bytes
+    mime_type: str = "application/octet-stream"
+
+    def __post_init__(self) -> None:
+        if not self.filename or "/" in self.filename or "\\" in self.filename or "\n" in self.filename:
+            raise ValueError(f"an attachment's filename is a bare file name, not {self.filename!r}")
+        maintype, _, subtype = self.mime_type.partition("/")
+        if not maintype or not subtype:
+            raise ValueError(f"an attachment's mime_type is type/subtype, not {self.mime_type!r}")
+
+
+@dataclass(frozen=True)
 class Message:
     """One rendered message; `custom_args` tie delivery events back to the incident (ids only)."""
 
@@ -48,10 +64,11 @@ class Message:
     subject: str
     text: str
     html: str | None
-    kind: str  # team_alert | subject_notice | ...
+    kind: str  # team_alert | subject_notice | authority_mail | ...
     incident_id: str
     reply_to: Address | None = None
     custom_args: Mapping[str, str] = field(default_factory=dict)
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -108,6 +125,10 @@ class OutboxBackend:
             eml.set_content(apply(message.text, subs))
             if message.html is not None:
                 eml.add_alternative(apply(message.html, subs), subtype="html")
+            for attachment in message.attachments:
+                maintype, _, subtype = attachment.mime_type.partition("/")
+                eml.add_attachment(attachment.content, maintype=maintype, subtype=subtype,
+                                   filename=attachment.filename)
             path = target / f"{recipient.key}.eml"
             tmp = path.with_suffix(".eml.tmp")
             tmp.write_bytes(bytes(eml))

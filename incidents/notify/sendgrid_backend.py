@@ -20,6 +20,7 @@ Nothing here logs or raises with the API key or personal data: exception texts a
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import logging
@@ -175,6 +176,12 @@ class SendGridBackend:
         }
         if message.reply_to is not None:
             body["reply_to"] = _address(message.reply_to)
+        if message.attachments:
+            body["attachments"] = [
+                {"content": base64.b64encode(a.content).decode("ascii"), "type": a.mime_type,
+                 "filename": a.filename, "disposition": "attachment"}
+                for a in message.attachments
+            ]
         if self.sandbox:
             body["mail_settings"] = {"sandbox_mode": {"enable": True}}
         return body

@@ -76,7 +76,7 @@ class UnitOfWork:
     def authority_filing(self, incident_id: str) -> AuthorityFilingRow | None:
         return self.session.scalars(
             select(AuthorityFilingRow).where(AuthorityFilingRow.incident_id == incident_id)
-            .order_by(AuthorityFilingRow.id.desc())
+            .order_by(AuthorityFilingRow.id)  # the first filing stops the AP clock; follow-ups do not move it
         ).first()
 
     def subject_counts(self, incident_id: str) -> dict[str, int]:

@@ -4,15 +4,75 @@ Each function takes plain values and a unit of work, loads through it, applies t
 once at the end; a failure anywhere leaves nothing half-written.
 """
 
-from incidents.services.authority import prepare_authority_notice, record_filing
+from incidents.services.authority import (
+    AuthorityCheck,
+    Filed,
+    NoticeVersion,
+    check_authority_notice,
+    draft_authority_notice,
+    mail_authority_notice,
+    notice_versions,
+    prepare_authority_notice,
+    record_filing,
+    record_follow_up,
+    record_withdrawal,
+)
 from incidents.services.common import Outcome
-from incidents.services.intake import close, dismiss, record_assessment, record_decision, report_incident
+from incidents.services.intake import (
+    Decided,
+    close,
+    decide,
+    dismiss,
+    record_assessment,
+    record_decision,
+    report_incident,
+)
 from incidents.services.progress import advance, decision_of, progress, waiting_for
+from incidents.services.recommendation import (
+    describe,
+    evaluate,
+    explain,
+    explain_incident,
+    explain_scope,
+    recommendation_of,
+    scope_of,
+)
 from incidents.services.subjects import ImportResult, import_subjects, notify_subjects
 from incidents.services.team import alert_team
 
 __all__ = [
-    "ImportResult", "Outcome", "advance", "alert_team", "close", "decision_of", "dismiss", "import_subjects",
-    "notify_subjects", "prepare_authority_notice", "progress", "record_assessment", "record_decision",
-    "record_filing", "report_incident", "waiting_for",
+    "AuthorityCheck",
+    "Decided",
+    "Filed",
+    "ImportResult",
+    "NoticeVersion",
+    "Outcome",
+    "advance",
+    "alert_team",
+    "check_authority_notice",
+    "close",
+    "decide",
+    "decision_of",
+    "describe",
+    "dismiss",
+    "draft_authority_notice",
+    "evaluate",
+    "explain",
+    "explain_incident",
+    "explain_scope",
+    "import_subjects",
+    "mail_authority_notice",
+    "notice_versions",
+    "notify_subjects",
+    "prepare_authority_notice",
+    "progress",
+    "recommendation_of",
+    "record_assessment",
+    "record_decision",
+    "record_filing",
+    "record_follow_up",
+    "record_withdrawal",
+    "report_incident",
+    "scope_of",
+    "waiting_for",
 ]

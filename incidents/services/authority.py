@@ -1,94 +1,439 @@
-"""The notice to the Autoriteit Persoonsgegevens: rendering it and recording its filing."""
+"""The notice to the Autoriteit Persoonsgegevens: its answers, its versions, its filing and what comes after.
+
+Every version of the notice is rendered once and kept (authority-notice-v<N>.<lang>.<html|txt> beside a
+NoticeRow with that version): the first notice the flow prepares, the notice as filed late (with the reasons
+for the delay), each follow-up and a withdrawal. A draft (authority-notice-draft.*) is a preview and is not kept.
+"""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from incidents.errors import FieldError, InvalidInput, InvalidTransition
-from incidents.notify.render import render
-from incidents.profile import Profile
-from incidents.register.tables import (
-    AuthorityFilingRow,
-)
-from incidents.register.unit_of_work import UnitOfWork
-from incidents.services.common import (
-    Outcome,
-    categories_of,
-    claim_notice,
-)
-from incidents.views import incident_view
+from sqlalchemy import func, select
 
+from incidents.authority_notice import (
+    AnswerSet,
+    Check,
+    Filing,
+    NoticeFacts,
+    Purpose,
+    Severity,
+    answer_set,
+    filing_verdict,
+    notified_late,
+)
+from incidents.errors import FieldError, InvalidInput, InvalidTransition
+from incidents.notify.email import Address, Attachment, EmailBackend, Message, Recipient
+from incidents.notify.render import render, render_email
+from incidents.profile import Profile
+from incidents.register.tables import AuthorityFilingRow, IncidentRow, NoticeRow, RecommendationRow
+from incidents.register.unit_of_work import UnitOfWork
+from incidents.services.common import Outcome, claim_notice, location_of, send, sender_of
+from incidents.views import ClockView, incident_view
+
+KIND = "authority_notice"
+MAIL_KIND = "authority_mail"  # the internal e-mail to the privacy contact with the notice attached
+LANGUAGES = ("nl", "en")  # Dutch is the form's language; English is a reading copy
+REFERENCE_MAX = 100  # the register's column
+TEXT_MIN = 10  # a reason or a list of changes says something: a sentence, not a word
+
+
+@dataclass(frozen=True)
+class NoticeVersion:
+    """One kept version of the notice, with the filing it records (if any)."""
+
+    version: int
+    made_at: datetime
+    location: str | None
+    filing: Filing | None
+
+
+@dataclass(frozen=True)
+class Filed:
+    """What a filing, follow-up or withdrawal recorded: ids and paths, no personal data."""
+
+    incident_id: str
+    filing_id: int
+    kind: Purpose
+    version: int
+    late: bool
+    paths: list[Path] = field(default_factory=list)  # the version's files when it was rendered now
+
+
+@dataclass(frozen=True)
+class AuthorityCheck:
+    """`breach authority check` and the dashboard: the verdict, the open questions, the clock, the history."""
+
+    check: Check
+    clock: ClockView
+    versions: list[NoticeVersion]
+
+    @property
+    def answers(self) -> AnswerSet:
+        return self.check.answers
+
+
+# --- reading the register ----------------------------------------------------------------------------------
+
+def _filing_rows(uow: UnitOfWork, incident_id: str) -> list[AuthorityFilingRow]:
+    return list(uow.session.scalars(select(AuthorityFilingRow).where(AuthorityFilingRow.incident_id == incident_id)
+                                    .order_by(AuthorityFilingRow.id)))
+
+
+def _version_rows(uow: UnitOfWork, incident_id: str) -> list[NoticeRow]:
+    return list(uow.session.scalars(select(NoticeRow).where(NoticeRow.incident_id == incident_id,
+                                                           NoticeRow.kind == KIND).order_by(NoticeRow.version)))
+
+
+def _filing(row: AuthorityFilingRow, versions: dict[int, int]) -> Filing:
+    return Filing(id=row.id, kind=row.kind, filed_at=row.filed_at, filed_by=row.filed_by,  # type: ignore[arg-type]
+                  reference=row.reference, delay_reason=row.delay_reason, changes=row.changes,
+                  withdrawal_reason=row.withdrawal_reason, previous_id=row.previous_id,
+                  version=versions.get(row.notice_id))
+
+
+def _history(uow: UnitOfWork, incident_id: str) -> list[Filing]:
+    versions = {n.id: n.version for n in _version_rows(uow, incident_id)}
+    return [_filing(f, versions) for f in _filing_rows(uow, incident_id)]
+
+
+def _severity(uow: UnitOfWork, incident_id: str) -> Severity | None:
+    """The recommendation's severity for the latest assessment, when the engine has computed one."""
+    assessment = uow.latest_assessment(incident_id)
+    if assessment is None:
+        return None
+    row = uow.session.scalars(select(RecommendationRow).where(
+        RecommendationRow.incident_id == incident_id, RecommendationRow.assessment_id == assessment.id,
+    ).order_by(RecommendationRow.id.desc())).first()
+    return None if row is None else Severity(row.level, row.score)
+
+
+def _facts(uow: UnitOfWork, profile: Profile, row: IncidentRow, made_at: datetime, now: datetime, *,
+           purpose: Purpose, history: list[Filing], filing: Filing | None = None, version: int | None = None,
+           changes: str | None = None, withdrawal_reason: str | None = None) -> NoticeFacts:
+    return NoticeFacts(
+        incident=incident_view(uow, row.id, now), profile=profile, made_at=made_at, purpose=purpose,
+        filing=filing, history=tuple(history), changes=changes, withdrawal_reason=withdrawal_reason,
+        severity=_severity(uow, row.id), version=version,
+    )
+
+
+def _next_purpose(history: list[Filing]) -> Purpose:
+    return "follow_up" if any(f.kind == "first" for f in history) else "first"
+
+
+def _withdrawn(history: list[Filing]) -> bool:
+    return any(f.kind == "withdrawal" for f in history)
+
+
+# --- rendering and keeping versions ------------------------------------------------------------------------
+
+def notice_paths(notices_dir: Path, incident_id: str, version: int | None) -> dict[tuple[str, str], Path]:
+    """Where a version (None: the draft) of the notice lives, per (language, html|txt); Dutch HTML first."""
+    stem = f"authority-notice-v{version}" if version is not None else "authority-notice-draft"
+    folder = notices_dir / incident_id
+    return {(lang, ext): folder / f"{stem}.{lang}.{ext}" for lang in LANGUAGES for ext in ("html", "txt")}
+
+
+def _write(templates: Path, paths: dict[tuple[str, str], Path], answers: AnswerSet) -> list[Path]:
+    written = []
+    for (language, suffix), path in paths.items():
+        body = render(templates, language, f"authority/notice.{suffix}.j2", answer_set=answers)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_text(body, encoding="utf-8")
+        tmp.replace(path)  # a crash leaves no half-written notice
+        written.append(path)
+    return written
+
+
+def _new_version(uow: UnitOfWork, incident_id: str, now: datetime) -> NoticeRow:
+    """The next version's row, inserted before anything is written: the unique (incident, kind, version)
+    makes a concurrent second writer fail here, before it could touch the first one's files."""
+    last = uow.session.scalar(select(func.max(NoticeRow.version)).where(
+        NoticeRow.incident_id == incident_id, NoticeRow.kind == KIND)) or 0
+    notice = NoticeRow(incident_id=incident_id, kind=KIND, version=last + 1, status="sending", started_at=now,
+                       recipients=0, backend="file")
+    uow.session.add(notice)
+    uow.session.flush()
+    return notice
+
+
+def _keep(uow: UnitOfWork, templates: Path, notices_dir: Path, notice: NoticeRow, facts: NoticeFacts,
+          now: datetime) -> list[Path]:
+    written = _write(templates, notice_paths(notices_dir, notice.incident_id, notice.version), answer_set(facts))
+    notice.status, notice.finished_at, notice.location = "done", now, str(written[0])
+    return written
+
+
+# --- the first notice --------------------------------------------------------------------------------------
 
 def prepare_authority_notice(uow: UnitOfWork, profile: Profile, templates: Path, notices_dir: Path,
                              incident_id: str, now: datetime) -> Outcome:
-    """Render the AP notice (Dutch, the form's language, plus an English reading copy), once per incident."""
+    """Render the AP notice (Dutch, the form's language, plus an English reading copy) as version 1, once per
+    incident; what is not known yet is marked and listed in it (GDPR art. 33(4): notify in phases)."""
     with uow:
         row = uow.incident(incident_id)
         decision = uow.latest_decision(row.id)
         if decision is None or not decision.notify_authority:
-            return Outcome("authority_notice", False, detail="no decision to notify the AP")
-        notice = claim_notice(uow, row.id, "authority_notice", "file", now)
+            return Outcome(KIND, False, detail="no decision to notify the AP")
+        notice = claim_notice(uow, row.id, KIND, "file", now)
         if notice is None:
-            return Outcome("authority_notice", True, detail="already prepared")
-        view = incident_view(uow, row.id, now)
-        counts = view.subjects
-        context = {
-            "incident": view, "profile": profile,
-            "processor": profile.processor(row.source_processor) if row.source_processor else None,
-            "categories": categories_of(profile, view.assessment.categories if view.assessment else []),
-            "subjects": {"total": sum(counts.values()), "unreachable": counts.get("unreachable", 0),
-                      "reachable": sum(counts.values()) - counts.get("unreachable", 0)},
-            "generated_at": now, "late": now > row.authority_due_at, "version": notice.version,
-        }
-        folder = notices_dir / row.id
-        folder.mkdir(parents=True, exist_ok=True)
-        written = []
-        for language in ("nl", "en"):
-            for suffix in ("html", "txt"):
-                path = folder / f"authority-notice-v{notice.version}.{language}.{suffix}"
-                body = render(templates, language, f"authority/notice.{suffix}.j2", **context)
-                tmp = path.with_suffix(path.suffix + ".tmp")
-                tmp.write_text(body, encoding="utf-8")
-                tmp.replace(path)
-                written.append(path)
-        notice.status, notice.finished_at, notice.location = "done", now, str(written[0])
+            return Outcome(KIND, True, detail="already prepared")
+        facts = _facts(uow, profile, row, now, now, purpose="first", history=[], version=notice.version)
+        written = _keep(uow, templates, notices_dir, notice, facts, now)
+        answers = answer_set(facts)
         uow.record(at=now, actor="response-flow", incident_id=row.id, action="authority_notice_prepared",
-                   version=notice.version, late=context["late"])
+                   version=notice.version, late=answers.late, unanswered=len(answers.unanswered))
         uow.commit()
-    return Outcome("authority_notice", True, len(written), detail=str(written[0]))
+    return Outcome(KIND, True, len(written), detail=str(written[0]))
+
+
+def check_authority_notice(uow: UnitOfWork, profile: Profile, incident_id: str, now: datetime) -> AuthorityCheck:
+    """The questions the next notice still leaves open and whether it can be filed now (read only)."""
+    with uow:
+        row = uow.incident(incident_id)
+        history = _history(uow, row.id)
+        facts = _facts(uow, profile, row, now, now, purpose=_next_purpose(history), history=history)
+        answers = answer_set(facts)
+        decision = facts.decision
+        verdict = filing_verdict(answers, decided=decision is not None,
+                                 notify_authority=bool(decision and decision.notify_authority),
+                                 withdrawn=_withdrawn(history))
+        by_notice = {f.version: f for f in history if f.version is not None}
+        versions = [NoticeVersion(n.version, n.finished_at or n.started_at, n.location, by_notice.get(n.version))
+                    for n in _version_rows(uow, row.id) if n.status == "done"]
+        return AuthorityCheck(Check(verdict, answers), facts.incident.authority_clock, versions)
+
+
+def draft_authority_notice(uow: UnitOfWork, profile: Profile, templates: Path, notices_dir: Path,
+                           incident_id: str, now: datetime, changes: str | None = None) -> list[Path]:
+    """Render the next notice as it stands now (a first notice, or a follow-up with `changes`) as a draft to
+    copy from before filing; a draft is overwritten by the next one and is never a kept version."""
+    with uow:
+        row = uow.incident(incident_id)
+        history = _history(uow, row.id)
+        if _withdrawn(history):
+            raise InvalidTransition(f"the AP notice of incident {row.id} was withdrawn; nothing more is filed")
+        purpose = _next_purpose(history)
+        facts = _facts(uow, profile, row, now, now, purpose=purpose, history=history,
+                       changes=changes.strip() if changes else None)
+        return _write(templates, notice_paths(notices_dir, row.id, None), answer_set(facts))
+
+
+# --- filing and after --------------------------------------------------------------------------------------
+
+def _reference(reference: str | None, option: str = "--reference") -> list[FieldError]:
+    text = (reference or "").strip()
+    if not text:
+        return [FieldError(option, "give the AP's reference number (meldnummer) from the confirmation of the form")]
+    if len(text) > REFERENCE_MAX or re.search(r"[\x00-\x1f\x7f]", text):
+        return [FieldError(option, f"a meldnummer is one line of at most {REFERENCE_MAX} characters")]
+    return []
+
+
+def _text(value: str | None, option: str, what: str) -> list[FieldError]:
+    if value is None or len(value.strip()) < TEXT_MIN:
+        return [FieldError(option, f"say {what} in a sentence ({TEXT_MIN} characters or more)")]
+    return []
+
+
+def _when(row: IncidentRow, filed_at: datetime, now: datetime, after: Filing | None) -> list[FieldError]:
+    if filed_at > now:
+        return [FieldError("--at", "the filing time is in the future; give the time it was filed")]
+    if filed_at < row.aware_at:
+        return [FieldError("--at", "the filing time is before the incident's aware_at")]
+    if after is not None and filed_at < after.filed_at:
+        return [FieldError("--at", "the filing time is before the notice it follows was filed")]
+    return []
 
 
 def record_filing(uow: UnitOfWork, incident_id: str, reference: str, filed_at: datetime,
-                  delay_reason: str | None, actor: str, now: datetime) -> None:
-    """Record that the AP notice was filed through the AP's form, with the AP's reference (meldnummer).
+                  delay_reason: str | None, actor: str, now: datetime, *, profile: Profile | None = None,
+                  templates: Path | None = None, notices_dir: Path | None = None) -> Filed:
+    """Record that the first AP notice was filed through the AP's form: when, by whom, the meldnummer.
 
-    GDPR art. 33(1): a notification made later than 72 hours after awareness must give the reasons for the delay.
+    GDPR art. 33(1): a notification made later than 72 hours after awareness must give the reasons for the
+    delay; without them the filing is refused. The reasons must then appear in the notice: given `profile`,
+    `templates` and `notices_dir` (the CLI and the dashboard pass them), a late filing keeps a new version of
+    the notice with the reasons under question 4.5; a filing in time records the latest prepared version.
     """
-    reference = reference.strip()
-    if not reference:
-        raise InvalidInput("filing", [FieldError("--reference", "give the AP's reference number (meldnummer)")])
-    if filed_at > now:
-        raise InvalidInput("filing", [FieldError("--at", "the filing time is in the future")])
+    problems = _reference(reference)
     with uow:
         row = uow.incident(incident_id)
-        notice = uow.notice(row.id, "authority_notice")
-        if notice is None or notice.status != "done":
+        history = _history(uow, row.id)
+        if any(f.kind == "first" for f in history):
+            raise InvalidTransition(
+                f"the AP notice of incident {row.id} is recorded as filed already; a supplement or change is a "
+                f"follow-up: breach authority follow-up {row.id} --changes TEXT")
+        versions = _version_rows(uow, row.id)
+        if not versions or versions[-1].status != "done":
             raise InvalidTransition(f"incident {row.id} has no AP notice prepared yet; the response flow prepares "
                                     "it after a decision to notify the AP")
-        if filed_at < row.aware_at:
-            raise InvalidInput("filing", [FieldError("--at", "the filing time is before the incident's aware_at")])
-        if uow.authority_filing(row.id) is not None:
-            raise InvalidTransition(f"the AP notice of incident {row.id} is recorded as filed already")
-        late = filed_at > row.authority_due_at
+        problems += _when(row, filed_at, now, None)
+        late = notified_late(row.aware_at, filed_at)
         if late and not (delay_reason and delay_reason.strip()):
-            raise InvalidInput("filing", [FieldError(
+            problems.append(FieldError(
                 "--delay-reason", "the notice is filed more than 72 hours after awareness; GDPR art. 33(1) "
-                "requires the reasons for the delay")])
-        uow.session.add(AuthorityFilingRow(
+                "requires the reasons for the delay"))
+        if problems:
+            raise InvalidInput("filing", problems)
+        render_now = late and profile is not None and templates is not None and notices_dir is not None
+        notice = _new_version(uow, row.id, now) if render_now else versions[-1]
+        filing_row = AuthorityFilingRow(
             incident_id=row.id, notice_id=notice.id, kind="first", filed_at=filed_at, filed_by=actor,
-            reference=reference, delay_reason=delay_reason.strip() if late and delay_reason else None,
+            reference=reference.strip(), delay_reason=delay_reason.strip() if late and delay_reason else None,
             recorded_at=now,
-        ))
-        uow.record(at=now, actor=actor, incident_id=row.id, action="authority_notice_filed", late=late)
+        )
+        uow.session.add(filing_row)
+        uow.session.flush()
+        paths: list[Path] = []
+        if render_now:
+            assert profile is not None and templates is not None and notices_dir is not None
+            filing = _filing(filing_row, {notice.id: notice.version})
+            facts = _facts(uow, profile, row, filed_at, now, purpose="first", history=history, filing=filing,
+                           version=notice.version)
+            paths = _keep(uow, templates, notices_dir, notice, facts, now)
+        uow.record(at=now, actor=actor, incident_id=row.id, action="authority_notice_filed", late=late,
+                   version=notice.version, filing=filing_row.id)
         uow.commit()
+        return Filed(row.id, filing_row.id, "first", notice.version, late, paths)
+
+
+def _after_first(uow: UnitOfWork, row: IncidentRow, action: str) -> list[Filing]:
+    history = _history(uow, row.id)
+    if _withdrawn(history):
+        raise InvalidTransition(f"the AP notice of incident {row.id} was withdrawn; it cannot be {action}")
+    if not any(f.kind == "first" for f in history):
+        raise InvalidTransition(
+            f"the AP notice of incident {row.id} is not recorded as filed yet, so it cannot be {action}; first file "
+            f"it at the AP's Meldloket and record it: breach authority filed {row.id} --reference MELDNUMMER")
+    return history
+
+
+def record_follow_up(uow: UnitOfWork, profile: Profile, templates: Path, notices_dir: Path, incident_id: str,
+                     changes: str, reference: str | None, filed_at: datetime, actor: str, now: datetime) -> Filed:
+    """Record a follow-up notice filed at the AP (GDPR art. 33(4): information in phases, without undue further
+    delay) and keep it as a new version, linked to the filing it follows. `reference` is the meldnummer the AP
+    gave the follow-up; without one, the follow-up is recorded under the meldnummer of the notice it follows."""
+    problems = _text(changes, "--changes", "what changed since the previous notice")
+    if reference is not None:
+        problems += _reference(reference)
+    with uow:
+        row = uow.incident(incident_id)
+        history = _after_first(uow, row, "followed up")
+        previous = history[-1]
+        problems += _when(row, filed_at, now, previous)
+        if problems:
+            raise InvalidInput("follow-up", problems)
+        return _record_later(uow, profile, templates, notices_dir, row, history, actor, now, filed_at,
+                             kind="follow_up", reference=(reference or previous.reference).strip(),
+                             changes=changes.strip())
+
+
+def record_withdrawal(uow: UnitOfWork, profile: Profile, templates: Path, notices_dir: Path, incident_id: str,
+                      reason: str, reference: str | None, filed_at: datetime, actor: str, now: datetime) -> Filed:
+    """Record that the AP notice was withdrawn at the AP, because it turned out not to be a breach that must be
+    notified (GDPR art. 33(1): unlikely to result in a risk), with the reason; kept as a new version. The
+    breach stays in the register with its whole history (art. 33(5))."""
+    problems = _text(reason, "--reason", "why it is not a breach that must be notified")
+    if reference is not None:
+        problems += _reference(reference)
+    with uow:
+        row = uow.incident(incident_id)
+        history = _after_first(uow, row, "withdrawn")
+        previous = history[-1]
+        problems += _when(row, filed_at, now, previous)
+        if problems:
+            raise InvalidInput("withdrawal", problems)
+        return _record_later(uow, profile, templates, notices_dir, row, history, actor, now, filed_at,
+                             kind="withdrawal", reference=(reference or previous.reference).strip(),
+                             withdrawal_reason=reason.strip())
+
+
+def _record_later(uow: UnitOfWork, profile: Profile, templates: Path, notices_dir: Path, row: IncidentRow,
+                  history: list[Filing], actor: str, now: datetime, filed_at: datetime, *, kind: Purpose,
+                  reference: str, changes: str | None = None, withdrawal_reason: str | None = None) -> Filed:
+    notice = _new_version(uow, row.id, now)
+    filing_row = AuthorityFilingRow(
+        incident_id=row.id, notice_id=notice.id, kind=kind, filed_at=filed_at, filed_by=actor, reference=reference,
+        recorded_at=now, changes=changes, withdrawal_reason=withdrawal_reason, previous_id=history[-1].id,
+    )
+    uow.session.add(filing_row)
+    uow.session.flush()
+    filing = _filing(filing_row, {notice.id: notice.version})
+    facts = _facts(uow, profile, row, filed_at, now, purpose=kind, history=history, filing=filing,
+                   version=notice.version)
+    paths = _keep(uow, templates, notices_dir, notice, facts, now)
+    action = "authority_follow_up_filed" if kind == "follow_up" else "authority_notice_withdrawn"
+    uow.record(at=now, actor=actor, incident_id=row.id, action=action, version=notice.version,
+               filing=filing_row.id, previous=history[-1].id)
+    uow.commit()
+    first = next(f for f in history if f.kind == "first")
+    return Filed(row.id, filing_row.id, kind, notice.version, notified_late(row.aware_at, first.filed_at), paths)
+
+
+def notice_versions(uow: UnitOfWork, incident_id: str) -> list[NoticeVersion]:
+    """Every kept version of the notice, oldest first, each with the filing it records (for history views)."""
+    with uow:
+        row = uow.incident(incident_id)
+        history = _history(uow, row.id)
+        by_version = {f.version: f for f in history if f.version is not None}
+        return [NoticeVersion(n.version, n.finished_at or n.started_at, n.location, by_version.get(n.version))
+                for n in _version_rows(uow, row.id) if n.status == "done"]
+
+
+# --- the internal e-mail -----------------------------------------------------------------------------------
+
+def mail_authority_notice(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, templates: Path,
+                          notices_dir: Path, incident_id: str, mail_from: str | None, now: datetime) -> Outcome:
+    """E-mail the privacy contact the prepared notice (attached: the printable Dutch HTML and the text per
+    question) with the hours left until the AP deadline (GDPR art. 33(1)), once, while it is not filed."""
+    with uow:
+        row = uow.incident(incident_id)
+        decision = uow.latest_decision(row.id)
+        if decision is None or not decision.notify_authority:
+            return Outcome(MAIL_KIND, False, detail="no decision to notify the AP")
+        versions = [n for n in _version_rows(uow, row.id) if n.status == "done"]
+        if not versions:
+            return Outcome(MAIL_KIND, False, detail="no AP notice prepared yet")
+        history = _history(uow, row.id)
+        if history:
+            return Outcome(MAIL_KIND, True, detail="the notice is filed already")
+        mail = claim_notice(uow, row.id, MAIL_KIND, mailer.name, now)
+        if mail is None:
+            return Outcome(MAIL_KIND, True, detail="already sent")
+        number, made_at = versions[-1].version, versions[-1].finished_at or now
+        facts = _facts(uow, profile, row, made_at, now, purpose="first", history=[], version=number)
+        answers = answer_set(facts)
+        verdict = filing_verdict(answers, decided=True, notify_authority=True, withdrawn=False)
+        clock = facts.incident.authority_clock
+        uow.commit()
+    paths = notice_paths(notices_dir, row.id, number)
+    wanted = [("nl", "html"), ("nl", "txt")] + ([(profile.language, "html")] if profile.language != "nl" else [])
+    attachments = tuple(
+        Attachment(paths[key].name, paths[key].read_bytes(), "text/html" if key[1] == "html" else "text/plain")
+        for key in wanted
+    )
+    rendered = render_email(templates, profile.language, "authority/privacy_contact", answer_set=answers,
+                            verdict=verdict, clock=clock, attachments=[a.filename for a in attachments],
+                            contact=profile.privacy_contact)
+    message = Message(sender=sender_of(profile, mail_from), subject=rendered.subject, text=rendered.text,
+                      html=rendered.html, kind=MAIL_KIND, incident_id=row.id, attachments=attachments,
+                      custom_args={"version": str(number)})
+    contact = profile.privacy_contact
+    recipients = [Recipient("privacy-contact", Address(str(contact.email), contact.name), {"name": contact.name})]
+    sent = send(uow, row.id, MAIL_KIND, mailer, message, recipients, now)
+    with uow:
+        notice = uow.notice(row.id, MAIL_KIND)
+        assert notice is not None
+        notice.status, notice.finished_at = "done", now
+        notice.recipients, notice.location = len(sent), location_of(mailer, message)
+        uow.record(at=now, actor="response-flow", incident_id=row.id, action="authority_notice_mailed",
+                   version=number, recipients=len(sent), attachments=len(attachments),
+                   backend=mailer.name)
+        uow.commit()
+    return Outcome(MAIL_KIND, True, len(sent))

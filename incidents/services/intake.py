@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from incidents import lifecycle
 from incidents.deadlines import authority_deadline
 from incidents.errors import FieldError, InvalidInput, InvalidTransition
 from incidents.lifecycle import Status
 from incidents.model import AssessmentFacts, Decision, IncidentReport
+from incidents.notify.render import render
 from incidents.profile import Profile
 from incidents.register.tables import (
     AssessmentCategoryRow,
@@ -18,12 +21,27 @@ from incidents.register.tables import (
     IdCounter,
     IncidentRow,
     IncidentSystemRow,
+    RecommendationRow,
 )
 from incidents.register.unit_of_work import UnitOfWork
+from incidents.services import recommendation as advice
 from incidents.services.common import (
     move_status,
 )
+from incidents.severity import resolve_categories
 from incidents.times import AMSTERDAM
+
+MIN_JUSTIFICATION = 10  # characters: a sentence, like every other reason in the register
+
+
+@dataclass(frozen=True)
+class Decided:
+    """What decide() recorded, for the caller to show."""
+
+    notify_authority: bool
+    notify_subjects: bool
+    follows_recommendation: bool | None  # None: there was no recommendation
+    recommendation_id: int | None
 
 
 def _next_id(uow: UnitOfWork, now: datetime) -> str:
@@ -66,19 +84,10 @@ def report_incident(uow: UnitOfWork, profile: Profile, report: IncidentReport, a
 
 def record_assessment(uow: UnitOfWork, profile: Profile, incident_id: str, facts: AssessmentFacts, actor: str,
                       now: datetime) -> None:
-    """Record the IT expert's facts. A new assessment supersedes the previous one until a decision is acted on."""
-    categories = []
-    problems = []
-    for i, name in enumerate(facts.data.categories):
-        term = profile.vocabulary_of(name)
-        if term is None:
-            own = ", ".join(c.name for c in profile.data_categories)
-            problems.append(FieldError(f"data.categories.{i}", f"{name!r} is neither in the assessment vocabulary "
-                                       f"nor one of the organisation's categories ({own})"))
-        else:
-            categories.append(AssessmentCategoryRow(position=i, category=name, vocabulary=term))
-    if problems:
-        raise InvalidInput("assessment", problems)
+    """Record the IT expert's facts and the recommendation computed from them (stored beside them). A new
+    assessment supersedes the previous one until a decision is taken; a changed advice is flagged."""
+    resolved = resolve_categories(facts.data.categories, profile)
+    categories = [AssessmentCategoryRow(position=i, category=c.name, vocabulary=c.term) for i, c in enumerate(resolved)]
     with uow:
         row = uow.incident(incident_id)
         lifecycle.require(row.id, Status(row.status),
@@ -108,11 +117,31 @@ def record_assessment(uow: UnitOfWork, profile: Profile, incident_id: str, facts
         uow.record(at=now, actor=actor, incident_id=row.id, action="assessment_recorded",
                    assessment=assessment.id, count_min=s.count_min, count_max=s.count_max,
                    categories=len(categories))
+        advice.store(uow, row.id, assessment.id, facts, resolved, now)
         uow.commit()
 
 
 def record_decision(uow: UnitOfWork, incident_id: str, decision: Decision, actor: str, now: datetime) -> None:
-    """The privacy officer's decision on art. 33 (tell the AP) and art. 34 (tell the people), with reasons."""
+    """The privacy officer's decision on art. 33 (tell the AP) and art. 34 (tell the people), with reasons.
+
+    Both answers are given; Decision's reason is the written justification when they differ from the
+    recommendation. decide() is the form with the recommendation as default.
+    """
+    decide(uow, incident_id, actor, now, notify_authority=decision.notify_authority,
+           notify_subjects=decision.notify_subjects, reason=decision.reason)
+
+
+def decide(uow: UnitOfWork, incident_id: str, actor: str, now: datetime, *, notify_authority: bool | None = None,
+           notify_subjects: bool | None = None, reason: str | None = None, templates: Path | None = None,
+           language: str = "nl") -> Decided:
+    """Record the decision on art. 33 and art. 34; each answer left out is the recommendation's.
+
+    GDPR art. 5(2) (accountability): a decision that departs from the recommendation needs a written
+    justification, kept as the decision's reason, marked follows_recommendation=False and entered in the audit
+    trail. A decision that follows it may leave the reason out: the recommendation's reasons, in words from
+    `templates` in `language`, become the reason in the register.
+    """
+    given = (reason or "").strip()
     with uow:
         row = uow.incident(incident_id)
         lifecycle.require(row.id, Status(row.status), {Status.ASSESSED}, "record a decision")
@@ -120,14 +149,65 @@ def record_decision(uow: UnitOfWork, incident_id: str, decision: Decision, actor
         assert assessment is not None  # ASSESSED implies one
         if uow.latest_decision(row.id) is not None:
             raise InvalidTransition(f"incident {row.id} has a decision already; it is being carried out")
-        uow.session.add(DecisionRow(
-            incident_id=row.id, assessment_id=assessment.id, notify_authority=decision.notify_authority,
-            notify_subjects=decision.notify_subjects, reason=decision.reason, decided_by=actor, decided_at=now,
-        ))
+        recommended = advice.current_recommendation(uow, row.id, now)
+        authority, subjects = _answers(recommended, notify_authority, notify_subjects)
+        follows = None if recommended is None else (
+            (authority, subjects) == (recommended.notify_authority, recommended.notify_subjects))
+        if recommended is not None and not follows and len(given) < MIN_JUSTIFICATION:
+            raise InvalidInput("decision", [FieldError("--reason", (
+                f"the decision (AP: {_yn(authority)}, people: {_yn(subjects)}) departs from the recommendation "
+                f"(AP: {_yn(recommended.notify_authority)}, people: {_yn(recommended.notify_subjects)}); "
+                "write why in a sentence: GDPR art. 5(2) asks you to be able to justify it"))])
+        if not given:
+            if recommended is None or templates is None:
+                raise InvalidInput("decision", [FieldError("--reason", "say why in a sentence (10 characters or "
+                                                                       "more); it goes in the register")])
+            given = _reason_from(uow, row.id, templates, language)
+        elif len(given) < MIN_JUSTIFICATION:
+            raise InvalidInput("decision", [FieldError("--reason", "say why in a sentence (10 characters or more)")])
+        decision = DecisionRow(
+            incident_id=row.id, assessment_id=assessment.id, notify_authority=authority, notify_subjects=subjects,
+            reason=given, decided_by=actor, decided_at=now,
+            recommendation_id=recommended.id if recommended is not None else None, follows_recommendation=follows,
+        )
+        uow.session.add(decision)
+        uow.session.flush()
         uow.record(at=now, actor=actor, incident_id=row.id, action="decision_recorded",
-                   notify_authority=decision.notify_authority, notify_subjects=decision.notify_subjects,
-                   assessment=assessment.id)
+                   notify_authority=authority, notify_subjects=subjects, assessment=assessment.id,
+                   recommendation=decision.recommendation_id, follows_recommendation=follows)
+        if recommended is not None and not follows:
+            uow.record(at=now, actor=actor, incident_id=row.id, action="decision_departs_from_recommendation",
+                       decision=decision.id, recommendation=recommended.id,
+                       recommended={"notify_authority": recommended.notify_authority,
+                                    "notify_subjects": recommended.notify_subjects,
+                                    "public_communication": recommended.public_communication},
+                       decided={"notify_authority": authority, "notify_subjects": subjects})
         uow.commit()
+        return Decided(authority, subjects, follows, decision.recommendation_id)
+
+
+def _answers(recommended: RecommendationRow | None, authority: bool | None,
+             subjects: bool | None) -> tuple[bool, bool]:
+    """The decided answers: each one given, or else the recommendation's."""
+    if recommended is None:
+        missing = [FieldError(flag, "give yes or no: there is no recommendation to default to")
+                   for flag, value in (("--authority", authority), ("--subjects", subjects)) if value is None]
+        if missing:
+            raise InvalidInput("decision", missing)
+        assert authority is not None and subjects is not None
+        return authority, subjects
+    return (recommended.notify_authority if authority is None else authority,
+            recommended.notify_subjects if subjects is None else subjects)
+
+
+def _yn(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+def _reason_from(uow: UnitOfWork, incident_id: str, templates: Path, language: str) -> str:
+    """The register's reason for a decision that follows the recommendation: its reasons, in words."""
+    described = advice.describe_latest(uow, incident_id, templates, language)
+    return render(templates, language, "recommendation/decision_reason.txt.j2", r=described).strip()
 
 
 def dismiss(uow: UnitOfWork, incident_id: str, reason: str, actor: str, now: datetime) -> None:

@@ -80,7 +80,7 @@ def env(tmp_path_factory) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def server(env) -> Iterator[str]:
-    log = open(Path(env["HOME"]) / "server.log", "wb")
+    log = open(Path(env["HOME"]) / "server.log", "wb")  # noqa: SIM115 (open while the server runs)
     process = subprocess.Popen([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", env["PORT"]],
                                env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     health = f"{env['PREFECT_API_URL']}/health"
@@ -108,7 +108,7 @@ def worker(env, server) -> Iterator[Path]:
     prefect("work-pool", "create", "breach", "--type", "process")
     prefect("--no-prompt", "deploy", "--all")
     log_path = Path(env["HOME"]) / "worker.log"
-    log = open(log_path, "wb")
+    log = open(log_path, "wb")  # noqa: SIM115 (open while the worker runs)
     process = subprocess.Popen([str(BIN / "prefect"), "worker", "start", "--pool", "breach"], env=env, cwd=REPO,
                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:

@@ -183,7 +183,7 @@ def test_subjects_commands_notify_report_status_and_export_the_worklist(cli, rep
     _, out, _ = cli("subjects", "notify", incident_id)
     assert "nothing to send" in out
     worklist = tmp_path / "worklist.csv"
-    code, _, err = cli("subjects", "worklist", incident_id, "-o", str(worklist))
+    code, _, _ = cli("subjects", "worklist", incident_id, "-o", str(worklist))
     lines = worklist.read_text(encoding="utf-8").splitlines()
     assert code == 0 and lines[0] == "line,name,email,language,status,problem" and len(lines) == 2
     assert "unreachable" in lines[1]

@@ -23,7 +23,7 @@ from tests.integration.test_register import a_report, the_assessment
 from tests.support.fake_sendgrid import Reply
 
 REPO = Path(__file__).resolve().parents[2]
-PEOPLE = 3200  # four batches of at most 1 000
+PEOPLE = 4500  # six batches of at most 1 000 (nl and en)
 
 
 def decided_incident(tmp_path: Path, now) -> str:
@@ -43,15 +43,15 @@ def decided_incident(tmp_path: Path, now) -> str:
 
 def test_kill_9_at_random_moments_then_restart_notifies_everybody(workspace_env, fake_sendgrid, tmp_path, now):  # noqa: F811
     incident_id = decided_incident(tmp_path, now)
-    fake_sendgrid.script(*[Reply(202, delay=0.25) for _ in range(400)])  # slow enough to be caught mid-request
+    fake_sendgrid.script(*[Reply(202, delay=0.4) for _ in range(600)])  # slow enough to be caught mid-request
     rng = random.Random(20261125)
     env = {**os.environ, **workspace_env}
     crashes = 0
-    for _ in range(40):
+    for _ in range(60):
         child = subprocess.Popen([sys.executable, "-m", "tests.support.dispatch_child", incident_id,
                                   fake_sendgrid.url], cwd=REPO, env=env, stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE, start_new_session=True)
-        time.sleep(rng.uniform(1.0, 5.0))
+        time.sleep(rng.uniform(0.3, 3.0))
         if child.poll() is None:
             os.kill(child.pid, signal.SIGKILL)
             child.wait()

@@ -14,7 +14,6 @@ from incidents.notify.email import OutboxBackend
 from incidents.register.tables import ReminderRow
 from incidents.register.unit_of_work import UnitOfWork
 from incidents.services.reminders import send_due_reminders
-
 from tests.conftest import EXAMPLES
 from tests.integration.test_register import a_report, the_assessment
 

@@ -21,7 +21,7 @@ def test_the_ladder_reaches_the_team_then_the_privacy_contact():
     clock = authority_clock("DL-1", AWARE)
     done: set = set()
     seen = []
-    for hour in range(0, 80):
+    for hour in range(80):
         for reminder in due_reminders([clock], done, AWARE + timedelta(hours=hour)):
             seen.append((hour, reminder.step, reminder.audience))
             done.add((reminder.incident_id, reminder.clock, reminder.step))

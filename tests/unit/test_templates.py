@@ -10,6 +10,7 @@ from typing import Any, get_args
 
 import pytest
 
+from incidents.authority_notice import Filing, NoticeFacts, Purpose, Severity, answer_set
 from incidents.lifecycle import Status
 from incidents.model import VOCABULARY, AssessmentFacts, BreachFacts, SourceKind
 from incidents.notify.render import LANGUAGES, render, render_email
@@ -94,12 +95,19 @@ def alert_context(view: IncidentView) -> dict[str, Any]:
             "privacy_contact": PROFILE.privacy_contact, "clock": view.authority_clock}
 
 
-def notice_context(view: IncidentView, *, late: bool = False, version: int = 1,
-                   total: int = 0) -> dict[str, Any]:
-    return {"incident": view, "profile": PROFILE, "processor": None,
-            "categories": categories("coachverslagen", "name", "contact"),
-            "subjects": {"total": total, "reachable": total, "unreachable": 0},
-            "generated_at": AWARE + timedelta(hours=80 if late else 8), "late": late, "version": version}
+FIRST_FILING = Filing(id=1, kind="first", filed_at=AWARE + timedelta(hours=9), filed_by="Anne Privacy",
+                      reference="M-2026-123456")
+
+
+def notice_context(view: IncidentView, *, late: bool = False, version: int = 1, total: int = 0,
+                   purpose: Purpose = "first", severity: Severity | None = None,
+                   changes: str | None = None) -> dict[str, Any]:
+    """What the service passes the AP notice templates: the answer set made from the register's facts."""
+    view = replace(view, subjects={"pending": total} if total else {})
+    facts = NoticeFacts(incident=view, profile=PROFILE, made_at=AWARE + timedelta(hours=80 if late else 8),
+                        purpose=purpose, history=(FIRST_FILING,) if purpose != "first" else (),
+                        severity=severity, version=version, changes=changes)
+    return {"answer_set": answer_set(facts)}
 
 
 def subject_context(view: IncidentView, *names: str) -> dict[str, Any]:
@@ -205,11 +213,11 @@ def test_reasons_for_delay_4_5_only_when_late(language: str) -> None:
     assert "4.5" in notice(language, late=True, html=True)
 
 
-def test_a_later_version_is_a_supplement_to_the_first_notice() -> None:
+def test_a_follow_up_quotes_the_meldnummer_it_supplements_and_what_changed() -> None:
     assert "enkelvoudige melding" in answer(notice("nl"), "1.1")
-    assert "Meldnummer van de eerdere melding: nog niet bekend" in answer(notice("nl", version=2), "1.1")
-    filed = incident(authority_reference="M-2026-123456")
-    assert "Meldnummer van de eerdere melding: M-2026-123456" in answer(notice("nl", filed, version=2), "1.1")
+    follow_up = answer(notice("nl", version=2, purpose="follow_up", changes="Het aantal is nu bekend."), "1.1")
+    assert "Meldnummer van de eerdere melding: M-2026-123456" in follow_up
+    assert "Wat is er veranderd sinds de vorige melding: Het aantal is nu bekend." in follow_up
 
 
 def test_ap_notice_maps_assessment_values_to_the_forms_words() -> None:
@@ -231,14 +239,16 @@ def test_special_categories_go_to_6_2_with_the_organisations_own_name() -> None:
 
 
 def test_an_own_name_that_the_forms_words_already_say_is_not_repeated() -> None:
-    context = notice_context(incident()) | {"categories": categories("contactgegevens")}
+    view = incident(assessment=assessment(categories=["contactgegevens"], vocabulary=["contact"]))
+    context = notice_context(view)
     text = render(TEMPLATES, "nl", "authority/notice.txt.j2", **context)
 
     assert answer(text, "6.1") == "- contactgegevens (adres, e-mailadres, telefoonnummer)"
 
 
 def test_no_special_categories_says_so() -> None:
-    context = notice_context(incident()) | {"categories": categories("name", "contact")}
+    context = notice_context(incident(assessment=assessment(categories=["name", "contact"],
+                                                            vocabulary=["contact", "name"])))
 
     assert answer(render(TEMPLATES, "nl", "authority/notice.txt.j2", **context), "6.2") == "Geen."
 
@@ -246,7 +256,7 @@ def test_no_special_categories_says_so() -> None:
 def test_every_vocabulary_term_has_words_in_the_notice_and_the_letter() -> None:
     terms = sorted(VOCABULARY)
     notice_text = render(TEMPLATES, "nl", "authority/notice.txt.j2",
-                         **notice_context(incident()) | {"categories": categories(*terms)})
+                         **notice_context(incident(assessment=assessment(categories=terms, vocabulary=terms))))
     letter = render(TEMPLATES, "nl", "subjects/notice.txt.j2", person={"name": "-name-"},
                     **subject_context(incident(), *terms))
 
@@ -275,7 +285,7 @@ def test_contact_person_and_organisation_come_from_the_profile() -> None:
 
 def test_the_processor_that_caused_the_breach_is_named_in_3_3() -> None:
     view = incident(source_kind="processor", source_processor="Google Drive")
-    context = notice_context(view) | {"processor": PROFILE.processors[0]}
+    context = notice_context(view)
     text = render(TEMPLATES, "nl", "authority/notice.txt.j2", **context)
 
     assert answer(text, "3.3").startswith("Verwerker: Google Drive (documentopslag, IE)")
@@ -300,7 +310,7 @@ def test_10_2_gives_the_measures_or_not_yet_known() -> None:
 
 
 def test_severity_9_3_uses_the_forms_scale_when_given() -> None:
-    context = notice_context(incident()) | {"severity": {"level": "high", "score": 3.5}}
+    context = notice_context(incident(), severity=Severity("high", 3.5))
     text = render(TEMPLATES, "nl", "authority/notice.txt.j2", **context)
 
     assert answer(text, "9.3").startswith("Ernst: aanzienlijk")
@@ -423,7 +433,7 @@ def hostile_outputs(language: str) -> list[tuple[str, bool]]:
     alert = render_email(TEMPLATES, language, "team/alert", **alert_context(view))
     letter = render_email(TEMPLATES, language, "subjects/notice",
                           **subject_context(view) | {"categories": hostile_category})
-    context = notice_context(view) | {"categories": hostile_category}
+    context = notice_context(replace(view, assessment=replace(view.assessment, categories=[HOSTILE])))
     return [
         (alert.subject, False), (alert.text, False), (alert.html, True),
         (letter.text, False), (letter.html, True),

@@ -1,0 +1,220 @@
+"""`breach authority check|filed|follow-up|withdraw` and `breach register export`: the AP notice and the register.
+
+Each command parses, calls one service, prints; the words of the check come from templates/<lang>/authority/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from incidents.export import register_entries, register_rows, to_csv, to_html, to_json
+from incidents.notify.render import LANGUAGES, render
+from incidents.services.authority import (
+    AuthorityCheck,
+    check_authority_notice,
+    draft_authority_notice,
+    record_filing,
+    record_follow_up,
+    record_withdrawal,
+)
+from incidents.times import iso, now_utc
+from incidents.workspace import Workspace
+
+
+def _cli():  # type: ignore[no-untyped-def]
+    # breach.cli imports this module to build its parser, so its helpers are looked up when a command runs
+    from breach import cli
+
+    return cli
+
+
+def _language(ws: Workspace, args: argparse.Namespace) -> str:
+    return args.lang or ws.profile.language
+
+
+def _paths(label: str, paths: list[Path]) -> None:
+    if paths:
+        sys.stderr.write(f"{label}:\n" + "".join(f"  {p}\n" for p in paths))
+
+
+# --- check -------------------------------------------------------------------------------------------------
+
+def check_json(result: AuthorityCheck) -> dict[str, Any]:
+    """Machine-readable check: the same verdict and open questions as the text, ids and codes only."""
+    answers = result.answers
+    return {
+        "id": answers.incident_id,
+        "verdict": result.check.verdict,
+        "can_file_now": result.check.verdict in ("phased", "complete") and answers.first is None,
+        "late": answers.late,
+        "authority_clock": {"state": result.clock.state, "due_at": iso(result.clock.due_at),
+                            "hours_left": result.clock.hours_left},
+        "questions": len(answers.answers),
+        "unanswered": [{"number": a.number, "missing": list(a.missing)} for a in answers.unanswered],
+        "blocking": [{"number": a.number, "missing": list(a.blocking)} for a in answers.blocking],
+        "versions": [{"version": v.version, "made_at": iso(v.made_at), "location": v.location,
+                      "filing": None if v.filing is None else {
+                          "kind": v.filing.kind, "filed_at": iso(v.filing.filed_at),
+                          "reference": v.filing.reference}}
+                     for v in result.versions],
+    }
+
+
+def cmd_check(ws: Workspace, args: argparse.Namespace) -> int:
+    now = now_utc()
+    result = check_authority_notice(ws.uow(), ws.profile, args.id, now)
+    if args.draft:
+        paths = draft_authority_notice(ws.uow(), ws.profile, ws.settings.templates_dir, ws.settings.notices_dir,
+                                       args.id, now)
+        _paths("draft of the next notice (not kept as a version)", paths)
+    if args.json:
+        print(json.dumps(check_json(result), ensure_ascii=False, indent=2))
+    else:
+        sys.stdout.write(render(ws.settings.templates_dir, _language(ws, args), "authority/check.txt.j2",
+                                answer_set=result.answers, verdict=result.check.verdict, clock=result.clock,
+                                versions=result.versions))
+    return 1 if result.check.verdict == "blocked" else 0
+
+
+# --- filing and after --------------------------------------------------------------------------------------
+
+def cmd_filed(ws: Workspace, args: argparse.Namespace) -> int:
+    cli = _cli()
+    now = now_utc()
+    filed_at = args.at or now
+    filed = record_filing(ws.uow(), args.id, args.reference, filed_at, args.delay_reason, cli.actor(args), now,
+                          profile=ws.profile, templates=ws.settings.templates_dir,
+                          notices_dir=ws.settings.notices_dir)
+    sys.stderr.write(f"AP filing recorded for {filed.incident_id} (reference {args.reference.strip()}), "
+                     f"notice version {filed.version}{' filed after 72 hours' if filed.late else ''}\n")
+    _paths("kept with the reasons for the delay", filed.paths)
+    # a deployed run waiting for the filing is resumed with what was recorded (flows/inputs.py FilingInput)
+    cli.after_record(ws, args, filed.incident_id, "authority_filing",
+                     {"reference": args.reference.strip(), "filed_at": filed_at.isoformat(),
+                      "delay_reason": args.delay_reason})
+    return 0
+
+
+def cmd_follow_up(ws: Workspace, args: argparse.Namespace) -> int:
+    now = now_utc()
+    if args.draft:
+        paths = draft_authority_notice(ws.uow(), ws.profile, ws.settings.templates_dir, ws.settings.notices_dir,
+                                       args.id, now, changes=args.changes)
+        _paths("draft of the follow-up (not kept as a version; file it, then record it without --draft)", paths)
+        return 0
+    filed = record_follow_up(ws.uow(), ws.profile, ws.settings.templates_dir, ws.settings.notices_dir, args.id,
+                             args.changes, args.reference, args.at or now, _cli().actor(args), now)
+    sys.stderr.write(f"follow-up recorded for {filed.incident_id}: notice version {filed.version}\n")
+    _paths("kept", filed.paths)
+    return 0
+
+
+def cmd_withdraw(ws: Workspace, args: argparse.Namespace) -> int:
+    now = now_utc()
+    filed = record_withdrawal(ws.uow(), ws.profile, ws.settings.templates_dir, ws.settings.notices_dir, args.id,
+                              args.reason, args.reference, args.at or now, _cli().actor(args), now)
+    sys.stderr.write(f"withdrawal recorded for {filed.incident_id}: notice version {filed.version}; the breach "
+                     "stays in the register\n")
+    _paths("kept", filed.paths)
+    return 0
+
+
+# --- the register ------------------------------------------------------------------------------------------
+
+def cmd_register_export(ws: Workspace, args: argparse.Namespace) -> int:
+    now = now_utc()
+    if args.format == "html":
+        entries = register_entries(ws.uow(), now)
+        text = to_html(ws.settings.templates_dir, _language(ws, args), entries, ws.profile, now)
+        count = len(entries)
+    else:
+        rows = register_rows(ws.uow(), now)
+        text = to_csv(rows) if args.format == "csv" else to_json(rows) + "\n"
+        count = len(rows)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8", newline="")
+        sys.stderr.write(f"{count} incident(s) written to {args.output}\n")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+# --- the parser --------------------------------------------------------------------------------------------
+
+def add_commands(sub: Any) -> None:
+    """Add `authority` and `register` to the `breach` parser's subcommands."""
+    cli = _cli()
+
+    def flow_options(cmd: argparse.ArgumentParser) -> None:
+        group = cmd.add_mutually_exclusive_group()
+        group.add_argument("--wait", action="store_true",
+                           help="run the response flow in this process and report where it stopped")
+        group.add_argument("--no-flow", action="store_true", help="only record; do not start the response flow")
+
+    def when(cmd: argparse.ArgumentParser, what: str) -> None:
+        cmd.add_argument("--at", type=cli.moment, metavar="TIME",
+                         help=f"when {what} (default: now); ISO 8601, without offset Europe/Amsterdam")
+
+    c = sub.add_parser("authority", help="the notice to the AP: check, record the filing, follow up, withdraw",
+                       description="The notice to the Autoriteit Persoonsgegevens (AP). The response flow prepares "
+                       "it after a decision to notify the AP; every version is kept in the notices folder.")
+    ss = c.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
+
+    c = ss.add_parser("check", help="the AP form's questions still open, and whether the notice can be filed now",
+                      description="List the questions of the AP form that the next notice cannot answer yet, with "
+                      "what is missing and how to fill it, and say whether it can be filed now as a first "
+                      "notice with a follow-up later (GDPR art. 33(4)). Exit 1 when it cannot be filed yet.")
+    c.add_argument("id")
+    c.add_argument("--json", action="store_true", help="machine-readable output")
+    c.add_argument("--lang", choices=LANGUAGES, help="language of the text (default: the profile's)")
+    c.add_argument("--draft", action="store_true",
+                   help="also write the next notice as it stands now to authority-notice-draft.* (not kept)")
+    c.set_defaults(func=cmd_check)
+
+    c = ss.add_parser("filed", help="record that the AP notice was filed, with the AP's reference",
+                      description="Record that the AP notice was filed through the AP's form, with the "
+                      "meldnummer. After 72 hours, --delay-reason is required (GDPR art. 33(1)) and the notice "
+                      "is kept as a new version that gives the reasons.")
+    c.add_argument("id")
+    c.add_argument("--reference", required=True, help="the AP's reference number (meldnummer)")
+    when(c, "it was filed")
+    c.add_argument("--delay-reason", help="why the notice comes after 72 hours (GDPR art. 33(1))")
+    flow_options(c)
+    c.set_defaults(func=cmd_filed)
+
+    c = ss.add_parser("follow-up", help="record a follow-up notice (what changed), kept as a new version",
+                      description="Record a follow-up notice filed at the AP: a supplement or change to the "
+                      "notice filed before (GDPR art. 33(4)). It is kept as a new version, linked to the filing "
+                      "it follows. With --draft, only write the follow-up to copy from before filing it.")
+    c.add_argument("id")
+    c.add_argument("--changes", required=True, help="what changed since the previous notice")
+    c.add_argument("--reference", help="the AP's meldnummer for the follow-up (default: the previous notice's)")
+    when(c, "it was filed")
+    c.add_argument("--draft", action="store_true",
+                   help="write the follow-up to authority-notice-draft.* without recording anything")
+    c.set_defaults(func=cmd_follow_up)
+
+    c = ss.add_parser("withdraw", help="record that the AP notice was withdrawn, with the reason",
+                      description="Record that the notice filed at the AP was withdrawn because it turned out not "
+                      "to be a breach that must be notified. The breach stays in the register (art. 33(5)).")
+    c.add_argument("id")
+    c.add_argument("--reason", required=True, help="why it is not a breach that must be notified")
+    c.add_argument("--reference", help="the AP's meldnummer for the withdrawal (default: the previous notice's)")
+    when(c, "it was withdrawn")
+    c.set_defaults(func=cmd_withdraw)
+
+    c = sub.add_parser("register", help="the art. 33(5) breach register",
+                       description="The register of every breach (GDPR art. 33(5)).")
+    ss = c.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
+    c = ss.add_parser("export", help="export the register as CSV, JSON or a printable HTML document",
+                      description="Export every breach, notified or not, with facts, effects, remedial action, "
+                      "the decision's reasons and the AP filing history (why a breach was not notified, too). "
+                      "html is a printable document for the AP.")
+    c.add_argument("--format", choices=("csv", "json", "html"), default="csv")
+    c.add_argument("--lang", choices=LANGUAGES, help="language of the html document (default: the profile's)")
+    c.add_argument("--output", "-o", help="write to this file instead of standard output")
+    c.set_defaults(func=cmd_register_export)

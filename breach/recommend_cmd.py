@@ -1,0 +1,117 @@
+"""`breach recommend`: the art. 33/34 advice for an assessment file on its own, or the scope of an incident;
+and the advice block that `breach show` prints."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from incidents.config import Settings
+from incidents.errors import FieldError, InvalidInput
+from incidents.model import AssessmentFacts
+from incidents.notify.render import LANGUAGES
+from incidents.profile import Profile
+from incidents.services import recommendation as advice
+from incidents.validation import load_document, parse_model
+from incidents.workspace import Workspace
+
+
+def profile_if_any(ws: Workspace | None) -> Profile | None:
+    """The organisation profile when there is one: BREACH_PROFILE set (then it must load), or the workspace's
+    default profile.yaml present. Without one, only vocabulary category names are known."""
+    if ws is None:
+        return None
+    if os.environ.get("BREACH_PROFILE") or ws.settings.profile_path.exists():
+        return ws.profile
+    return None
+
+
+def _templates(ws: Workspace | None) -> Path:
+    return (ws.settings if ws is not None else Settings.from_env()).templates_dir
+
+
+def cmd_recommend(ws: Workspace | None, args: argparse.Namespace) -> int:
+    if bool(args.file) == bool(args.scope):
+        raise InvalidInput("recommend", [FieldError("FILE", "give an assessment file, or --scope ID for the "
+                                                            "inventory's proposal for an incident (not both)")])
+    profile = profile_if_any(ws)
+    language = args.lang or (profile.language if profile is not None else "nl")
+    templates = _templates(ws)
+    if args.scope:
+        return _scope(ws, profile, args.scope, templates, language, args.json)
+    facts = parse_model(AssessmentFacts, load_document(Path(args.file), f"assessment {args.file}"),
+                        f"assessment {args.file}")
+    recommendation, categories = advice.evaluate(facts, profile)
+    view, numbers = advice.view_of(recommendation), advice.numbers_of(facts, categories)
+    if args.json:
+        print(json.dumps(advice.describe(view, numbers, templates, language), ensure_ascii=False, indent=2))
+    else:
+        sys.stdout.write(advice.explain(view, numbers, templates, language))
+    return 0
+
+
+def _scope(ws: Workspace | None, profile: Profile | None, incident_id: str, templates: Path, language: str,
+           as_json: bool) -> int:
+    if ws is None or profile is None:
+        raise InvalidInput("recommend", [FieldError("--scope", "the scope comes from the organisation profile's "
+                                                               "data inventory: set BREACH_PROFILE")])
+    proposal, check = advice.scope_of(ws.uow(), profile, incident_id)
+    if as_json:
+        print(json.dumps(_scope_json(proposal, check), ensure_ascii=False, indent=2))
+    else:
+        sys.stdout.write(advice.explain_scope(proposal, check, incident_id.strip().upper(), templates, language))
+    return 0
+
+
+def _scope_json(proposal: Any, check: Any) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    return {"scope": asdict(proposal), "scope_check": asdict(check) if check is not None else None}
+
+
+def advice_text(ws: Workspace, incident_id: str) -> str:
+    """What `breach show` prints after the incident: the stored advice and the inventory's scope, in the
+    profile's language."""
+    profile = profile_if_any(ws)
+    language = profile.language if profile is not None else "nl"
+    templates = _templates(ws)
+    parts = []
+    described = advice.explain_incident(ws.uow(), incident_id, templates, language)
+    if described is not None:
+        parts.append(advice.explanation_of(described, templates, language))
+    if profile is not None:
+        proposal, check = advice.scope_of(ws.uow(), profile, incident_id)
+        parts.append(advice.explain_scope(proposal, check, incident_id.strip().upper(), templates, language))
+    return "\n".join(parts)
+
+
+def advice_json(ws: Workspace, incident_id: str) -> dict[str, Any]:
+    """The keys `breach show --json` adds: recommendation (as `breach recommend --json`, with changed and
+    previous) and the scope proposal with its check against the assessment."""
+    profile = profile_if_any(ws)
+    language = profile.language if profile is not None else "nl"
+    data: dict[str, Any] = {
+        "recommendation": advice.explain_incident(ws.uow(), incident_id, _templates(ws), language)}
+    if profile is not None:
+        data.update(_scope_json(*advice.scope_of(ws.uow(), profile, incident_id)))
+    return data
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    c = sub.add_parser(
+        "recommend", help="advice on notifying the AP and the people, for an assessment file on its own",
+        description="Evaluate an assessment file (the facts schema of `breach assess`) on its own, without an "
+        "incident: severity by the ENISA 2013 method with its breakdown, and whether to notify the AP (GDPR art. "
+        "33), tell the people (art. 34) or make a public communication instead (art. 34(3)(c)), each reason with "
+        "the article or guideline it rests on. Own category names are resolved through the organisation profile "
+        "(BREACH_PROFILE) when there is one. With --scope ID instead of a file: what the data inventory says the "
+        "incident's systems hold (categories, groups, range of people), for the IT expert to confirm or correct.")
+    c.add_argument("file", nargs="?", help="assessment file (YAML or JSON)")
+    c.add_argument("--scope", metavar="ID", help="the inventory's proposal for an incident's systems instead")
+    c.add_argument("--json", action="store_true", help="machine-readable output")
+    c.add_argument("--lang", choices=LANGUAGES, help="language of the texts (default: the profile's, else nl)")
+    c.set_defaults(func=cmd_recommend)

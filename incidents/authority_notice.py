@@ -1,0 +1,718 @@
+"""The AP's breach-notification form as data: its questions, where each answer comes from, and the answers.
+
+One answer set, several renderings. `answer_set(facts)` turns what the register knows (incident, profile,
+assessment, recommendation, decision, subject-notification status, filing history) into an `AnswerSet`: per
+question of the AP form (docs/domain/ap-form.md) the facts that answer it, as codes and values, never prose,
+plus the source fields that are still unknown. The templates under templates/<lang>/authority/ put it into
+words (the printable notice, the field-by-field text, the check); another renderer (the EDPB template) can read
+the same set. No database and no Prefect here: the service layer gathers the facts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import types
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from incidents.deadlines import authority_deadline
+from incidents.model import VOCABULARY
+from incidents.profile import Processor, Profile
+from incidents.views import AssessmentView, DecisionView, IncidentView, NoticeView
+
+Purpose = Literal["first", "follow_up", "withdrawal"]
+Verdict = Literal["no_decision", "not_required", "blocked", "phased", "complete", "follow_up", "withdrawn"]
+
+
+# --- what the register holds, as the form needs it -------------------------------------------------------
+
+@dataclass(frozen=True)
+class Filing:
+    """One recorded filing through the AP's form: the first notice, a follow-up or a withdrawal."""
+
+    id: int
+    kind: Purpose
+    filed_at: datetime
+    filed_by: str
+    reference: str  # the AP's meldnummer
+    delay_reason: str | None = None  # art. 33(1), a first notice after 72 hours
+    changes: str | None = None  # a follow-up: what changed since the previous notice
+    withdrawal_reason: str | None = None
+    previous_id: int | None = None
+    version: int | None = None  # the notice version kept for it
+
+
+@dataclass(frozen=True)
+class Severity:
+    """The recommendation's ENISA severity (low | medium | high | very_high) and score."""
+
+    level: str
+    score: float
+
+
+@dataclass(frozen=True)
+class SubjectCounts:
+    total: int = 0
+    reachable: int = 0
+    unreachable: int = 0
+    sent: int = 0
+
+    @classmethod
+    def of(cls, counts: Mapping[str, int]) -> SubjectCounts:
+        total = sum(counts.values())
+        unreachable = counts.get("unreachable", 0)
+        return cls(total, total - unreachable, unreachable, counts.get("sent", 0))
+
+
+@dataclass(frozen=True)
+class OpenAnswers:
+    """Answers the form asks for that the register does not record yet; each stays "not yet known" (and
+    listed by the check) until a register field supplies it."""
+
+    other_regulators: list[str] | None = None  # 1.3
+    countries: list[str] | None = None  # 2.1
+    other_authorities: list[str] | None = None  # 2.2
+    incident_kind: str | None = None  # 5.2, one of the form's options
+
+
+@dataclass(frozen=True)
+class FixedAnswers:
+    """Answers that follow from what this tool is for, the same for every notice."""
+
+    legal_basis: str = "avg"  # 1.2: a controller under the GDPR (not the police-data act)
+    attachments: tuple[str, ...] = ()  # 5.4: the tool sends no supporting documents
+
+
+@dataclass(frozen=True)
+class NoticeFacts:
+    """Everything a notice is made from, gathered by the service layer from the register and the profile."""
+
+    incident: IncidentView
+    profile: Profile
+    made_at: datetime  # when this notice is made: its filing time when it records a filing
+    purpose: Purpose = "first"
+    filing: Filing | None = None  # the filing this notice records; None while it is not filed
+    history: tuple[Filing, ...] = ()  # the filings before it, oldest first
+    changes: str | None = None  # a follow-up draft: what changed
+    withdrawal_reason: str | None = None  # a withdrawal draft
+    severity: Severity | None = None
+    answers: OpenAnswers = field(default_factory=OpenAnswers)
+    fixed: FixedAnswers = field(default_factory=FixedAnswers)
+    version: int | None = None  # None: a draft, not a kept version
+
+    @property
+    def assessment(self) -> AssessmentView | None:
+        return self.incident.assessment
+
+    @property
+    def decision(self) -> DecisionView | None:
+        return self.incident.decision
+
+    @property
+    def subjects(self) -> SubjectCounts:
+        return SubjectCounts.of(self.incident.subjects)
+
+    @property
+    def subject_notice(self) -> NoticeView | None:
+        return self.incident.notice("subject_notice")
+
+    @property
+    def filings(self) -> tuple[Filing, ...]:
+        """The whole filing history including the one this notice records."""
+        return self.history + ((self.filing,) if self.filing is not None else ())
+
+    @property
+    def source_processor(self) -> Processor | None:
+        name = self.incident.source_processor
+        return self.profile.processor(name) if name else None
+
+
+# --- the form's questions and where their answers come from --------------------------------------------
+
+@dataclass(frozen=True)
+class Question:
+    number: str  # as the AP form numbers it: "4.2"
+    sources: tuple[str, ...]  # paths into NoticeFacts (see `source_type`)
+    essential: tuple[str, ...] = ()  # sources without which no notice, not even a first one, can be filed
+    basis: str = ""  # the article the answer serves
+    late_only: bool = False  # 4.5: only in a notice made after the 72 hours
+
+    @property
+    def chapter(self) -> int:
+        return int(self.number.partition(".")[0])
+
+
+_CONTACT = "profile.privacy_contact"
+QUESTIONS: tuple[Question, ...] = (
+    Question("1.1", ("purpose", "filings.kind", "filings.reference", "filings.filed_at", "filings.changes",
+                     "filings.withdrawal_reason"), basis="GDPR art. 33(4)"),
+    Question("1.2", ("fixed.legal_basis",)),
+    Question("1.3", ("answers.other_regulators",)),
+    Question("2.1", ("answers.countries",)),
+    Question("2.2", ("answers.other_authorities",)),
+    Question("3.1", ("profile.organisation.name", "profile.organisation.address", "profile.organisation.kvk_number",
+                     "profile.organisation.sector", "profile.organisation.dpo_registration"),
+             essential=("profile.organisation.name", "profile.organisation.address",
+                        "profile.organisation.kvk_number")),
+    Question("3.2", (f"{_CONTACT}.name", f"{_CONTACT}.role", f"{_CONTACT}.phone", f"{_CONTACT}.email"),
+             essential=(f"{_CONTACT}.name", f"{_CONTACT}.phone"), basis="GDPR art. 33(3)(b)"),
+    Question("3.3", ("incident.source_processor", "profile.processors", "incident.systems",
+                     "profile.data_inventory")),
+    Question("4.1", ("incident.occurred_from", "incident.occurred_until")),
+    Question("4.2", ("incident.discovered_at", "incident.aware_at", "incident.source_processor"),
+             essential=("incident.discovered_at", "incident.aware_at"), basis="GDPR art. 33(1), 33(2)"),
+    Question("4.3", ("incident.source_kind", "incident.source_processor", "incident.reported_by")),
+    Question("4.5", ("filings.delay_reason", "incident.aware_at"), essential=("filings.delay_reason",),
+             basis="GDPR art. 33(1)", late_only=True),
+    Question("5.1", ("assessment.confidentiality", "assessment.integrity", "assessment.availability"),
+             essential=("assessment.confidentiality",), basis="GDPR art. 33(3)(a)"),
+    Question("5.2", ("answers.incident_kind",)),
+    Question("5.3", ("assessment.summary", "incident.description", "assessment.malicious",
+                     "assessment.exfiltration", "assessment.recovered", "assessment.recipient_trusted",
+                     "assessment.restored_within_hours"),
+             essential=("incident.description",), basis="GDPR art. 33(3)(a)"),
+    Question("5.4", ("fixed.attachments",)),
+    Question("6.1", ("assessment.categories", "profile.data_categories"), basis="GDPR art. 33(3)(a)"),
+    Question("6.2", ("assessment.categories", "profile.data_categories"), basis="GDPR art. 9(1)"),
+    Question("6.3", ("assessment.count_min", "assessment.count_max"), basis="GDPR art. 33(3)(a)"),
+    Question("7.1", ("assessment.groups", "assessment.context"), basis="GDPR art. 33(3)(a)"),
+    Question("7.2", ("assessment.groups", "assessment.context", "assessment.ease_of_identification",
+                     "subjects.total", "subjects.reachable", "subjects.unreachable")),
+    Question("7.3", ("assessment.count_min", "assessment.count_max"), basis="GDPR art. 33(3)(a)"),
+    Question("8.1", ("assessment.encryption", "assessment.key_compromised", "assessment.hashing",
+                     "assessment.backup_available"), basis="GDPR art. 34(3)(a)"),
+    Question("9.1", ("assessment.confidentiality", "assessment.integrity", "assessment.availability",
+                     "assessment.malicious", "assessment.exfiltration")),
+    Question("9.2", ("assessment.categories", "assessment.confidentiality", "assessment.integrity",
+                     "assessment.availability", "assessment.exfiltration"), basis="GDPR art. 33(3)(c)"),
+    Question("9.3", ("severity.level", "severity.score", "assessment.context", "assessment.malicious"),
+             basis="ENISA 2013 severity"),
+    Question("10.1", ("decision.notify_subjects", "decision.reason", "assessment.contact_effort",
+                      "assessment.encryption", "assessment.key_compromised",
+                      "assessment.measures_make_high_risk_unlikely", "subjects.reachable", "subjects.unreachable",
+                      "subject_notice.finished_at", "subject_notice.recipients"), basis="GDPR art. 34"),
+    Question("10.2", ("assessment.measures",), basis="GDPR art. 33(3)(d)"),
+)
+QUESTION = {q.number: q for q in QUESTIONS}
+
+
+class UnknownSource(LookupError):
+    """A question names a source that NoticeFacts does not have."""
+
+
+def source_type(path: str) -> Any:
+    """The type a source path leads to in NoticeFacts, walking dataclass fields, properties and pydantic
+    fields (a tuple or list of records is looked into); UnknownSource when a step does not exist."""
+    current: Any = NoticeFacts
+    for step in path.split("."):
+        current = _element(_unwrap(current))
+        hints = _fields_of(current)
+        if step not in hints:
+            raise UnknownSource(f"{path!r}: {getattr(current, '__name__', current)!r} has no field {step!r}")
+        current = hints[step]
+    return current
+
+
+def _unwrap(tp: Any) -> Any:
+    if isinstance(tp, types.UnionType) or typing.get_origin(tp) is typing.Union:
+        options = [a for a in typing.get_args(tp) if a is not type(None)]
+        return options[0] if len(options) == 1 else tp
+    return tp
+
+
+def _element(tp: Any) -> Any:
+    if typing.get_origin(tp) in (tuple, list):
+        args = [a for a in typing.get_args(tp) if a is not Ellipsis]
+        return _unwrap(args[0]) if args else tp
+    return tp
+
+
+def _fields_of(tp: Any) -> dict[str, Any]:
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return {name: info.annotation for name, info in tp.model_fields.items()}
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        hints = dict(typing.get_type_hints(tp))
+        for name, member in vars(tp).items():
+            if isinstance(member, property) and member.fget is not None:
+                hints[name] = typing.get_type_hints(member.fget).get("return")
+        return hints
+    return {}
+
+
+# --- the rules the answers apply ---------------------------------------------------------------------------
+
+SPECIAL_CATEGORIES = frozenset({"health", "special_category", "genetic", "biometric", "sexual_life", "political",
+                                "religious", "union_membership", "ethnic_origin"})
+
+
+def is_special_category(term: str) -> bool:
+    """GDPR art. 9(1): racial or ethnic origin, political opinions, religious or philosophical beliefs,
+    trade-union membership, genetic and biometric data, health, sex life or sexual orientation. Criminal-law
+    data (art. 10) is not one of them: the AP form asks for it among the kinds of data (6.1)."""
+    return term in SPECIAL_CATEGORIES
+
+
+def notified_late(aware_at: datetime, notified_at: datetime) -> bool:
+    """GDPR art. 33(1): a notification made more than 72 hours after the controller became aware must be
+    accompanied by the reasons for the delay. For a breach a processor reported, aware_at is when the
+    processor told us (art. 33(2); EDPB Guidelines 9/2022)."""
+    return notified_at > authority_deadline(aware_at)
+
+
+# The form's groups of people (7.1), by the labels organisations use for them (Dutch and English).
+FORM_GROUPS = {
+    **dict.fromkeys(["customers", "customer", "clients", "client", "klanten", "klant", "leads", "prospects",
+                     "coachees", "members", "leden"], "customers"),
+    **dict.fromkeys(["employees", "employee", "staff", "medewerkers", "werknemers", "personeel", "personnel"],
+                    "employees"),
+    **dict.fromkeys(["students", "pupils", "leerlingen", "studenten", "scholieren"], "students"),
+    **dict.fromkeys(["patients", "patiënten", "patienten"], "patients"),
+    **dict.fromkeys(["minors", "children", "minderjarigen", "kinderen"], "minors"),
+}
+
+
+def form_group(label: str) -> str | None:
+    """The AP form's group (7.1) for an organisation's own label, by the whole label or its first word
+    ("klanten (coachees)" is customers); None when it is none of the form's groups."""
+    text = label.strip().casefold()
+    if text in FORM_GROUPS:
+        return FORM_GROUPS[text]
+    first = re.split(r"[^\w]+", text, maxsplit=1)[0]
+    return FORM_GROUPS.get(first)
+
+
+def processing_consequences(a: AssessmentView) -> list[str]:
+    """AP form 9.1: what the breach can mean for the processing itself, from the CIA facts."""
+    found = []
+    if a.confidentiality in ("known_recipients", "unknown_recipients", "public"):
+        found.append("read")
+    if a.malicious or a.exfiltration != "none":
+        found.append("misuse")
+    if a.integrity != "none":
+        found.append("wrong_data")
+    if a.availability == "permanent":
+        found.append("service_permanent")
+    elif a.availability != "none":
+        found.append("service_temporary")
+    return found
+
+
+def consequences_for_people(a: AssessmentView) -> list[str]:
+    """GDPR art. 33(3)(c), AP form 9.2: the likely consequences for the people, following the EDPB's examples
+    (Guidelines 9/2022 and 01/2021): sensitive data exposed risks discrimination and damage to reputation,
+    identity data identity fraud, financial data financial loss, credentials account takeover, contact data
+    phishing; an open-ended audience takes control away; lost availability or integrity blocks access and
+    leads to decisions on wrong data."""
+    exposed = a.confidentiality != "none" or a.exfiltration != "none"
+    terms = set(a.vocabulary)
+    classes = {VOCABULARY.get(t, "simple") for t in terms}
+    found = []
+    if exposed and "sensitive" in classes:
+        found += ["discrimination", "reputation"]
+    if exposed and terms & {"national_id", "identity_document"}:
+        found.append("identity_fraud")
+    if exposed and "financial" in classes:
+        found.append("financial_loss")
+    if exposed and "account_credentials" in terms:
+        found.append("account_misuse")
+    if exposed and "contact" in terms:
+        found.append("phishing")
+    if a.confidentiality in ("unknown_recipients", "public"):
+        found.append("lose_control")
+    if a.availability != "none":
+        found.append("no_access")
+    if a.integrity != "none":
+        found.append("wrong_decisions")
+    return found
+
+
+def severity_factors(a: AssessmentView) -> list[str]:
+    """What moves the severity (ENISA 2013: the data-processing context and the malicious-intent element)."""
+    order = ("profiling_possible", "reveals_sensitive_insight", "vulnerable_subjects", "full_financial_details",
+             "publicly_available", "limited_insight")
+    found = [name for name in order if a.context.get(name)]
+    if a.malicious:
+        found.append("malicious")
+    return found
+
+
+def subject_exemptions(a: AssessmentView) -> list[str]:
+    """GDPR art. 34(3): (a) data unintelligible to anyone unauthorised (state-of-the-art encryption, key safe);
+    (b) later measures make the high risk no longer likely; (c) disproportionate effort, so a public
+    communication instead of telling each person."""
+    found = []
+    if a.encryption == "state_of_the_art" and not a.key_compromised:
+        found.append("unintelligible")
+    if a.measures_make_high_risk_unlikely:
+        found.append("measures")
+    if a.contact_effort == "disproportionate":
+        found.append("public_communication")
+    return found
+
+
+# --- the answers -----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Answer:
+    question: Question
+    value: Mapping[str, Any]  # codes and facts; the templates give them words
+    missing: tuple[str, ...] = ()  # the sources still unknown ("nog niet bekend")
+
+    @property
+    def number(self) -> str:
+        return self.question.number
+
+    @property
+    def chapter(self) -> int:
+        return self.question.chapter
+
+    @property
+    def answered(self) -> bool:
+        return not self.missing
+
+    @property
+    def blocking(self) -> tuple[str, ...]:
+        """The essential sources still unknown: without them no notice can be filed."""
+        return tuple(s for s in self.missing if s in self.question.essential)
+
+
+@dataclass(frozen=True)
+class AnswerSet:
+    """The answers to every question of the AP form that applies, in the form's order."""
+
+    incident_id: str
+    title: str
+    organisation: str
+    purpose: Purpose
+    version: int | None
+    made_at: datetime
+    aware_at: datetime
+    due_at: datetime
+    late: bool
+    filing: Filing | None  # what this notice records as filed
+    previous: Filing | None  # the filing a follow-up or withdrawal refers to
+    first: Filing | None  # the first notice, once filed
+    answers: Mapping[str, Answer]
+
+    @property
+    def unanswered(self) -> list[Answer]:
+        return [a for a in self.answers.values() if not a.answered]
+
+    @property
+    def blocking(self) -> list[Answer]:
+        return [a for a in self.answers.values() if a.blocking]
+
+
+def answer_set(facts: NoticeFacts) -> AnswerSet:
+    """Answer every question of the AP form from the facts; what is not known is listed, never guessed."""
+    incident = facts.incident
+    first = _first(facts)
+    notified_at = first.filed_at if first is not None else facts.made_at
+    late = notified_late(incident.aware_at, notified_at)
+    answers: dict[str, Answer] = {}
+    for question in QUESTIONS:
+        if question.late_only and not late:
+            continue
+        value, missing = _ANSWERERS[question.number](facts)
+        answers[question.number] = Answer(question, value, tuple(missing))
+    return AnswerSet(
+        incident_id=incident.id, title=incident.title, organisation=facts.profile.organisation.name,
+        purpose=facts.purpose, version=facts.version, made_at=facts.made_at, aware_at=incident.aware_at,
+        due_at=authority_deadline(incident.aware_at), late=late, filing=facts.filing, previous=_previous(facts),
+        first=first, answers=answers,
+    )
+
+
+Answered = tuple[dict[str, Any], list[str]]
+
+
+def _first(f: NoticeFacts) -> Filing | None:
+    return next((x for x in f.filings if x.kind == "first"), None)
+
+
+def _previous(f: NoticeFacts) -> Filing | None:
+    """The filing a follow-up or withdrawal refers to: the last one before this notice."""
+    return f.history[-1] if f.history else None
+
+
+def _kind(f: NoticeFacts) -> Answered:
+    previous = _previous(f)
+    changes = f.filing.changes if f.filing is not None else f.changes
+    reason = f.filing.withdrawal_reason if f.filing is not None else f.withdrawal_reason
+    return {"purpose": f.purpose, "previous": previous, "changes": changes, "withdrawal_reason": reason}, []
+
+
+def _legal_basis(f: NoticeFacts) -> Answered:
+    return {"law": f.fixed.legal_basis}, []
+
+
+def _open(name: str, key: str) -> Callable[[NoticeFacts], Answered]:
+    def answer(f: NoticeFacts) -> Answered:
+        value = getattr(f.answers, name)
+        return {key: value}, ([] if value is not None else [f"answers.{name}"])
+    return answer
+
+
+def _organisation(f: NoticeFacts) -> Answered:
+    org = f.profile.organisation
+    return {"organisation": org}, ([] if org.sector else ["profile.organisation.sector"])
+
+
+def _contact(f: NoticeFacts) -> Answered:
+    contact = f.profile.privacy_contact
+    missing = [f"{_CONTACT}.{name}" for name in ("name", "role", "phone") if not getattr(contact, name)]
+    return {"contact": contact}, missing
+
+
+def _involved(f: NoticeFacts) -> Answered:
+    systems = []
+    for name in f.incident.systems:
+        system = f.profile.system(name)
+        if system is not None and system.processor:
+            systems.append({"system": system.name, "processor": f.profile.processor(system.processor),
+                            "processor_name": system.processor})
+    return {"processor": f.source_processor, "processor_name": f.incident.source_processor,
+            "systems": systems}, []
+
+
+def _period(f: NoticeFacts) -> Answered:
+    i = f.incident
+    missing = [f"incident.{n}" for n in ("occurred_from", "occurred_until") if getattr(i, n) is None]
+    return {"start": i.occurred_from, "end": i.occurred_until}, missing
+
+
+def _discovered(f: NoticeFacts) -> Answered:
+    i = f.incident
+    return {"discovered_at": i.discovered_at, "aware_at": i.aware_at, "due_at": authority_deadline(i.aware_at),
+            "processor": i.source_processor if i.source_kind == "processor" else None}, []
+
+
+def _how(f: NoticeFacts) -> Answered:
+    i = f.incident
+    return {"source": i.source_kind, "processor": i.source_processor, "reported_by": i.reported_by}, []
+
+
+def _delay(f: NoticeFacts) -> Answered:
+    first = _first(f)
+    reason = first.delay_reason if first is not None else None
+    notified_at = first.filed_at if first is not None else f.made_at
+    return ({"aware_at": f.incident.aware_at, "due_at": authority_deadline(f.incident.aware_at),
+             "notified_at": notified_at, "filed": first is not None, "reason": reason},
+            [] if reason else ["filings.delay_reason"])
+
+
+def _needs_assessment(build: Callable[[NoticeFacts, AssessmentView], Answered], *sources: str
+                      ) -> Callable[[NoticeFacts], Answered]:
+    def answer(f: NoticeFacts) -> Answered:
+        if f.assessment is None:
+            return {}, list(sources)
+        return build(f, f.assessment)
+    return answer
+
+
+def _nature(f: NoticeFacts, a: AssessmentView) -> Answered:
+    value = {"confidentiality": a.confidentiality, "integrity": a.integrity, "availability": a.availability}
+    if all(v == "none" for v in value.values()):
+        return value, ["assessment.confidentiality", "assessment.integrity", "assessment.availability"]
+    return value, []
+
+
+def _description(f: NoticeFacts, a: AssessmentView) -> Answered:
+    return {"summary": a.summary, "description": f.incident.description, "malicious": a.malicious,
+            "exfiltration": a.exfiltration, "recovered": a.recovered, "recipient_trusted": a.recipient_trusted,
+            "restored_within_hours": a.restored_within_hours}, []
+
+
+def _description_without_assessment(f: NoticeFacts) -> Answered:
+    if f.assessment is not None:
+        return _description(f, f.assessment)
+    return {"summary": None, "description": f.incident.description}, ["assessment.summary"]
+
+
+def _attachments(f: NoticeFacts) -> Answered:
+    return {"attachments": list(f.fixed.attachments)}, []
+
+
+def _terms(f: NoticeFacts, a: AssessmentView, special: bool) -> list[dict[str, Any]]:
+    """Each vocabulary term once, in the assessment's order, with the organisation's own names for it."""
+    terms: dict[str, list[str]] = {}
+    for name in a.categories:
+        term = f.profile.vocabulary_of(name) or name
+        own = terms.setdefault(term, [])
+        if name != term and name not in own:
+            own.append(name)
+    return [{"term": t, "own": own} for t, own in terms.items() if is_special_category(t) == special]
+
+
+def _kinds(f: NoticeFacts, a: AssessmentView) -> Answered:
+    return {"kinds": _terms(f, a, special=False)}, []
+
+
+def _special(f: NoticeFacts, a: AssessmentView) -> Answered:
+    return {"special": _terms(f, a, special=True)}, []
+
+
+def _counted(a: AssessmentView) -> bool:
+    return a.count_max > 0
+
+
+def _records(f: NoticeFacts, a: AssessmentView) -> Answered:
+    # the form accepts an estimate with an explanation: every person affected has at least one record
+    return ({"min": a.count_min, "max": a.count_max},
+            [] if _counted(a) else ["assessment.count_min", "assessment.count_max"])
+
+
+def _groups(f: NoticeFacts, a: AssessmentView) -> Answered:
+    groups: list[dict[str, Any]] = []
+    seen: set[tuple[str | None, str | None]] = set()
+    for label in a.groups:
+        code = form_group(label)
+        key = (code, None if code else label)
+        if key not in seen:
+            seen.add(key)
+            own = label if code and label.strip().casefold() not in FORM_GROUPS else None
+            groups.append({"group": code, "label": label, "own": own})
+    vulnerable = bool(a.context.get("vulnerable_subjects"))
+    return ({"groups": groups, "vulnerable": vulnerable},
+            [] if groups or vulnerable else ["assessment.groups"])
+
+
+def _group_detail(f: NoticeFacts, a: AssessmentView) -> Answered:
+    subjects = f.subjects
+    list_needed = f.decision is not None and f.decision.notify_subjects and a.contact_effort == "individual"
+    missing = []
+    if not a.groups:
+        missing.append("assessment.groups")
+    if list_needed and subjects.total == 0:
+        missing.append("subjects.total")
+    return {"labels": list(a.groups), "vulnerable": bool(a.context.get("vulnerable_subjects")),
+            "identification": a.ease_of_identification, "subjects": subjects, "list_needed": list_needed}, missing
+
+
+def _people(f: NoticeFacts, a: AssessmentView) -> Answered:
+    return ({"min": a.count_min, "max": a.count_max},
+            [] if _counted(a) else ["assessment.count_min", "assessment.count_max"])
+
+
+def _protection(f: NoticeFacts, a: AssessmentView) -> Answered:
+    return {"encryption": a.encryption, "key_compromised": a.key_compromised, "hashing": a.hashing,
+            "backup_available": a.backup_available}, []
+
+
+def _effects(f: NoticeFacts, a: AssessmentView) -> Answered:
+    found = processing_consequences(a)
+    return {"consequences": found}, ([] if found else ["assessment.confidentiality"])
+
+
+def _harms(f: NoticeFacts, a: AssessmentView) -> Answered:
+    found = consequences_for_people(a)
+    return {"consequences": found}, ([] if found else ["assessment.categories"])
+
+
+def _severity(f: NoticeFacts) -> Answered:
+    factors = severity_factors(f.assessment) if f.assessment is not None else []
+    s = f.severity
+    return ({"level": s.level if s else None, "score": s.score if s else None, "factors": factors},
+            [] if s else ["severity.level"])
+
+
+def _told(f: NoticeFacts) -> Answered:
+    d, a = f.decision, f.assessment
+    if d is None or a is None:
+        return {"decided": False}, ["decision.notify_subjects"]
+    sent = f.subject_notice
+    done = sent is not None and sent.status == "done" and sent.finished_at is not None
+    exemptions = subject_exemptions(a)
+    public = "public_communication" in exemptions
+    missing = []
+    if d.notify_subjects and not public:
+        if f.subjects.total == 0:
+            missing.append("subjects.reachable")
+        if not done:
+            missing.append("subject_notice.finished_at")
+    return {"decided": True, "notify": d.notify_subjects, "public": public, "exemptions": exemptions,
+            "subjects": f.subjects, "sent_at": sent.finished_at if done and sent else None,
+            "sent_to": sent.recipients if done and sent else 0, "reason": d.reason}, missing
+
+
+def _measures(f: NoticeFacts, a: AssessmentView) -> Answered:
+    return {"measures": a.measures}, ([] if a.measures.strip() else ["assessment.measures"])
+
+
+_ANSWERERS: dict[str, Callable[[NoticeFacts], Answered]] = {
+    "1.1": _kind,
+    "1.2": _legal_basis,
+    "1.3": _open("other_regulators", "regulators"),
+    "2.1": _open("countries", "countries"),
+    "2.2": _open("other_authorities", "authorities"),
+    "3.1": _organisation,
+    "3.2": _contact,
+    "3.3": _involved,
+    "4.1": _period,
+    "4.2": _discovered,
+    "4.3": _how,
+    "4.5": _delay,
+    "5.1": _needs_assessment(_nature, "assessment.confidentiality", "assessment.integrity",
+                             "assessment.availability"),
+    "5.2": _open("incident_kind", "kind"),
+    "5.3": _description_without_assessment,
+    "5.4": _attachments,
+    "6.1": _needs_assessment(_kinds, "assessment.categories"),
+    "6.2": _needs_assessment(_special, "assessment.categories"),
+    "6.3": _needs_assessment(_records, "assessment.count_min", "assessment.count_max"),
+    "7.1": _needs_assessment(_groups, "assessment.groups"),
+    "7.2": _needs_assessment(_group_detail, "assessment.groups"),
+    "7.3": _needs_assessment(_people, "assessment.count_min", "assessment.count_max"),
+    "8.1": _needs_assessment(_protection, "assessment.encryption"),
+    "9.1": _needs_assessment(_effects, "assessment.confidentiality"),
+    "9.2": _needs_assessment(_harms, "assessment.categories"),
+    "9.3": _severity,
+    "10.1": _told,
+    "10.2": _needs_assessment(_measures, "assessment.measures"),
+}
+
+
+# --- can it be filed? --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Check:
+    """What `breach authority check` and the dashboard show: the verdict and the questions still open."""
+
+    verdict: Verdict
+    answers: AnswerSet
+
+    @property
+    def unanswered(self) -> list[Answer]:
+        return self.answers.unanswered
+
+    @property
+    def blocking(self) -> list[Answer]:
+        return self.answers.blocking
+
+
+def filing_verdict(answers: AnswerSet, *, decided: bool, notify_authority: bool, withdrawn: bool) -> Verdict:
+    """Whether the notice can be filed now.
+
+    GDPR art. 33(3) lists what a notification describes at least; art. 33(4): where not all of it can be
+    given at the same time, it may be given in phases without undue further delay. So a first notice is
+    filed as soon as the essentials are known (who notifies and how to reach them, when it was discovered,
+    the nature of the breach and what happened, and after 72 hours the reasons for the delay, art. 33(1)),
+    and the rest follows in a follow-up notice. Once filed, anything still open calls for a follow-up.
+    """
+    if withdrawn:
+        return "withdrawn"
+    if not decided:
+        return "no_decision"
+    if not notify_authority:
+        return "not_required"
+    if answers.first is not None:
+        return "follow_up" if answers.unanswered else "complete"
+    if answers.blocking:
+        return "blocked"
+    return "phased" if answers.unanswered else "complete"
