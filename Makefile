@@ -17,7 +17,8 @@ setup: $(BIN)/uv
 	$(BIN)/python -m compileall -q incidents breach flows >/dev/null
 
 setup-dev: $(BIN)/uv
-	$(BIN)/uv pip install -q --python $(BIN)/python -e '.[dev]'
+	$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python -e '.[dev]'
+	$(BIN)/python -m compileall -q incidents breach flows >/dev/null
 	@if command -v npm >/dev/null 2>&1 && [ ! -x node_modules/.bin/prism ]; then \
 		npm install --no-save --no-audit --no-fund --loglevel=error @stoplight/prism-cli@5.9.0 >/dev/null || true; fi
 

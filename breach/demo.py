@@ -13,7 +13,7 @@ from incidents import services
 from incidents.config import EXAMPLE_PROFILE, Settings
 from incidents.errors import ConfigurationError
 from incidents.export import register_rows
-from incidents.model import AssessmentFacts, Decision, IncidentReport
+from incidents.model import AssessmentFacts, IncidentReport
 from incidents.times import now_utc, show
 from incidents.validation import load_document, parse_model
 from incidents.views import incident_view
@@ -49,6 +49,10 @@ def demo_report(now) -> IncidentReport:  # type: ignore[no-untyped-def]
     return report.model_copy(update=moved)
 
 
+def _yn(value: bool) -> str:
+    return "yes" if value else "no"
+
+
 def run_demo(folder: Path) -> int:
     home = fresh_workspace(folder)
     env = {"BREACH_HOME": str(home), "BREACH_PROFILE": str(home / "profile.yaml"),
@@ -75,11 +79,14 @@ def run_demo(folder: Path) -> int:
                                       now_utc())
     out(f"4. people        {result.added} linked from subjects.csv ({result.duplicates} duplicate merged, "
         f"{len(result.unreachable)} without a usable address)\n")
-    decision = Decision(notify_authority=True, notify_subjects=True,
-                        reason="Coaching reports (health data) were open to anyone with the link for weeks and "
-                               "were viewed anonymously: a high risk for the coachees (art. 33 and 34).")
-    services.record_decision(ws.uow(), incident_id, decision, "privacy officer (demo)", now_utc())
-    out("5. decided       notify the AP: yes; notify the people: yes\n")
+    advice = services.recommendation_of(ws.uow(), incident_id)
+    assert advice is not None
+    out(f"   advice        severity {advice.level} ({advice.score:g}, ENISA); notify the AP: "
+        f"{_yn(advice.notify_authority)}; notify the people: {_yn(advice.notify_subjects)}\n")
+    decided = services.decide(ws.uow(), incident_id, "privacy officer (demo)", now_utc(),
+                              templates=ws.settings.templates_dir, language=profile.language)
+    out(f"5. decided       notify the AP: {_yn(decided.notify_authority)}; notify the people: "
+        f"{_yn(decided.notify_subjects)} (as recommended)\n")
     run_here(ws, incident_id)
 
     with ws.uow() as uow:
@@ -88,13 +95,16 @@ def run_demo(folder: Path) -> int:
     left = f"{clock.hours_left:.1f} hours left" if clock.hours_left is not None else clock.state
     out(f"\nincident        {view.id} ({view.status.value})\n")
     out(f"AP deadline     {show(clock.due_at)} (Europe/Amsterdam), {left}\n")
-    out(f"decision        {decision.reason}\n")
+    if view.decision:
+        first = view.decision.reason.strip().splitlines()[0]
+        out(f"decision        AP: {_yn(view.decision.notify_authority)}, people: {_yn(view.decision.notify_subjects)}"
+            f" - {first}\n")
     notice = view.notice("authority_notice")
     if notice and notice.location:
         out(f"AP notice       {notice.location}\n                (and beside it: the English copy and the "
             "field-by-field text for the AP's form)\n")
-    for kind in ("team_alert", "subject_notice"):
-        folder = ws.settings.outbox / view.id / kind
+    for folder in sorted(p for p in (ws.settings.outbox / view.id).iterdir() if p.is_dir()):
+        kind = folder.name
         files = sorted(folder.glob("*.eml"), key=lambda p: (len(p.name), p.name))
         out(f"e-mails         {len(files)} {kind.replace('_', ' ')}(s) in {folder}/\n")
         for path in files:
