@@ -103,10 +103,10 @@ def run_demo(folder: Path) -> int:
     if notice and notice.location:
         out(f"AP notice       {notice.location}\n                (and beside it: the English copy and the "
             "field-by-field text for the AP's form)\n")
-    for folder in sorted(p for p in (ws.settings.outbox / view.id).iterdir() if p.is_dir()):
-        kind = folder.name
-        files = sorted(folder.glob("*.eml"), key=lambda p: (len(p.name), p.name))
-        out(f"e-mails         {len(files)} {kind.replace('_', ' ')}(s) in {folder}/\n")
+    for mail_folder in sorted(p for p in (ws.settings.outbox / view.id).iterdir() if p.is_dir()):
+        kind = mail_folder.name
+        files = sorted(mail_folder.glob("*.eml"), key=lambda p: (len(p.name), p.name))
+        out(f"e-mails         {len(files)} {kind.replace('_', ' ')}(s) in {mail_folder}/\n")
         for path in files:
             out(f"                  {path.name}\n")
     row = next(r for r in register_rows(ws.uow(), now_utc()) if r["id"] == view.id)

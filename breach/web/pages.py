@@ -19,7 +19,7 @@ from starlette.responses import RedirectResponse, Response
 from breach.web import auth, forms
 from breach.web.auth import CurrentUser, require, require_user
 from breach.web.session import Session
-from breach.web.templating import form_time
+from breach.web.templating import form_time, language_of
 from incidents import services
 from incidents.errors import FieldError, InvalidInput, InvalidTransition
 from incidents.export import register_rows, to_csv
@@ -254,6 +254,7 @@ def incident_page(request: Request, incident_id: str, outcome: str = Query("", a
         prefect_url=prefect_runs_url(view.id), notice_ready=_notice_file(ws, view.id, "nl") is not None,
         done=outcome, amber=AMBER_HOURS, red=RED_HOURS,
         total=sum(view.subjects.values()), unreachable=view.subjects.get("unreachable", 0),
+        advice=services.explain_incident(ws.uow(), view.id, ws.settings.templates_dir, language_of(request)),
     )
 
 

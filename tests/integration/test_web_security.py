@@ -442,3 +442,16 @@ def test_an_oversized_body_is_refused_before_it_is_read(dashboard):
 
     assert client.post("/login", content=chunks(),
                        headers={"content-type": "application/x-www-form-urlencoded"}).status_code == 413
+
+
+def test_the_incident_page_explains_the_advice_line_by_line_with_sources(dashboard):
+    incident_id = _assessed(dashboard)
+    page = dashboard.login("vera").get(f"/incidents/{incident_id}")
+    assert page.status_code == 200
+    with dashboard.ws.uow() as uow:
+        from incidents.register.tables import RecommendationReasonRow
+
+        sources = {r.source for r in uow.session.scalars(select(RecommendationReasonRow))
+                   if r.kind == "reason"}
+    assert sources and all(f"({source})" in page.text for source in sources)  # every reason with its source
+    assert page.text.count('<ul class="reasons">') == 2  # the severity breakdown and the reasons
