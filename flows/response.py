@@ -34,6 +34,13 @@ def alert_incident_team(incident_id: str) -> dict[str, Any]:
     return {"stage": outcome.stage, "count": outcome.count, "detail": outcome.detail}
 
 
+@task(name="tell the team when the advice changed", **OUTSIDE_WORLD)
+def tell_team_advice_changed(incident_id: str) -> None:
+    ws = _workspace()
+    services.tell_team_advice_changed(ws.uow(), ws.profile, ws.mailer, ws.settings.templates_dir, incident_id,
+                                      ws.settings.mail_from, now_utc())
+
+
 @task(name="prepare the AP notice", **STAGE)
 def prepare_authority_notice(incident_id: str) -> dict[str, Any]:
     ws = _workspace()
@@ -178,6 +185,7 @@ def incident_response(incident_id: str) -> dict[str, Any]:
     while True:
         with incident_lock(ws.settings.database_url, incident_id, ws.lock_dir):
             alert_incident_team(incident_id)
+            tell_team_advice_changed(incident_id)
             decision = services.decision_of(ws.uow(), incident_id)
             if decision is not None:
                 notify_authority, notify_subjects = decision

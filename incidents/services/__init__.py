@@ -38,7 +38,7 @@ from incidents.services.recommendation import (
     scope_of,
 )
 from incidents.services.subjects import ImportResult, import_subjects, notify_subjects
-from incidents.services.team import alert_team
+from incidents.services.team import alert_team, tell_team_advice_changed
 
 __all__ = [
     "AuthorityCheck",
@@ -74,5 +74,6 @@ __all__ = [
     "record_withdrawal",
     "report_incident",
     "scope_of",
+    "tell_team_advice_changed",
     "waiting_for",
 ]

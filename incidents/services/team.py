@@ -51,3 +51,49 @@ def alert_team(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, template
             move_status(uow, row, Status.UNDER_ASSESSMENT, "response-flow", now)
         uow.commit()
     return Outcome("team_alert", True, len(sent))
+
+
+def tell_team_advice_changed(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, templates: Path,
+                             incident_id: str, mail_from: str | None, now: datetime) -> Outcome:
+    """A replaced assessment changed the advice's outcome: the team hears it once per new recommendation,
+    before anyone decides on the old advice (accountability, GDPR art. 5(2))."""
+    from sqlalchemy import select
+
+    from incidents.register.tables import NoticeRow
+    from incidents.services.recommendation import recommendation_of
+
+    advice = recommendation_of(uow, incident_id)
+    if advice is None or not advice.changed or advice.id is None:
+        return Outcome("advice_changed", False)
+    with uow:
+        row = uow.incident(incident_id)
+        done = uow.session.scalars(select(NoticeRow).where(
+            NoticeRow.incident_id == row.id, NoticeRow.kind == "advice_changed", NoticeRow.version == advice.id,
+            NoticeRow.status == "done")).first()
+        if done is not None:
+            return Outcome("advice_changed", True, detail="already sent")
+        notice = uow.session.scalars(select(NoticeRow).where(
+            NoticeRow.incident_id == row.id, NoticeRow.kind == "advice_changed",
+            NoticeRow.version == advice.id)).first()
+        if notice is None:
+            notice = NoticeRow(incident_id=row.id, kind="advice_changed", version=advice.id, status="sending",
+                               started_at=now, recipients=0, backend=mailer.name)
+            uow.session.add(notice)
+        view = incident_view(uow, row.id, now)
+        uow.commit()
+    rendered = render_email(templates, profile.language, "team/advice_changed", incident=view, advice=advice)
+    message = Message(sender=sender_of(profile, mail_from), subject=rendered.subject, text=rendered.text,
+                      html=rendered.html, kind=f"advice_changed-{advice.id}", incident_id=row.id)
+    recipients = [Recipient(f"team-{i}", Address(str(m.email), m.name), {"name": m.name})
+                  for i, m in enumerate(profile.incident_team)]
+    sent = send(uow, row.id, "advice_changed", mailer, message, recipients, now)
+    with uow:
+        notice = uow.session.scalars(select(NoticeRow).where(
+            NoticeRow.incident_id == row.id, NoticeRow.kind == "advice_changed",
+            NoticeRow.version == advice.id)).one()
+        notice.status, notice.finished_at, notice.recipients = "done", now, len(sent)
+        notice.location = location_of(mailer, message)
+        uow.record(at=now, actor="response-flow", incident_id=row.id, action="team_told_advice_changed",
+                   recommendation=advice.id, recipients=len(sent))
+        uow.commit()
+    return Outcome("advice_changed", True, len(sent))

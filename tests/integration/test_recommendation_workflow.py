@@ -288,3 +288,20 @@ def test_show_prints_the_advice_the_change_and_the_scope_in_the_profiles_languag
     assert "GEWIJZIGD" in text and "de systemen bevatten ook naam" in text
     data = advice_json(ws, incident_id)
     assert data["recommendation"]["changed"] is True and data["scope_check"]["missing"] == ["name"]
+
+
+def test_the_team_is_told_once_when_a_new_assessment_changes_the_advice(uow, profile, now, tmp_path):
+    from incidents.notify.email import OutboxBackend
+    from incidents.services import tell_team_advice_changed
+
+    mailer = OutboxBackend(tmp_path / "outbox")
+    incident_id = assessed(uow, profile, now)
+    assert tell_team_advice_changed(uow, profile, mailer, TEMPLATES, incident_id, None, now).done is False
+    record_assessment(uow, profile, incident_id, encrypted(the_assessment()), "it", now + timedelta(hours=1))
+    told = tell_team_advice_changed(uow, profile, mailer, TEMPLATES, incident_id, None, now)
+    again = tell_team_advice_changed(uow, profile, mailer, TEMPLATES, incident_id, None, now)
+    assert told.count == len(profile.incident_team) and again.detail == "already sent"
+    emails = list((tmp_path / "outbox" / incident_id).glob("advice_changed-*/*.eml"))
+    assert len(emails) == len(profile.incident_team)
+    text = emails[0].read_text(encoding="utf-8")
+    assert "Eerder advies: AP melden ja" in text and "Nieuw advies: AP melden nee" in text
