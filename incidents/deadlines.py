@@ -42,3 +42,11 @@ class Clock:
 
 def authority_clock(aware_at: datetime, stopped_at: datetime | None) -> Clock:
     return Clock(name="authority_notice", due_at=authority_deadline(aware_at), stopped_at=stopped_at)
+
+
+def processor_clock(discovered_at: datetime, told_at: datetime, agreed_hours: int) -> Clock:
+    """GDPR art. 33(2): the processor notifies the controller without undue delay after becoming aware; the
+    processing agreement fixes the hours. The processor's awareness is the report's discovered_at, and it told
+    us at aware_at (which starts our own 72 hours, EDPB Guidelines 9/2022)."""
+    return Clock(name="processor_notice", due_at=discovered_at.astimezone(UTC) + timedelta(hours=agreed_hours),
+                 stopped_at=told_at)

@@ -187,3 +187,18 @@ def test_subjects_commands_notify_report_status_and_export_the_worklist(cli, rep
     lines = worklist.read_text(encoding="utf-8").splitlines()
     assert code == 0 and lines[0] == "line,name,email,language,status,problem" and len(lines) == 2
     assert "unreachable" in lines[1]
+
+
+def test_show_says_whether_a_processor_told_us_within_the_agreed_hours(cli, report_file):
+    data = yaml.safe_load(report_file.read_text())
+    data["source"] = "processor:WordPress"  # the profile agrees 24 hours with it
+    aware = datetime.fromisoformat(data["aware_at"])
+    data["discovered_at"] = (aware - timedelta(hours=30)).isoformat()
+    data["occurred_from"] = (aware - timedelta(hours=40)).isoformat()
+    report_file.write_text(yaml.safe_dump(data), encoding="utf-8")
+    _, out, _ = cli("report", str(report_file), "--no-flow")
+    incident_id = out.strip()
+    _, out, _ = cli("show", incident_id)
+    assert "processor     WordPress had to tell us by" in out and "LATE" in out
+    _, out, _ = cli("show", incident_id, "--json")
+    assert json.loads(out)["processor_clock"]["state"] == "met_late"

@@ -58,3 +58,13 @@ def test_clock_runs_then_is_overdue_then_met_late():
     assert running.is_overdue(aware + timedelta(hours=72, seconds=1))
     assert authority_clock(aware, aware + timedelta(hours=71)).state(aware + timedelta(days=9)) == "met"
     assert authority_clock(aware, aware + timedelta(hours=80)).state(aware + timedelta(days=9)) == "met_late"
+
+
+def test_a_processor_that_told_us_within_the_agreed_hours_met_its_duty():
+    from incidents.deadlines import processor_clock
+
+    discovered = datetime(2026, 11, 20, 9, 0, tzinfo=AMS)
+    assert processor_clock(discovered, discovered + timedelta(hours=20), 24).state(discovered) == "met"
+    late = processor_clock(discovered, discovered + timedelta(hours=30), 24)
+    assert late.state(discovered + timedelta(days=3)) == "met_late"
+    assert late.hours_left(discovered) == pytest.approx(-6.0)
