@@ -18,7 +18,7 @@ from incidents.errors import BreachError, InvalidInput
 from incidents.model import AssessmentFacts, IncidentReport
 from incidents.times import iso, now_utc, parse_time, show
 from incidents.validation import load_document, parse_model
-from incidents.views import IncidentView, incident_view
+from incidents.views import IncidentView, incident_view, timeline
 from incidents.workspace import Workspace
 
 WAITING = {
@@ -103,17 +103,6 @@ def print_incident(ws: Workspace, view: IncidentView, waiting: list[str]) -> Non
         out("waiting for   " + "\n              ".join(WAITING[w].format(id=view.id) for w in waiting) + "\n")
 
 
-def timeline(ws: Workspace, incident_id: str) -> list[dict[str, object]]:
-    from sqlalchemy import select
-
-    from incidents.register.tables import AuditRow
-
-    with ws.uow() as uow:
-        rows = uow.session.scalars(select(AuditRow).where(AuditRow.incident_id == incident_id.upper())
-                                   .order_by(AuditRow.seq))
-        return [{"at": r.at, "actor": r.actor, "action": r.action, "details": json.loads(r.details)} for r in rows]
-
-
 # --- commands ---------------------------------------------------------------------------------------------
 
 def after_record(ws: Workspace, args: argparse.Namespace, incident_id: str, step: str | None = None,
@@ -189,7 +178,7 @@ def cmd_show(ws: Workspace, args: argparse.Namespace) -> int:
     uow = ws.uow()
     with uow:
         view = incident_view(uow, args.id, now)
-    events = timeline(ws, view.id)
+    events = timeline(ws.uow(), view.id)
     waiting = services.waiting_for(ws.uow(), view.id)
     processor = None
     if view.source_processor and (agreed := ws.profile.processor(view.source_processor)) and agreed.notice_hours:

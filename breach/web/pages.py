@@ -28,7 +28,7 @@ from incidents.model import AssessmentFacts, Decision, IncidentReport
 from incidents.services import users as user_service
 from incidents.times import now_utc, parse_time
 from incidents.users import LANGUAGES
-from incidents.views import ClockView, IncidentView, incident_view
+from incidents.views import ClockView, IncidentView, incident_view, timeline
 from incidents.workspace import Workspace
 
 log = logging.getLogger("breach.web")
@@ -244,13 +244,11 @@ def _notice_file(ws: Workspace, incident_id: str, language: str) -> Path | None:
 
 @router.get("/incidents/{incident_id}")
 def incident_page(request: Request, incident_id: str, outcome: str = Query("", alias="done")) -> Response:
-    from breach.cli import timeline  # one reading of the audit trail for the CLI and the dashboard
-
     ws = workspace(request)
     view = _incident(ws, incident_id)
     return request.app.state.pages.render(
         request, "incident.html.j2", view=view, urgency=urgency(view.authority_clock),
-        waiting=services.waiting_for(ws.uow(), view.id), timeline=timeline(ws, view.id),
+        waiting=services.waiting_for(ws.uow(), view.id), timeline=timeline(ws.uow(), view.id),
         prefect_url=prefect_runs_url(view.id), notice_ready=_notice_file(ws, view.id, "nl") is not None,
         done=outcome, amber=AMBER_HOURS, red=RED_HOURS,
         total=sum(view.subjects.values()), unreachable=view.subjects.get("unreachable", 0),
