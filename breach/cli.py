@@ -3,58 +3,23 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from breach.authority_cmd import add_commands as add_authority_commands
+from breach.common import WAITING, actor, after_record, moment, yes_no  # noqa: F401 (authority_cmd)
 from breach.recommend_cmd import add_commands as add_recommend_commands
 from breach.recommend_cmd import advice_json, advice_text
 from incidents import services
 from incidents.errors import BreachError, InvalidInput
 from incidents.model import AssessmentFacts, IncidentReport
-from incidents.times import iso, now_utc, parse_time, show
+from incidents.times import iso, now_utc, show
 from incidents.validation import load_document, parse_model
 from incidents.views import IncidentView, incident_view, timeline
 from incidents.workspace import Workspace
 
-WAITING = {
-    "team_alert": "the response flow to alert the incident team",
-    "assessment": "the IT assessment: breach assess {id} FILE",
-    "decision": "the decision: breach decide {id} (the recommendation, or --authority/--subjects yes|no "
-                "--reason TEXT)",
-    "authority_notice": "the response flow to prepare the AP notice",
-    "authority_filing": "filing at the AP's Meldloket, then: breach authority filed {id} --reference MELDNUMMER",
-    "subjects_list": "the list of affected people: breach subjects import {id} FILE.csv",
-    "subject_notice": "the response flow to notify the affected people",
-    "closing": "closing when the follow-up is done: breach close {id} --reason TEXT",
-}
-
-
-def actor(args: argparse.Namespace) -> str:
-    return args.actor or os.environ.get("BREACH_USER") or getpass.getuser()
-
-
-def yes_no(value: str) -> bool:
-    lowered = value.strip().lower()
-    if lowered in ("yes", "y", "ja", "j", "true"):
-        return True
-    if lowered in ("no", "n", "nee", "false"):
-        return False
-    raise argparse.ArgumentTypeError(f"expected yes or no, got {value!r}")
-
-
-def moment(value: str) -> object:
-    try:
-        return parse_time(value)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-# --- printing ---------------------------------------------------------------------------------------------
 
 def clock_line(view: IncidentView) -> str:
     c = view.authority_clock
@@ -104,40 +69,6 @@ def print_incident(ws: Workspace, view: IncidentView, waiting: list[str]) -> Non
 
 
 # --- commands ---------------------------------------------------------------------------------------------
-
-def after_record(ws: Workspace, args: argparse.Namespace, incident_id: str, step: str | None = None,
-                 run_input: dict[str, object] | None = None) -> None:
-    """Each command that records something runs the response flow, which goes as far as it can.
-
-    With a Prefect server (PREFECT_API_URL), a new incident is announced as an event that starts the deployed
-    flow, and a recorded input resumes the run that waits for it; otherwise the flow runs from here.
-    """
-    from breach import prefect_link
-    from breach.runner import run_detached, run_here
-
-    if args.no_flow:
-        return
-    if prefect_link.server_configured():
-        if step is None:
-            prefect_link.announce(incident_id, "incident.detected", "reported")
-            sys.stderr.write(f"announced {incident_id} to the Prefect server; the deployed response flow starts\n")
-        else:
-            sys.stderr.write(prefect_link.resume_waiting_run(incident_id, step, run_input or {}) + "\n")
-        return
-    if args.wait:
-        result = run_here(ws, incident_id)
-        waiting = result["waiting_for"]
-        with ws.uow() as uow:
-            view = incident_view(uow, incident_id, now_utc())
-        sys.stderr.write(f"response flow: {view.id} is {view.status.value}")
-        sys.stderr.write(("; waiting for " + "; ".join(WAITING[w].format(id=view.id) for w in waiting)) if waiting
-                         else "")
-        sys.stderr.write("\n")
-    else:
-        log = run_detached(ws, incident_id)
-        sys.stderr.write(f"response flow started in the background (log: {log}); `breach show {incident_id}` "
-                         "follows it\n")
-
 
 def cmd_report(ws: Workspace, args: argparse.Namespace) -> int:
     data = load_document(Path(args.file), f"incident report {args.file}")

@@ -69,3 +69,12 @@ def resume_waiting_run(incident_id: str, step: str, run_input: dict[str, Any]) -
         if time.monotonic() > deadline:
             return f"flow run {busy[0].name} is busy; it reads the register and continues by itself"
         time.sleep(1)  # a busy run is about to suspend for this input, or will see it in the register
+
+
+def continue_on_server(incident_id: str, step: str | None, run_input: dict[str, Any] | None) -> str:
+    """After a record: a new incident is announced (the deployment's trigger starts its run); a recorded input
+    resumes the run waiting for it. Says what happened."""
+    if step is None:
+        announce(incident_id, "incident.detected", "reported")
+        return f"announced {incident_id} to the Prefect server; the deployed response flow starts"
+    return resume_waiting_run(incident_id, step, run_input or {})

@@ -53,7 +53,7 @@ def _password(args: argparse.Namespace) -> str:
 
 
 def cmd_users_add(ws: Workspace, args: argparse.Namespace) -> int:
-    from breach.cli import actor
+    from breach.common import actor
 
     user = user_service.add_user(ws.uow(), args.name, _password(args), args.role, args.language, actor(args),
                                  now_utc())
@@ -71,7 +71,7 @@ def cmd_users_list(ws: Workspace, args: argparse.Namespace) -> int:
 
 
 def cmd_users_disable(ws: Workspace, args: argparse.Namespace) -> int:
-    from breach.cli import actor
+    from breach.common import actor
 
     user_service.disable_user(ws.uow(), args.name, actor(args), now_utc())
     print(f"user {args.name.lower()} disabled: their sessions end at their next request")

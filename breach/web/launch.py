@@ -17,7 +17,7 @@ Launcher = Callable[[Workspace, str, str | None, dict[str, Any] | None], Any]
 
 
 def continue_flow(ws: Workspace, incident_id: str, step: str | None, run_input: dict[str, Any] | None) -> None:
-    """Mirrors breach.cli.after_record: with a Prefect server, announce a new incident or resume the run that waits
+    """As breach.common.after_record does: with a Prefect server, announce a new incident or resume the run that waits
     for this step (in a thread: resuming may wait some seconds for the run to pause); otherwise start the flow in
     the background with `breach.runner.run_detached`."""
     from breach import prefect_link
@@ -29,10 +29,7 @@ def continue_flow(ws: Workspace, incident_id: str, step: str | None, run_input: 
 
     def tell_prefect() -> None:
         try:
-            if step is None:
-                prefect_link.announce(incident_id, "incident.detected", "reported")
-            else:
-                log.info("dashboard: %s", prefect_link.resume_waiting_run(incident_id, step, run_input or {}))
+            log.info("dashboard: %s", prefect_link.continue_on_server(incident_id, step, run_input))
         except Exception:  # the register has it; `breach flow run ID` continues by hand
             log.exception("dashboard: could not reach the Prefect server for %s", incident_id)
 
