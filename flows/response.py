@@ -94,7 +94,7 @@ def record_input(incident_id: str, step: str, key: str) -> list[str]:
     """Record the input given through Prefect's form for `step`; the flow run holds it under `key`.
 
     Only the key crosses as a parameter: the input is read here, so no fact of the breach becomes a task
-    parameter. Returns the problems (field: message) when the input is refused by the domain's rules.
+    parameter. Returns the refused fields (names only, no values) when the domain's rules refuse the input.
     """
     from prefect.input.run_input import read_flow_run_input
     from prefect.runtime import flow_run
@@ -121,9 +121,9 @@ def record_input(incident_id: str, step: str, key: str) -> list[str]:
                                    actor, now_utc(), profile=ws.profile, templates=ws.settings.templates_dir,
                                    notices_dir=ws.settings.notices_dir)
     except InvalidInput as exc:
-        return [str(e) for e in exc.errors]
+        return [e.field for e in exc.errors]  # field names only: a refused value may be personal data
     except BreachError as exc:
-        return [str(exc)]
+        return [type(exc).__name__]
     return []
 
 
@@ -169,7 +169,7 @@ def _wait_for_person(incident_id: str, step: str) -> bool:
         problems = record_input(incident_id, step, key)
         if not problems:
             return True
-        logger.warning("input for %s refused; the run waits again: %s", step, "; ".join(problems))
+        logger.warning("input for %s refused (fields: %s); the run waits again", step, ", ".join(problems))
         attempt += 1
 
 
