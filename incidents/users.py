@@ -28,6 +28,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "report": frozenset({Role.RESPONDER, Role.PRIVACY_OFFICER}),
     "assess": frozenset({Role.RESPONDER, Role.PRIVACY_OFFICER}),
     "dispatch": frozenset({Role.RESPONDER, Role.PRIVACY_OFFICER}),
+    # names and addresses of people without a usable address: only those who must write or call them
+    "worklist": frozenset({Role.RESPONDER, Role.PRIVACY_OFFICER}),
     "decide": frozenset({Role.PRIVACY_OFFICER}),
     "file": frozenset({Role.PRIVACY_OFFICER}),
 }

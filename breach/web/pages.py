@@ -449,6 +449,34 @@ async def import_people(request: Request, incident_id: str, user: CurrentUser) -
 async def dispatch(request: Request, incident_id: str, user: CurrentUser) -> Response:
     """Start (or resume) the notices to the people: the response flow sends what is still pending."""
     require(user, "dispatch")
-    view = await run_in_threadpool(_incident, workspace(request), incident_id)
-    await launch(request, view.id)
+    ws = workspace(request)
+    view = await run_in_threadpool(_incident, ws, incident_id)
+    await run_in_threadpool(services.record_request, ws.uow(), view.id, "subject_dispatch_requested", user.username,
+                            now_utc())
+    await launch(request, view.id, "subject_notice")
     return done(view.id, "dispatch")
+
+
+@router.get("/incidents/{incident_id}/worklist.csv")
+def worklist_csv(request: Request, incident_id: str, user: CurrentUser) -> Response:
+    """The people who need a letter or a phone call, for the roles that must contact them; the export is audited."""
+    import csv
+    import io
+
+    from incidents.export import inert
+    from incidents.services.subjects import worklist
+
+    require(user, "worklist")
+    ws = workspace(request)
+    view = _incident(ws, incident_id)
+    rows = worklist(ws.uow(), view.id)
+    services.record_request(ws.uow(), view.id, "worklist_exported", user.username, now_utc(), people=len(rows))
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=["line", "name", "email", "language", "status", "problem"],
+                            lineterminator="\r\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: inert(v) for k, v in row.items()})
+    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{view.id}-worklist.csv"',
+                             "Cache-Control": "no-store"})

@@ -27,7 +27,7 @@ from incidents.services.intake import (
     record_decision,
     report_incident,
 )
-from incidents.services.progress import advance, decision_of, progress, waiting_for
+from incidents.services.progress import advance, decision_of, progress, record_request, waiting_for
 from incidents.services.recommendation import (
     describe,
     evaluate,
@@ -71,6 +71,7 @@ __all__ = [
     "record_decision",
     "record_filing",
     "record_follow_up",
+    "record_request",
     "record_withdrawal",
     "report_incident",
     "scope_of",

@@ -53,3 +53,12 @@ def decision_of(uow: UnitOfWork, incident_id: str) -> tuple[bool, bool] | None:
     with uow:
         decision = uow.latest_decision(uow.incident(incident_id).id)
         return None if decision is None else (decision.notify_authority, decision.notify_subjects)
+
+
+def record_request(uow: UnitOfWork, incident_id: str, action: str, actor: str, now: datetime, **counts: int) -> None:
+    """A person asked for something that leaves no other trace (start the notices, export the worklist):
+    the audit trail keeps who and when (ids and counts only)."""
+    with uow:
+        row = uow.incident(incident_id)
+        uow.record(at=now, actor=actor, incident_id=row.id, action=action, **counts)
+        uow.commit()

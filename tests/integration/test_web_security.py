@@ -455,3 +455,35 @@ def test_the_incident_page_explains_the_advice_line_by_line_with_sources(dashboa
                    if r.kind == "reason"}
     assert sources and all(f"({source})" in page.text for source in sources)  # every reason with its source
     assert page.text.count('<ul class="reasons">') == 2  # the severity breakdown and the reasons
+
+
+def test_the_worklist_is_for_those_who_must_call_or_write_and_its_export_is_audited(dashboard, tmp_path):
+    incident_id = dashboard.incident()
+    people = tmp_path / "people.csv"
+    people.write_text("name,email\nAn Zonderadres,\n=HYPERLINK(\"x\"),not-an-address\nBo,bo@example.com\n",
+                      encoding="utf-8")
+    from incidents import services
+    from incidents.times import now_utc
+
+    services.import_subjects(dashboard.ws.uow(), incident_id, people, "rick", now_utc())
+    assert dashboard.login("vera").get(f"/incidents/{incident_id}/worklist.csv").status_code == 403
+    responder = dashboard.login("rick")
+    page = responder.get(f"/incidents/{incident_id}")
+    assert f"/incidents/{incident_id}/worklist.csv" in page.text and "An Zonderadres" not in page.text
+    answer = responder.get(f"/incidents/{incident_id}/worklist.csv")
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")
+    lines = answer.text.splitlines()
+    assert len(lines) == 3 and "An Zonderadres" in answer.text and "'=HYPERLINK" in answer.text
+    with dashboard.ws.uow() as uow:
+        entry = uow.session.scalars(select(AuditRow).where(AuditRow.action == "worklist_exported")).one()
+        assert entry.actor == "rick" and '"people":2' in entry.details
+
+
+def test_starting_the_notices_from_the_page_is_audited_with_the_user(dashboard):
+    incident_id = dashboard.incident()
+    responder = dashboard.login("rick")
+    answer = responder.post(f"/incidents/{incident_id}/dispatch", data={"csrf_token": dashboard.token(responder)})
+    assert answer.status_code == 303
+    with dashboard.ws.uow() as uow:
+        entry = uow.session.scalars(select(AuditRow).where(AuditRow.action == "subject_dispatch_requested")).one()
+        assert entry.actor == "rick"
