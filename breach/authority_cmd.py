@@ -1,6 +1,7 @@
-"""`breach authority check|filed|follow-up|withdraw` and `breach register export`: the AP notice and the register.
+"""`breach authority check|filed|follow-up|withdraw|export` and `breach register export`: the AP notice and the register.
 
-Each command parses, calls one service, prints; the words of the check come from templates/<lang>/authority/.
+Each command parses, calls one service, prints; the words of the check come from templates/<lang>/authority/,
+those of the EU template (`export --format edpb-json|edpb-html`) from templates/<lang>/edpb/.
 """
 
 from __future__ import annotations
@@ -11,12 +12,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from incidents import edpb
+from incidents.errors import FieldError, InvalidInput
 from incidents.export import register_entries, register_rows, to_csv, to_html, to_json
 from incidents.notify.render import LANGUAGES, render
 from incidents.services.authority import (
     AuthorityCheck,
     check_authority_notice,
     draft_authority_notice,
+    edpb_answers,
     record_filing,
     record_follow_up,
     record_withdrawal,
@@ -123,16 +127,61 @@ def cmd_withdraw(ws: Workspace, args: argparse.Namespace) -> int:
     return 0
 
 
+# --- the EU template ---------------------------------------------------------------------------------------
+
+def _write(text: str, output: str | None, what: str) -> None:
+    if output:
+        Path(output).write_text(text, encoding="utf-8", newline="")
+        sys.stderr.write(f"{what} written to {output}\n")
+    else:
+        sys.stdout.write(text)
+
+
+def cmd_export(ws: Workspace, args: argparse.Namespace) -> int:
+    templates, language = ws.settings.templates_dir, _language(ws, args)
+    answers = edpb_answers(ws.uow(), ws.profile, args.id, now_utc())
+    if args.format == "edpb-json":
+        text = json.dumps(edpb.render_document(templates, language, answers), ensure_ascii=False, indent=2) + "\n"
+    else:
+        text = edpb.render_html(templates, language, answers)
+    _write(text, args.output, "EU template")
+    sys.stderr.write(edpb.render_pending(templates, language, answers))
+    return 0
+
+
+NOTIFIED = ("pending", "filed", "filed_late", "withdrawn")  # register entries with a notice to the AP
+
+
+def _with_edpb(ws: Workspace, rows: list[dict[str, Any]], now: Any, language: str) -> list[dict[str, Any]]:
+    """Each breach notified (or to be notified) to the AP with its notice in the EU template, or why not."""
+    for row in rows:
+        if row["authority_notification"] not in NOTIFIED:
+            continue
+        answers = edpb_answers(ws.uow(), ws.profile, row["id"], now)
+        try:
+            document = edpb.render_document(ws.settings.templates_dir, language, answers)
+        except InvalidInput as exc:
+            row["edpb"] = {"refused": [{"field": e.field, "message": e.message} for e in exc.errors]}
+        else:
+            row["edpb"] = {"document": document, "to_be_determined": [a.spec.key for a in answers.pending]}
+    return rows
+
+
 # --- the register ------------------------------------------------------------------------------------------
 
 def cmd_register_export(ws: Workspace, args: argparse.Namespace) -> int:
     now = now_utc()
+    if args.edpb and args.format != "json":
+        raise InvalidInput("the register export", [
+            FieldError("--with-edpb", "the EU template goes with --format json only")])
     if args.format == "html":
         entries = register_entries(ws.uow(), now)
         text = to_html(ws.settings.templates_dir, _language(ws, args), entries, ws.profile, now)
         count = len(entries)
     else:
         rows = register_rows(ws.uow(), now)
+        if args.edpb:
+            rows = _with_edpb(ws, rows, now, _language(ws, args))
         text = to_csv(rows) if args.format == "csv" else to_json(rows) + "\n"
         count = len(rows)
     if args.output:
@@ -159,7 +208,7 @@ def add_commands(sub: Any) -> None:
         cmd.add_argument("--at", type=cli.moment, metavar="TIME",
                          help=f"when {what} (default: now); ISO 8601, without offset Europe/Amsterdam")
 
-    c = sub.add_parser("authority", help="the notice to the AP: check, record the filing, follow up, withdraw",
+    c = sub.add_parser("authority", help="the notice to the AP: check, record the filing, follow up, withdraw, export",
                        description="The notice to the Autoriteit Persoonsgegevens (AP). The response flow prepares "
                        "it after a decision to notify the AP; every version is kept in the notices folder.")
     ss = c.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
@@ -207,6 +256,23 @@ def add_commands(sub: Any) -> None:
     when(c, "it was withdrawn")
     c.set_defaults(func=cmd_withdraw)
 
+    c = ss.add_parser("export", help="the notice in the EDPB's common EU template, as JSON or a readable page",
+                      description="Write the notice in the EDPB's common EU breach-notification template (draft "
+                      "v1.0), from the same answers as the AP notice: edpb-json is the template's JSON document "
+                      "(field_N keys, option letters; it validates against docs/edpb/breach-notification.schema."
+                      "json), edpb-html a readable page with the template's sections. It is the next notice to "
+                      "file (a first notice, or a follow-up once the first is filed), or the withdrawal once "
+                      "withdrawn. The fields still to be determined are listed on standard error; without an "
+                      "answer the template cannot leave open (such as the nature of the breach), it refuses and "
+                      "exits 2.")
+    c.add_argument("id")
+    c.add_argument("--format", choices=("edpb-json", "edpb-html"), required=True,
+                   help="edpb-json: the template's JSON document; edpb-html: a readable page")
+    c.add_argument("--lang", choices=LANGUAGES,
+                   help="language of the free text and the page (default: the profile's)")
+    c.add_argument("--output", "-o", help="write to this file instead of standard output")
+    c.set_defaults(func=cmd_export)
+
     c = sub.add_parser("register", help="the art. 33(5) breach register",
                        description="The register of every breach (GDPR art. 33(5)).")
     ss = c.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
@@ -215,6 +281,9 @@ def add_commands(sub: Any) -> None:
                       "the decision's reasons and the AP filing history (why a breach was not notified, too). "
                       "html is a printable document for the AP.")
     c.add_argument("--format", choices=("csv", "json", "html"), default="csv")
-    c.add_argument("--lang", choices=LANGUAGES, help="language of the html document (default: the profile's)")
+    c.add_argument("--lang", choices=LANGUAGES,
+                   help="language of the html document and of the EU template's free text (default: the profile's)")
     c.add_argument("--output", "-o", help="write to this file instead of standard output")
+    c.add_argument("--with-edpb", dest="edpb", action="store_true",
+                   help="json only: add each notified breach's notice in the EDPB's EU template (edpb-json)")
     c.set_defaults(func=cmd_register_export)

@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, make_url, text
 from incidents.config import EXAMPLE_PROFILE, REPO_ROOT, Settings
 from incidents.profile import Profile, load_profile
 from incidents.register.unit_of_work import UnitOfWork
+from tests.unit.test_edpb_mapping import every_edpb_export_is_valid  # noqa: F401 (every EU export is validated)
 
 EXAMPLES = REPO_ROOT / "examples" / "qoers"
 POSTGRES_URL = os.environ.get("BREACH_TEST_POSTGRES_URL", "").strip()

@@ -25,6 +25,7 @@ from incidents.authority_notice import (
     filing_verdict,
     notified_late,
 )
+from incidents.edpb import EdpbAnswers, template_answers
 from incidents.errors import FieldError, InvalidInput, InvalidTransition
 from incidents.notify.email import Address, Attachment, EmailBackend, Message, Recipient
 from incidents.notify.render import render, render_email
@@ -222,6 +223,23 @@ def draft_authority_notice(uow: UnitOfWork, profile: Profile, templates: Path, n
         facts = _facts(uow, profile, row, now, now, purpose=purpose, history=history,
                        changes=changes.strip() if changes else None)
         return _write(templates, notice_paths(notices_dir, row.id, None), answer_set(facts))
+
+
+def edpb_answers(uow: UnitOfWork, profile: Profile, incident_id: str, now: datetime) -> EdpbAnswers:
+    """The notice in the EDPB's common EU template (incidents/edpb.py), from the same answers as the AP notice
+    (read only): the next notice to file — a first notice, or a follow-up once the first is filed — or, once
+    withdrawn, the withdrawal as it was filed."""
+    with uow:
+        row = uow.incident(incident_id)
+        history = _history(uow, row.id)
+        withdrawal = next((f for f in history if f.kind == "withdrawal"), None)
+        if withdrawal is not None:
+            before = [f for f in history if f.id < withdrawal.id]
+            facts = _facts(uow, profile, row, withdrawal.filed_at, now, purpose="withdrawal", history=before,
+                           filing=withdrawal, version=withdrawal.version)
+        else:
+            facts = _facts(uow, profile, row, now, now, purpose=_next_purpose(history), history=history)
+        return template_answers(facts)
 
 
 # --- filing and after --------------------------------------------------------------------------------------
