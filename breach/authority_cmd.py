@@ -12,7 +12,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from breach.common import actor, after_record, moment
 from incidents import edpb
+from incidents.authority_notice import INCIDENT_KINDS, RECORDABLE
 from incidents.errors import FieldError, InvalidInput
 from incidents.export import register_entries, register_rows, to_csv, to_html, to_json
 from incidents.notify.render import LANGUAGES, render
@@ -27,13 +29,6 @@ from incidents.services.authority import (
 )
 from incidents.times import iso, now_utc
 from incidents.workspace import Workspace
-
-
-def _cli():  # type: ignore[no-untyped-def]
-    # breach.cli imports this module to build its parser, so its helpers are looked up when a command runs
-    from breach import cli
-
-    return cli
 
 
 def _language(ws: Workspace, args: argparse.Namespace) -> str:
@@ -87,17 +82,16 @@ def cmd_check(ws: Workspace, args: argparse.Namespace) -> int:
 # --- filing and after --------------------------------------------------------------------------------------
 
 def cmd_filed(ws: Workspace, args: argparse.Namespace) -> int:
-    cli = _cli()
     now = now_utc()
     filed_at = args.at or now
-    filed = record_filing(ws.uow(), args.id, args.reference, filed_at, args.delay_reason, cli.actor(args), now,
+    filed = record_filing(ws.uow(), args.id, args.reference, filed_at, args.delay_reason, actor(args), now,
                           profile=ws.profile, templates=ws.settings.templates_dir,
                           notices_dir=ws.settings.notices_dir)
     sys.stderr.write(f"AP filing recorded for {filed.incident_id} (reference {args.reference.strip()}), "
                      f"notice version {filed.version}{' filed after 72 hours' if filed.late else ''}\n")
     _paths("kept with the reasons for the delay", filed.paths)
     # a deployed run waiting for the filing is resumed with what was recorded (flows/inputs.py FilingInput)
-    cli.after_record(ws, args, filed.incident_id, "authority_filing",
+    after_record(ws, args, filed.incident_id, "authority_filing",
                      {"reference": args.reference.strip(), "filed_at": filed_at.isoformat(),
                       "delay_reason": args.delay_reason})
     return 0
@@ -111,7 +105,7 @@ def cmd_follow_up(ws: Workspace, args: argparse.Namespace) -> int:
         _paths("draft of the follow-up (not kept as a version; file it, then record it without --draft)", paths)
         return 0
     filed = record_follow_up(ws.uow(), ws.profile, ws.settings.templates_dir, ws.settings.notices_dir, args.id,
-                             args.changes, args.reference, args.at or now, _cli().actor(args), now)
+                             args.changes, args.reference, args.at or now, actor(args), now)
     sys.stderr.write(f"follow-up recorded for {filed.incident_id}: notice version {filed.version}\n")
     _paths("kept", filed.paths)
     return 0
@@ -120,7 +114,7 @@ def cmd_follow_up(ws: Workspace, args: argparse.Namespace) -> int:
 def cmd_withdraw(ws: Workspace, args: argparse.Namespace) -> int:
     now = now_utc()
     filed = record_withdrawal(ws.uow(), ws.profile, ws.settings.templates_dir, ws.settings.notices_dir, args.id,
-                              args.reason, args.reference, args.at or now, _cli().actor(args), now)
+                              args.reason, args.reference, args.at or now, actor(args), now)
     sys.stderr.write(f"withdrawal recorded for {filed.incident_id}: notice version {filed.version}; the breach "
                      "stays in the register\n")
     _paths("kept", filed.paths)
@@ -135,6 +129,15 @@ def _write(text: str, output: str | None, what: str) -> None:
         sys.stderr.write(f"{what} written to {output}\n")
     else:
         sys.stdout.write(text)
+
+
+def cmd_answer(ws: Workspace, args: argparse.Namespace) -> int:
+    from incidents.services.authority import record_authority_answer
+
+    answer = record_authority_answer(ws.uow(), args.id, args.question, args.value, actor(args), now_utc())
+    sys.stderr.write(f"answer to question {args.question} recorded for {args.id.upper()}: "
+                     f"{', '.join(answer) or 'none'}; the next notice and `breach authority check` use it\n")
+    return 0
 
 
 def cmd_export(ws: Workspace, args: argparse.Namespace) -> int:
@@ -196,7 +199,6 @@ def cmd_register_export(ws: Workspace, args: argparse.Namespace) -> int:
 
 def add_commands(sub: Any) -> None:
     """Add `authority` and `register` to the `breach` parser's subcommands."""
-    cli = _cli()
 
     def flow_options(cmd: argparse.ArgumentParser) -> None:
         group = cmd.add_mutually_exclusive_group()
@@ -205,7 +207,7 @@ def add_commands(sub: Any) -> None:
         group.add_argument("--no-flow", action="store_true", help="only record; do not start the response flow")
 
     def when(cmd: argparse.ArgumentParser, what: str) -> None:
-        cmd.add_argument("--at", type=cli.moment, metavar="TIME",
+        cmd.add_argument("--at", type=moment, metavar="TIME",
                          help=f"when {what} (default: now); ISO 8601, without offset Europe/Amsterdam")
 
     c = sub.add_parser("authority", help="the notice to the AP: check, record the filing, follow up, withdraw, export",
@@ -223,6 +225,16 @@ def add_commands(sub: Any) -> None:
     c.add_argument("--draft", action="store_true",
                    help="also write the next notice as it stands now to authority-notice-draft.* (not kept)")
     c.set_defaults(func=cmd_check)
+
+    c = ss.add_parser("answer", help="answer a form question no other fact supplies (1.3, 2.1, 2.2, 5.2)",
+                      description="Record the answer to an AP form question the register cannot derive: 1.3 other "
+                      "regulators told (names, or none), 2.1 the countries of the people affected (ISO codes, "
+                      "e.g. NL BE), 2.2 other data-protection authorities told (names, or none), 5.2 the kind "
+                      "of incident (one of: " + ", ".join(INCIDENT_KINDS) + "). A later answer replaces it.")
+    c.add_argument("id")
+    c.add_argument("question", choices=RECORDABLE)
+    c.add_argument("value", nargs="+", help="the answer; several values for a list")
+    c.set_defaults(func=cmd_answer)
 
     c = ss.add_parser("filed", help="record that the AP notice was filed, with the AP's reference",
                       description="Record that the AP notice was filed through the AP's form, with the "

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from breach.authority_cmd import add_commands as add_authority_commands
-from breach.common import WAITING, actor, after_record, moment, yes_no  # noqa: F401 (authority_cmd)
+from breach.common import WAITING, actor, after_record, yes_no
 from breach.recommend_cmd import add_commands as add_recommend_commands
 from breach.recommend_cmd import advice_json, advice_text
 from incidents import services

@@ -81,6 +81,54 @@ class OpenAnswers:
     incident_kind: str | None = None  # 5.2, one of the form's options
 
 
+# 5.2: the kinds of incident the AP's form offers (one is chosen); the words are in templates/<lang>/authority/.
+INCIDENT_KINDS = (
+    "email_wrong_recipient", "email_cc_not_bcc", "post_wrong_recipient", "post_returned_opened", "post_lost",
+    "access_rights", "network_folders", "device_lost_or_stolen", "published", "hacking_malware_phishing",
+    "wrong_record", "other",
+)
+RECORDABLE = ("1.3", "2.1", "2.2", "5.2")  # the questions a person answers with `breach authority answer`
+
+
+def parse_open_answer(question: str, values: list[str]) -> list[str]:
+    """Check a person's answer to a form question no register fact supplies; return it normalised.
+
+    1.3 other regulators and 2.2 other data-protection authorities: names, or `none`; 2.1 the countries of the
+    people affected: ISO 3166 two-letter codes (GDPR art. 56 and 60: a cross-border breach goes to the lead
+    authority); 5.2 the kind of incident: one of the form's options.
+    """
+    from incidents.errors import FieldError, InvalidInput
+
+    cleaned = [" ".join(v.split()) for v in values if v.strip()]
+    field = f"question {question}"
+    if question not in RECORDABLE:
+        raise InvalidInput("answer", [FieldError("question", f"{question!r} is answered from the register; "
+                                                 f"only {', '.join(RECORDABLE)} are answered by hand")])
+    if question in ("1.3", "2.2"):
+        if [v.lower() for v in cleaned] == ["none"] or not cleaned:
+            return []
+        return cleaned
+    if question == "2.1":
+        codes = [v.upper() for v in cleaned]
+        bad = [v for v in codes if len(v) != 2 or not v.isalpha()]
+        if not codes or bad:
+            raise InvalidInput("answer", [FieldError(field, "give the countries as ISO 3166 two-letter codes, "
+                                                     "e.g. NL BE" + (f" (not {', '.join(bad)})" if bad else ""))])
+        return sorted(set(codes), key=codes.index)
+    if len(cleaned) != 1 or cleaned[0] not in INCIDENT_KINDS:
+        raise InvalidInput("answer", [FieldError(field, f"choose one of: {', '.join(INCIDENT_KINDS)}")])
+    return cleaned
+
+
+def open_answers(recorded: dict[str, list[str]]) -> OpenAnswers:
+    """The latest recorded answers per question, as the notice reads them."""
+    return OpenAnswers(
+        other_regulators=recorded.get("1.3"), countries=recorded.get("2.1"),
+        other_authorities=recorded.get("2.2"),
+        incident_kind=recorded["5.2"][0] if recorded.get("5.2") else None,
+    )
+
+
 @dataclass(frozen=True)
 class FixedAnswers:
     """Answers that follow from what this tool is for, the same for every notice."""

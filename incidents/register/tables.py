@@ -228,6 +228,18 @@ class AuthorityFilingRow(Base):
         ForeignKey("authority_filings.id", name="fk_authority_filings_previous_id"))  # the notice it follows
 
 
+class AuthorityAnswerRow(Base):
+    """An answer to an AP form question that no other fact supplies (1.3, 2.1, 2.2, 5.2); the latest counts."""
+
+    __tablename__ = "authority_answers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), index=True)
+    question: Mapped[str] = mapped_column(String(10))
+    value: Mapped[str] = mapped_column(Text)  # JSON: a list of strings (5.2: one option key)
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class SubjectRow(Base):
     """An affected person linked to an incident, and how far their notification got."""
 

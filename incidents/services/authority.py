@@ -24,6 +24,7 @@ from incidents.authority_notice import (
     answer_set,
     filing_verdict,
     notified_late,
+    open_answers,
 )
 from incidents.edpb import EdpbAnswers, template_answers
 from incidents.errors import FieldError, InvalidInput, InvalidTransition
@@ -118,8 +119,38 @@ def _facts(uow: UnitOfWork, profile: Profile, row: IncidentRow, made_at: datetim
     return NoticeFacts(
         incident=incident_view(uow, row.id, now), profile=profile, made_at=made_at, purpose=purpose,
         filing=filing, history=tuple(history), changes=changes, withdrawal_reason=withdrawal_reason,
-        severity=_severity(uow, row.id), version=version,
+        severity=_severity(uow, row.id), version=version, answers=open_answers(_recorded_answers(uow, row.id)),
     )
+
+
+def _recorded_answers(uow: UnitOfWork, incident_id: str) -> dict[str, list[str]]:
+    import json
+
+    from incidents.register.tables import AuthorityAnswerRow
+
+    rows = uow.session.scalars(select(AuthorityAnswerRow).where(AuthorityAnswerRow.incident_id == incident_id)
+                               .order_by(AuthorityAnswerRow.id))
+    return {r.question: json.loads(r.value) for r in rows}  # a later answer replaces an earlier one
+
+
+def record_authority_answer(uow: UnitOfWork, incident_id: str, question: str, values: list[str], actor: str,
+                            now: datetime) -> list[str]:
+    """Record a person's answer to an AP form question no other fact supplies; the next notice uses it."""
+    import json
+
+    from incidents.authority_notice import parse_open_answer
+    from incidents.register.tables import AuthorityAnswerRow
+
+    answer = parse_open_answer(question.strip(), values)
+    with uow:
+        row = uow.incident(incident_id)
+        uow.session.add(AuthorityAnswerRow(incident_id=row.id, question=question.strip(),
+                                           value=json.dumps(answer, ensure_ascii=False), recorded_by=actor,
+                                           recorded_at=now))
+        uow.record(at=now, actor=actor, incident_id=row.id, action="authority_answer_recorded",
+                   question=question.strip(), items=len(answer))
+        uow.commit()
+    return answer
 
 
 def _next_purpose(history: list[Filing]) -> Purpose:
