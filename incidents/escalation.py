@@ -43,6 +43,15 @@ def subject_ladder(target: timedelta) -> tuple[Rung, ...]:
     )
 
 
+def follow_up_ladder(target: timedelta) -> tuple[Rung, ...]:
+    """GDPR art. 33(4): what a first notice could not say follows "without undue further delay"; an internal
+    target after the first filing, reminded halfway and at expiry."""
+    return (
+        Rung("half", target / 2, Audience.TEAM),
+        Rung("expired", target, Audience.TEAM_AND_PRIVACY_CONTACT),
+    )
+
+
 @dataclass(frozen=True)
 class RunningClock:
     """A clock that still runs for an incident: its duty is not met yet."""
@@ -72,6 +81,11 @@ def authority_clock(incident_id: str, aware_at: datetime) -> RunningClock:
 def subject_clock(incident_id: str, decided_at: datetime, target: timedelta) -> RunningClock:
     start = decided_at.astimezone(UTC)
     return RunningClock(incident_id, "subject_notice", start, start + target, subject_ladder(target))
+
+
+def follow_up_clock(incident_id: str, filed_at: datetime, target: timedelta) -> RunningClock:
+    start = filed_at.astimezone(UTC)
+    return RunningClock(incident_id, "authority_follow_up", start, start + target, follow_up_ladder(target))
 
 
 def due_reminders(clocks: Iterable[RunningClock], done: set[tuple[str, str, str]], now: datetime) -> list[Reminder]:

@@ -13,33 +13,51 @@ from incidents.escalation import (
     RunningClock,
     authority_clock,
     due_reminders,
+    follow_up_clock,
     subject_clock,
 )
 from incidents.lifecycle import OPEN, Status
 from incidents.notify.email import Address, EmailBackend, Message, Recipient
 from incidents.notify.render import render_email
 from incidents.profile import Profile
-from incidents.register.tables import IncidentRow, ReminderRow
+from incidents.register.tables import AuthorityFilingRow, IncidentRow, ReminderRow
 from incidents.register.unit_of_work import UnitOfWork
 from incidents.services.common import insert_ignoring_conflicts, sender_of
 from incidents.views import incident_view
+
+# Art. 33(4) "without undue further delay": the internal target for the follow-up of a phased first notice.
+FOLLOW_UP_TARGET = timedelta(days=7)
 
 # A claim older than this belongs to a watch that died mid-send: the reminder is taken over and sent again.
 STALE_CLAIM = timedelta(minutes=10)
 
 
-def running_clocks(uow: UnitOfWork, now: datetime, subject_target: timedelta) -> list[RunningClock]:
+def running_clocks(uow: UnitOfWork, now: datetime, subject_target: timedelta,
+                   follow_ups: list[tuple[str, datetime]] | None = None) -> list[RunningClock]:
+    """The clocks still running (inside the caller's `with uow`); first filings that may owe a follow-up are
+    added to `follow_ups`, for the caller to check after the transaction (the check reads the register anew)."""
     clocks = []
     rows = uow.session.scalars(select(IncidentRow).where(IncidentRow.status.in_([s.value for s in OPEN])))
     for row in rows:
         decision = uow.latest_decision(row.id)
         if (decision is None or decision.notify_authority) and uow.authority_filing(row.id) is None:
             clocks.append(authority_clock(row.id, row.aware_at))
+        filings = list(uow.session.scalars(select(AuthorityFilingRow).where(
+            AuthorityFilingRow.incident_id == row.id).order_by(AuthorityFilingRow.id)))
+        if follow_ups is not None and [f.kind for f in filings] == ["first"]:
+            follow_ups.append((row.id, filings[0].filed_at))  # chased until a follow-up or a withdrawal
         if decision is not None and decision.notify_subjects and row.status != Status.SUBJECTS_NOTIFIED:
             counts = uow.subject_counts(row.id)
             if not counts or counts.get("pending", 0) or counts.get("sending", 0):
                 clocks.append(subject_clock(row.id, decision.decided_at, subject_target))
     return clocks
+
+
+def _follow_up_owed(uow: UnitOfWork, profile: Profile, incident_id: str, now: datetime) -> bool:
+    """A first notice was filed with questions still open, and no follow-up or withdrawal came after it."""
+    from incidents.services.authority import check_authority_notice
+
+    return check_authority_notice(uow, profile, incident_id, now).check.verdict == "follow_up"
 
 
 def _settled(uow: UnitOfWork, now: datetime) -> set[tuple[str, str, str]]:
@@ -88,8 +106,13 @@ def recipients_for(profile: Profile, audience: Audience) -> list[Recipient]:
 def send_due_reminders(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, templates: Path,
                        mail_from: str | None, now: datetime, subject_target: timedelta) -> dict[str, int]:
     """Send what the ladders say is due now; safe to run late, twice, or twice at the same time."""
+    follow_ups: list[tuple[str, datetime]] = []
     with uow:
-        due = due_reminders(running_clocks(uow, now, subject_target), _settled(uow, now), now)
+        clocks = running_clocks(uow, now, subject_target, follow_ups)
+        settled = _settled(uow, now)
+    clocks += [follow_up_clock(incident_id, filed_at, FOLLOW_UP_TARGET) for incident_id, filed_at in follow_ups
+               if _follow_up_owed(uow, profile, incident_id, now)]
+    due = due_reminders(clocks, settled, now)
     sent = skipped = 0
     for reminder in due:
         if not _claim(uow, reminder, now):

@@ -99,3 +99,19 @@ def test_the_people_clock_runs_from_the_decision_until_everyone_is_told(uow, pro
     assert reminders(uow, incident_id) == {("subject_notice", "half"): "sent"}
     services.notify_subjects(uow, profile, OutboxBackend(tmp_path / "outbox"), TEMPLATES, incident_id, None, now)
     assert watch(uow, profile, tmp_path, now + timedelta(hours=25))["due"] == 0
+
+
+def test_a_phased_first_notice_is_chased_for_its_follow_up(uow, profile, now, tmp_path):
+    from incidents.services import authority
+    from tests.integration.test_authority import drive_incident
+
+    incident_id = drive_incident(uow, profile, now, tmp_path)
+    authority.record_filing(uow, incident_id, "M-77", now, None, "po", now)
+    watch(uow, profile, tmp_path, now + timedelta(days=4))  # the people's clock has expired by then too
+    assert reminders(uow, incident_id)[("authority_follow_up", "half")] == "sent"
+    email = next((tmp_path / "outbox" / incident_id / "reminder-authority_follow_up-half").glob("*.eml"))
+    assert "breach authority follow-up" in email.read_text(encoding="utf-8")
+    authority.record_follow_up(uow, profile, TEMPLATES, tmp_path / "notices", incident_id, "1.3, 2.1 answered",
+                               "M-77", now + timedelta(days=5), "po", now + timedelta(days=5))
+    watch(uow, profile, tmp_path, now + timedelta(days=8))
+    assert ("authority_follow_up", "expired") not in reminders(uow, incident_id)
