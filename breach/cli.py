@@ -12,6 +12,7 @@ from breach.authority_cmd import add_commands as add_authority_commands
 from breach.common import WAITING, actor, after_record, yes_no
 from breach.recommend_cmd import add_commands as add_recommend_commands
 from breach.recommend_cmd import advice_json, advice_text
+from breach.subjects_cmd import add_commands as add_subjects_commands
 from incidents import services
 from incidents.errors import BreachError, InvalidInput
 from incidents.model import AssessmentFacts, IncidentReport
@@ -166,19 +167,6 @@ def cmd_decide(ws: Workspace, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_subjects_import(ws: Workspace, args: argparse.Namespace) -> int:
-    result = services.import_subjects(ws.uow(), args.id, Path(args.file), actor(args), now_utc())
-    print(f"{result.rows} rows read: {result.added} people linked to {args.id.upper()}, "
-          f"{result.duplicates} duplicate(s) merged, {result.already_linked} already linked, "
-          f"{len(result.unreachable)} without a usable e-mail address")
-    for line, reason in result.unreachable[:20]:
-        print(f"  line {line}: {reason} (this person needs a letter or a phone call)")
-    if len(result.unreachable) > 20:
-        print(f"  ... and {len(result.unreachable) - 20} more")
-    after_record(ws, args, args.id.upper(), "subjects_list")
-    return 0
-
-
 def cmd_subjects_status(ws: Workspace, args: argparse.Namespace) -> int:
     with ws.uow() as uow:
         counts = uow.subject_counts(uow.incident(args.id).id)
@@ -209,26 +197,6 @@ def cmd_subjects_worklist(ws: Workspace, args: argparse.Namespace) -> int:
         sys.stdout.write(buffer.getvalue())
     if args.output:
         sys.stderr.write(f"{len(rows)} people need a letter or a phone call; written to {args.output}\n")
-    return 0
-
-
-def cmd_subjects_notify(ws: Workspace, args: argparse.Namespace) -> int:
-    from incidents.services.subjects import dispatch_plan
-
-    if args.dry_run:
-        plan = dispatch_plan(ws.uow(), ws.profile, ws.settings.templates_dir, args.id)
-        print("dry run, nothing sent: " + (", ".join(f"{k}: {v}" for k, v in plan.items()) or "nobody to notify"))
-        return 0
-    outcome = services.notify_subjects(ws.uow(), ws.profile, ws.mailer, ws.settings.templates_dir, args.id.upper(),
-                                       ws.settings.mail_from, now_utc())
-    if not outcome.done:
-        print(f"nothing sent: {outcome.detail}")
-        return 0
-    if outcome.detail == "already sent":
-        print(f"nothing to send: all {outcome.count} reachable people were notified already")
-        return 0
-    print(f"{outcome.count} people notified through {ws.mailer.name}" + (f"; {outcome.detail}" if outcome.detail
-                                                                        else ""))
     return 0
 
 
@@ -353,22 +321,7 @@ def parser() -> argparse.ArgumentParser:
     c = sub.add_parser("subjects", help="the affected people of an incident",
                        description="Manage the people affected by an incident.")
     ss = c.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
-    c = ss.add_parser("import", help="link people from a CSV (name, email, language) to an incident",
-                      description="Link the affected people in a CSV file (header: name,email[,language]; "
-                      "UTF-8, ',' or ';') to an incident. Invalid addresses are reported and kept for another "
-                      "channel; duplicate addresses are merged.")
-    c.add_argument("id")
-    c.add_argument("file")
-    flow_options(c)
-    c.set_defaults(func=cmd_subjects_import)
-
-    c = ss.add_parser("notify", help="send the notice to the people of an incident (resumes after interruptions)",
-                      description="Send the subject notice to every person still pending, in batches of up to "
-                      "1 000 per request. Running it again after any interruption continues where it stopped; "
-                      "a batch that was in flight at a crash is sent again and reported.")
-    c.add_argument("id")
-    c.add_argument("--dry-run", action="store_true", help="count and render only; send nothing, change nothing")
-    c.set_defaults(func=cmd_subjects_notify)
+    add_subjects_commands(ss)
     c = ss.add_parser("status", help="how many people per notification status",
                       description="Counts per status: pending, sending, sent, unreachable, ...")
     c.add_argument("id")

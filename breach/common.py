@@ -18,7 +18,8 @@ WAITING = {
                 "--reason TEXT)",
     "authority_notice": "the response flow to prepare the AP notice",
     "authority_filing": "filing at the AP's Meldloket, then: breach authority filed {id} --reference MELDNUMMER",
-    "subjects_list": "the list of affected people: breach subjects import {id} FILE.csv",
+    "subjects_list": "the list of affected people: breach subjects import {id} FILE.csv (or --sql URL --query "
+                     "QUERY)",
     "subject_notice": "the response flow to notify the affected people",
     "closing": "closing when the follow-up is done: breach close {id} --reason TEXT",
 }

@@ -59,9 +59,23 @@ def mail_authority_notice(incident_id: str) -> None:
 
 @task(name="notify the affected people", **OUTSIDE_WORLD)
 def notify_affected_people(incident_id: str) -> dict[str, Any]:
+    """One task for the whole dispatch (batches of 1 000 inside it); a progress artifact shows it advancing."""
+    import time
+
+    from prefect.artifacts import create_progress_artifact, update_progress_artifact
+
     ws = _workspace()
+    artifact = create_progress_artifact(progress=0.0, key=f"dispatch-{incident_id.lower()}",
+                                        description=f"{incident_id}: notices to the people affected (counts only)")
+    last = [0.0]
+
+    def progress(done: int, fraction: float | None) -> None:
+        if fraction is not None and (time.monotonic() - last[0] > 2 or fraction >= 1):
+            update_progress_artifact(artifact_id=artifact, progress=round(100 * fraction, 1))
+            last[0] = time.monotonic()
+
     outcome = services.notify_subjects(ws.uow(), ws.profile, ws.mailer, ws.settings.templates_dir, incident_id,
-                                       ws.settings.mail_from, now_utc())
+                                       ws.settings.mail_from, now_utc(), progress=progress)
     return {"stage": outcome.stage, "done": outcome.done, "count": outcome.count, "detail": outcome.detail}
 
 

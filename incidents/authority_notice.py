@@ -67,7 +67,9 @@ class SubjectCounts:
     def of(cls, counts: Mapping[str, int]) -> SubjectCounts:
         total = sum(counts.values())
         unreachable = counts.get("unreachable", 0)
-        return cls(total, total - unreachable, unreachable, counts.get("sent", 0))
+        from incidents.subjects import notified
+
+        return cls(total, total - unreachable, unreachable, notified(counts))
 
 
 @dataclass(frozen=True)

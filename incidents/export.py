@@ -22,6 +22,7 @@ from incidents.notify.render import render
 from incidents.profile import Profile
 from incidents.register.tables import AuthorityFilingRow, NoticeRow
 from incidents.register.unit_of_work import UnitOfWork
+from incidents.subjects import notified
 from incidents.times import iso
 from incidents.views import IncidentView, incident_view
 
@@ -142,7 +143,7 @@ def _row(entry: RegisterEntry) -> dict[str, Any]:
         "authority_withdrawn_at": iso(withdrawal.filed_at) if withdrawal else None,
         "authority_withdrawal_reason": withdrawal.withdrawal_reason if withdrawal else None,
         "authority_notice_versions": entry.versions,
-        "subjects_total": sum(v.subjects.values()), "subjects_sent": v.subjects.get("sent", 0),
+        "subjects_total": sum(v.subjects.values()), "subjects_sent": notified(v.subjects),
         "subjects_unreachable": v.subjects.get("unreachable", 0), "closing_reason": v.closing_reason,
         "authority_filings": [
             {"kind": f.kind, "filed_at": iso(f.filed_at), "filed_by": f.filed_by, "reference": f.reference,

@@ -1,14 +1,24 @@
-"""Affected people: read from a CSV (streamed), validated, duplicates merged, linked to an incident."""
+"""Affected people: read from a CSV file or a SQL query (streamed), validated, duplicates merged.
+
+Both sources feed one reader: a source opens as column names plus numbered rows, and `read_source` turns rows
+into people with the same validation, the same merging of duplicates and the same handling of unusable
+addresses, whichever source they came from.
+"""
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
-from collections.abc import Iterator
+import sqlite3
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Protocol
+from urllib.parse import quote
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -22,11 +32,23 @@ HEADER_ALIASES = {
 }
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 MAX_PROBLEMS_SHOWN = 20
+SQL_BATCH = 1000  # rows fetched from a source database at a time
+
+# A person's notification status, in the order a notice travels. Delivery events (SendGrid's Event Webhook) move
+# a person from sent to deferred, delivered, bounced or dropped (incidents.webhooks has the rules).
+STATUSES = ("pending", "sending", "sent", "deferred", "delivered", "bounced", "dropped", "unreachable")
+ACCEPTED = ("sent", "deferred", "delivered", "bounced", "dropped")  # the mail service took the message
+OTHER_CHANNEL = ("unreachable", "bounced", "dropped")  # these people need a letter or a phone call
+
+
+def notified(counts: Mapping[str, int]) -> int:
+    """How many people the mail service took the notice for (whatever the delivery events said since)."""
+    return sum(counts.get(status, 0) for status in ACCEPTED)
 
 
 @dataclass(frozen=True)
 class Person:
-    line: int
+    line: int  # the line of the CSV file, or the row number of the query's result
     name: str
     email: str | None  # normalised; None when the address is unusable
     email_key: str
@@ -64,53 +86,270 @@ def clean_text(value: str) -> str:
     return " ".join(_CONTROL.sub(" ", value).split())
 
 
-def _dialect(first_line: str) -> str:
-    return ";" if first_line.count(";") > first_line.count(",") else ","
+# --- sources ----------------------------------------------------------------------------------------------
+
+class SourceBroken(Exception):
+    """A source cannot be read further (bad encoding, broken CSV quoting, a failing query)."""
+
+    def __init__(self, error: FieldError):
+        super().__init__(str(error))
+        self.error = error
 
 
-def read_people(path: Path, report: ReadReport) -> Iterator[Person]:
-    """Yield each distinct person in file order; raise InvalidInput on structural problems.
+@dataclass
+class Opened:
+    """An opened source: its column names and its rows (text cells, '' for none), each numbered as the user
+    would find it."""
 
-    Streams the file: memory grows with the set of seen addresses only. UTF-8 with or without BOM,
-    `;` or `,` as separator. Unusable addresses are not dropped: the person is kept with the reason,
-    so nobody is silently skipped.
-    """
-    what = f"subjects file {path}"
-    try:
-        handle = path.open("r", encoding="utf-8-sig", newline="")
-    except FileNotFoundError:
-        raise InvalidInput(what, [FieldError("file", f"{path} does not exist")]) from None
-    with handle:
+    columns: Sequence[str]
+    rows: Iterator[tuple[int, Sequence[str]]]
+
+
+class Source(Protocol):
+    kind: str  # csv | sql: recorded in the audit trail
+    what: str  # how errors name the source (never with a password)
+    unit: str  # how a position is called: line | row
+    columns_field: str  # the field an error about the columns names
+
+    def open(self) -> AbstractContextManager[Opened]:
+        """The opened source, for a `with` block that ends reading it."""
+        ...
+
+    def fraction(self) -> float | None:
+        """How much of the source was read, 0..1, or None when that cannot be known."""
+        ...
+
+
+class CsvSource:
+    """A CSV file: UTF-8 with or without BOM, `;` or `,` as separator, a header naming the columns."""
+
+    kind = "csv"
+    unit = "line"
+    columns_field = "header"
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.what = f"subjects file {path}"
+        self._raw: io.FileIO | None = None
+        self._size = 0
+
+    def fraction(self) -> float | None:
+        if self._raw is None or self._raw.closed or not self._size:
+            return None
+        return min(1.0, self._raw.tell() / self._size)  # bytes the reader has taken so far
+
+    @contextmanager
+    def open(self) -> Iterator[Opened]:
         try:
-            first = handle.readline()
+            raw = io.FileIO(self.path, "r")
+        except FileNotFoundError:
+            raise InvalidInput(self.what, [FieldError("file", f"{self.path} does not exist")]) from None
+        except IsADirectoryError:
+            raise InvalidInput(self.what, [FieldError("file", f"{self.path} is a folder, not a file")]) from None
+        except PermissionError:
+            raise InvalidInput(self.what, [FieldError("file", f"{self.path} may not be read by you")]) from None
+        self._raw, self._size = raw, Path(self.path).stat().st_size
+        handle = io.TextIOWrapper(io.BufferedReader(raw, 1 << 16), encoding="utf-8-sig", newline="")
+        with handle:
+            try:
+                first = handle.readline()
+            except UnicodeDecodeError:
+                raise InvalidInput(self.what, [FieldError("file", "is not UTF-8 text; save it as CSV UTF-8")]) \
+                    from None
+            if not first.strip():
+                raise InvalidInput(self.what, [FieldError("header", "the file is empty; expected a header: "
+                                                          "name,email,language")])
+            delimiter = ";" if first.count(";") > first.count(",") else ","
+            header = next(csv.reader(io.StringIO(first), delimiter=delimiter))
+            yield Opened(header, self._rows(csv.reader(handle, delimiter=delimiter)))
+
+    @staticmethod
+    def _rows(reader) -> Iterator[tuple[int, Sequence[str]]]:  # type: ignore[no-untyped-def]
+        try:
+            yield from enumerate(reader, start=2)
         except UnicodeDecodeError:
-            raise InvalidInput(what, [FieldError("file", "is not UTF-8 text; save it as CSV UTF-8")]) from None
-        if not first.strip():
-            raise InvalidInput(what, [FieldError("header", "the file is empty; expected a header: name,email,language")])
-        delimiter = _dialect(first)
-        header = next(csv.reader(io.StringIO(first), delimiter=delimiter))
-        columns = [HEADER_ALIASES.get(h.strip().lower()) for h in header]
+            raise SourceBroken(FieldError("file", "is not UTF-8 text; save it as CSV UTF-8")) from None
+        except csv.Error as exc:  # the header was read apart from the reader: one line more than it counted
+            raise SourceBroken(FieldError(f"line {reader.line_num + 1}", f"cannot be read as CSV: {exc}")) from None
+
+
+class SqlSource:
+    """The result of one SELECT on a customer database (any SQLAlchemy URL of SQLite or PostgreSQL), read only.
+
+    The connection is opened read-only where the driver allows it (SQLite: a `mode=ro` URI and query_only;
+    PostgreSQL: SET TRANSACTION READ ONLY) and only a single SELECT (or WITH ... SELECT) is accepted; still,
+    give it a database account that may only read. Rows are fetched 1 000 at a time through a server-side
+    cursor, so a result of any size takes little memory.
+    """
+
+    kind = "sql"
+    unit = "row"
+    columns_field = "query"
+
+    def __init__(self, url: str, query: str):
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            self.url = make_url(url)
+        except (ArgumentError, ValueError):
+            raise InvalidInput("subjects query", [FieldError("--sql", "is not a database URL; e.g. "
+                                                             "postgresql+psycopg://reader@host/crm or "
+                                                             "sqlite:///customers.db")]) from None
+        self.what = f"subjects query on {self.url.render_as_string(hide_password=True)}"
+        self.query = check_select(query, self.what)
+        self._rows_read = 0
+
+    def fraction(self) -> float | None:
+        return None  # a streamed result does not say how long it is
+
+    def _engine(self):  # type: ignore[no-untyped-def]
+        from sqlalchemy import create_engine, event
+        from sqlalchemy.pool import NullPool
+
+        backend = self.url.get_backend_name()
+        if backend == "sqlite":
+            database = self.url.database or ""
+            if not database or database == ":memory:" or database.startswith("file:"):
+                raise InvalidInput(self.what, [FieldError("--sql", "name the SQLite database file: "
+                                                                   "sqlite:///path/to/file.db")])
+            path = Path(database).resolve()
+            if not path.is_file():
+                raise InvalidInput(self.what, [FieldError("--sql", f"there is no SQLite database at {path}")])
+            uri = f"file:{quote(str(path))}?mode=ro"
+
+            def connect() -> sqlite3.Connection:
+                connection = sqlite3.connect(uri, uri=True, check_same_thread=False)
+                connection.execute("PRAGMA query_only = ON")
+                return connection
+
+            return create_engine("sqlite://", creator=connect, poolclass=NullPool)
+        if backend == "postgresql":
+            engine = create_engine(self.url, poolclass=NullPool)
+
+            @event.listens_for(engine, "begin")
+            def read_only(connection) -> None:  # type: ignore[no-untyped-def]
+                connection.exec_driver_sql("SET TRANSACTION READ ONLY")
+
+            return engine
+        raise InvalidInput(self.what, [FieldError("--sql", f"{backend} databases cannot be opened read-only "
+                                                           "here; use SQLite or PostgreSQL (or export a CSV)")])
+
+    @contextmanager
+    def open(self) -> Iterator[Opened]:
+        from sqlalchemy.exc import DBAPIError, NoSuchModuleError, SQLAlchemyError
+
+        try:
+            engine = self._engine()
+        except (NoSuchModuleError, ModuleNotFoundError) as exc:
+            raise InvalidInput(self.what, [FieldError("--sql", f"no database driver for it is installed: "
+                                                               f"{exc}")]) from None
+        try:
+            try:
+                connection = engine.connect()
+            except DBAPIError as exc:
+                raise InvalidInput(self.what, [FieldError("--sql", _database_said(exc))]) from None
+            except SQLAlchemyError as exc:
+                raise InvalidInput(self.what, [FieldError("--sql", type(exc).__name__)]) from None
+            with connection:
+                try:
+                    # a driver with %-placeholders reads a bare % (LIKE 'a%') as one, even without parameters
+                    query = self.query.replace("%", "%%") if engine.dialect.paramstyle in ("format", "pyformat") \
+                        else self.query
+                    result = connection.exec_driver_sql(query, execution_options={"yield_per": SQL_BATCH})
+                except DBAPIError as exc:
+                    raise InvalidInput(self.what, [FieldError("--query", _database_said(exc))]) from None
+                if not result.returns_rows:
+                    raise InvalidInput(self.what, [FieldError("--query", "returns no rows; it must be a SELECT")])
+                # errors of the caller (writing the people to the register) pass through here untouched
+                yield Opened(list(result.keys()), self._rows(result))
+                result.close()
+        finally:
+            engine.dispose()
+
+    @staticmethod
+    def _rows(result) -> Iterator[tuple[int, Sequence[str]]]:  # type: ignore[no-untyped-def]
+        from sqlalchemy.exc import DBAPIError
+
+        number = 0
+        try:
+            for partition in result.partitions():
+                for row in partition:
+                    number += 1
+                    yield number, ["" if cell is None else str(cell) for cell in row]
+        except DBAPIError as exc:
+            raise SourceBroken(FieldError(f"row {number + 1}", _database_said(exc))) from None
+
+
+def _database_said(exc: Exception) -> str:
+    """The database's own message, first line only: without the statement, parameters or connection details."""
+    original = getattr(exc, "orig", None) or exc
+    text = str(original).strip().splitlines()
+    return clean_text(text[0])[:300] if text else type(original).__name__
+
+
+_SQL_NOISE = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|/\*.*?\*/", re.DOTALL)
+# What could make a statement that starts with SELECT or WITH write or lock: SELECT ... INTO (creates a table),
+# WITH x AS (DELETE ... RETURNING ...) SELECT, SELECT ... FOR UPDATE.
+_WRITES = re.compile(r"\b(insert|update|delete|merge|into|truncate|drop|alter|create|grant|revoke|copy|call|lock)\b",
+                     re.IGNORECASE)
+
+
+def check_select(query: str, what: str = "subjects query") -> str:
+    """The query if it is one SELECT (or WITH ... SELECT) that only reads; InvalidInput naming --query if not.
+
+    A second line of defence after the read-only connection: strings, quoted names and comments are set aside,
+    then the statement must start with SELECT or WITH, be a single statement, and use no writing keyword.
+    """
+    text = query.strip().rstrip(";").strip()
+    bare = _SQL_NOISE.sub(" ", text)
+    words = bare.split()
+    if not words or words[0].lower() not in ("select", "with"):
+        raise InvalidInput(what, [FieldError("--query", "must be a SELECT, e.g. SELECT naam AS name, email, "
+                                                        "taal AS language FROM klanten")])
+    if ";" in bare:
+        raise InvalidInput(what, [FieldError("--query", "must be a single statement (no ';' inside)")])
+    if found := _WRITES.search(bare):
+        raise InvalidInput(what, [FieldError("--query", f"may only read; {found.group(1).upper()} is not allowed "
+                                                        "(a column of that name must be quoted)")])
+    return text
+
+
+# --- one reader for every source ---------------------------------------------------------------------------
+
+def read_source(source: Source, report: ReadReport) -> Iterator[Person]:
+    """Yield each distinct person in source order; raise InvalidInput on structural problems.
+
+    Streams: memory grows with the set of seen addresses only. Unusable addresses are not dropped: the person
+    is kept with the reason, so nobody is silently skipped. Columns are found by name (name, email and
+    optionally language, or their Dutch and common aliases).
+    """
+    with source.open() as opened:
+        columns = [HEADER_ALIASES.get(str(h).strip().lower()) for h in opened.columns]
         missing = [c for c in ("name", "email") if c not in columns]
         if missing:
-            raise InvalidInput(what, [FieldError("header", f"column {c!r} is missing; the header must name "
-                                                 "name, email and optionally language") for c in missing])
+            how = ("the header must name name, email and optionally language" if source.kind == "csv" else
+                   "the query must select name, email and optionally language (rename with AS)")
+            raise InvalidInput(source.what, [FieldError(source.columns_field, f"column {c!r} is missing; {how}")
+                                             for c in missing])
         index = {c: i for i, c in enumerate(columns) if c}
+        width = len(columns)
         seen: set[str] = set()
         problems: list[FieldError] = []
-        reader = csv.reader(handle, delimiter=delimiter)
+        unit = source.unit
         try:
-            for line_no, row in enumerate(reader, start=2):
-                if not any(cell.strip() for cell in row):
+            for position, cells in opened.rows:
+                if not any(cell.strip() for cell in cells):
                     continue
                 report.rows += 1
-                cells = row + [""] * (len(header) - len(row))
+                if len(cells) < width:
+                    cells = [*cells, *[""] * (width - len(cells))]
                 name = clean_text(cells[index["name"]])[:300]
                 raw_email = cells[index["email"]].strip()
-                language = cells[index["language"]].strip().lower() if "language" in index else ""
-                language = language or "nl"
+                language = (cells[index["language"]].strip().lower() if "language" in index else "") or "nl"
                 if language not in LANGUAGES:
-                    problems.append(FieldError(f"line {line_no}: language",
-                                               f"{language!r} is not supported; use nl or en (empty means nl)"))
+                    problems.append(FieldError(f"{unit} {position}: language",
+                                               f"{language[:20]!r} is not supported; use nl or en (empty means nl)"))
                     continue
                 email: str | None
                 problem = None
@@ -118,20 +357,30 @@ def read_people(path: Path, report: ReadReport) -> Iterator[Person]:
                     email = normalise_address(raw_email)
                     key = email.lower()
                 except EmailNotValidError as exc:
-                    email, key = None, f"line:{line_no}"
+                    email, key = None, _unusable_key(unit, position, name, raw_email)
                     problem = "no e-mail address" if not raw_email else str(exc)
-                    report.unreachable.append((line_no, problem))
+                    report.unreachable.append((position, problem))
                 if key in seen:
                     report.duplicates += 1
                     continue
                 seen.add(key)
-                yield Person(line_no, name, email, key, language, problem)
-        except UnicodeDecodeError:
-            problems.append(FieldError("file", "is not UTF-8 text; save it as CSV UTF-8"))
-        except csv.Error as exc:
-            problems.append(FieldError(f"line {reader.line_num}", f"cannot be read as CSV: {exc}"))
+                yield Person(position, name, email, key, language, problem)
+        except SourceBroken as broken:
+            problems.append(broken.error)
         if problems:
             shown = problems[:MAX_PROBLEMS_SHOWN]
             if len(problems) > MAX_PROBLEMS_SHOWN:
                 shown.append(FieldError("...", f"{len(problems) - MAX_PROBLEMS_SHOWN} more problems"))
-            raise InvalidInput(what, shown)
+            raise InvalidInput(source.what, shown)
+
+
+def _unusable_key(unit: str, position: int, name: str, raw_email: str) -> str:
+    """The key of a person without a usable address: the same for the same row read again (importing a list
+    twice links them once), different for another person at that position in another list (nobody skipped)."""
+    digest = hashlib.sha256(f"{name}\x1f{raw_email}".encode()).hexdigest()[:16]
+    return f"{unit}:{position}:{digest}"
+
+
+def read_people(path: Path, report: ReadReport) -> Iterator[Person]:
+    """The people in a CSV file (see read_source)."""
+    return read_source(CsvSource(path), report)

@@ -18,6 +18,7 @@ from breach.web.pages import launch
 from incidents import services
 from incidents.errors import FieldError, InvalidInput
 from incidents.model import IncidentReport
+from incidents.subjects import notified
 from incidents.times import local, now_utc
 from incidents.views import IncidentView, incident_view
 
@@ -54,8 +55,9 @@ class SubjectCounts(BaseModel):
 
     total: int
     pending: int
-    sent: int
+    sent: int  # the notice was handed to the mail service (whatever delivery events said since)
     unreachable: int
+    by_status: dict[str, int]  # pending, sending, sent, delivered, deferred, bounced, dropped, unreachable
 
 
 class IncidentStatus(BaseModel):
@@ -88,8 +90,8 @@ def status_of(view: IncidentView, waiting: list[str]) -> IncidentStatus:
         decision=None if d is None else DecisionSummary(notify_authority=d.notify_authority,
                                                         notify_subjects=d.notify_subjects,
                                                         decided_at=local(d.decided_at), decided_by=d.decided_by),
-        subjects=SubjectCounts(total=sum(s.values()), pending=s.get("pending", 0), sent=s.get("sent", 0),
-                               unreachable=s.get("unreachable", 0)),
+        subjects=SubjectCounts(total=sum(s.values()), pending=s.get("pending", 0), sent=notified(s),
+                               unreachable=s.get("unreachable", 0), by_status=dict(s)),
         waiting_for=waiting, url=f"/incidents/{view.id}",
     )
 

@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from breach.web import api, auth, pages
+from breach.web import api, auth, pages, webhooks
 from breach.web.launch import Launcher, continue_flow
 from breach.web.session import Signer, load, save, secret_key
 from breach.web.templating import Pages
@@ -116,6 +116,7 @@ def create_app(workspace: Workspace | None = None, launcher: Launcher | None = N
     app.include_router(pages.public)
     app.include_router(pages.router)
     app.include_router(api.router)
+    app.include_router(webhooks.router)  # SendGrid's Event Webhook: signed, no login
 
     @app.get("/openapi.json", include_in_schema=False)
     async def openapi(request: Request) -> JSONResponse:

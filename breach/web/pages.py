@@ -26,6 +26,7 @@ from incidents.export import register_rows, to_csv
 from incidents.lifecycle import OPEN
 from incidents.model import AssessmentFacts, Decision, IncidentReport
 from incidents.services import users as user_service
+from incidents.subjects import notified
 from incidents.times import now_utc, parse_time
 from incidents.users import LANGUAGES
 from incidents.views import ClockView, IncidentView, incident_view, timeline
@@ -90,7 +91,7 @@ def _rows(ws: Workspace, only_open: bool) -> list[Row]:
                  if not only_open or row.status in OPEN]
     rows = []
     for v in views:
-        rows.append(Row(v, urgency(v.authority_clock), v.subjects.get("sent", 0), sum(v.subjects.values()),
+        rows.append(Row(v, urgency(v.authority_clock), notified(v.subjects), sum(v.subjects.values()),
                         services.waiting_for(ws.uow(), v.id)))
     return rows
 
@@ -252,6 +253,7 @@ def incident_page(request: Request, incident_id: str, outcome: str = Query("", a
         prefect_url=prefect_runs_url(view.id), notice_ready=_notice_file(ws, view.id, "nl") is not None,
         done=outcome, amber=AMBER_HOURS, red=RED_HOURS,
         total=sum(view.subjects.values()), unreachable=view.subjects.get("unreachable", 0),
+        sent=notified(view.subjects),
         advice=services.explain_incident(ws.uow(), view.id, ws.settings.templates_dir, language_of(request)),
     )
 
@@ -401,7 +403,7 @@ def _subjects_form(request: Request, view: IncidentView, errors: list[FieldError
     return request.app.state.pages.render(
         request, "subjects.html.j2", status, view=view, general=[str(e) for e in errors], problem=problem,
         total=sum(view.subjects.values()), pending=view.subjects.get("pending", 0),
-        unreachable=view.subjects.get("unreachable", 0), sent=view.subjects.get("sent", 0))
+        unreachable=view.subjects.get("unreachable", 0), sent=notified(view.subjects))
 
 
 @router.get("/incidents/{incident_id}/subjects")

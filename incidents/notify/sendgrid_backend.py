@@ -8,7 +8,9 @@ Where the custom arguments go: SendGrid accepts `custom_args` both on the messag
 personalization (a personalization's values win, and events carry the merged set). SendGrid's own OpenAPI
 description types the message-level `custom_args` as a *string*, so a spec-validating mock (Prism) refuses
 the object SendGrid expects there; the personalization-level one is an object in both. We therefore put the
-same custom arguments on every personalization: valid for the spec and for SendGrid, same webhook events.
+custom arguments on every personalization: valid for the spec and for SendGrid, same webhook events. Each
+personalization also carries `recipient`, the register's key of that person (`subject-<id>`, `team-<n>`: no
+personal data), so that a delivery event (incidents.webhooks) finds the person it is about.
 
 Retries: 429, 5xx, connection errors and timeouts are retried with exponential backoff (1, 2, 4 … s, at most
 60 s); a 429 with `X-RateLimit-Reset` (epoch seconds) waits until then instead (1 s to 120 s). Any other 4xx
@@ -156,7 +158,7 @@ class SendGridBackend:
             substitutions = recipient.substitutions()
             if substitutions:
                 personalization["substitutions"] = substitutions
-            personalization["custom_args"] = custom_args  # the same dict: serialised per person, built once
+            personalization["custom_args"] = {**custom_args, "recipient": recipient.key}
             personalizations.append(personalization)
         content = []
         if message.text:

@@ -7,7 +7,6 @@ import pytest
 
 from incidents.errors import InvalidInput
 from incidents.services import authority
-
 from tests.integration.test_authority import TEMPLATES, drive_incident
 
 

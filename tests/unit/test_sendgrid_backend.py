@@ -204,12 +204,15 @@ def test_substitutions_are_per_person_and_escaped_for_the_html_token(backend, wi
 
 
 def test_custom_args_tie_every_personalization_to_the_incident(backend, wire):
-    backend.send(message(custom_args={"language": "nl", "version": 2}), people(3))
+    recipients = people(3)
+    backend.send(message(custom_args={"language": "nl", "version": 2}), recipients)
 
     (body,) = wire.bodies
     expected = {"incident_id": "DL-2026-0001", "kind": "subject_notice",
                 "batch": "DL-2026-0001:subject_notice:1", "language": "nl", "version": "2"}
-    assert [p["custom_args"] for p in body["personalizations"]] == [expected] * 3
+    # each personalization names its person by the register's key, so a delivery event finds its row
+    assert [p["custom_args"] for p in body["personalizations"]] == [{**expected, "recipient": r.key}
+                                                                     for r in recipients]
     # SendGrid's OpenAPI types the message-level custom_args as a string: we never send it there.
     assert "custom_args" not in body
 

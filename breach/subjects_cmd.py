@@ -1,0 +1,191 @@
+"""`breach subjects import|notify|public`: linking the people (CSV or SQL), notifying them, or the public notice.
+
+Each command parses, calls one service, prints. Long imports and dispatches show a progress bar on the terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Self, TextIO
+
+from incidents import services
+from incidents.errors import FieldError, InvalidInput
+from incidents.services.subjects import ImportResult, dispatch_plan, prepare_public_notice
+from incidents.subjects import CsvSource, SqlSource
+from incidents.times import now_utc
+from incidents.workspace import Workspace
+
+SHOWN_UNREACHABLE = 20
+
+
+def _cli():  # type: ignore[no-untyped-def]
+    # breach.cli imports this module to build its parser, so its helpers are looked up when a command runs
+    from breach import cli
+
+    return cli
+
+
+class ProgressBar:
+    """One line on standard error, redrawn at most every `interval` seconds: a bar and a percentage when the
+    fraction done is known, a count otherwise. Silent unless the stream is a terminal (a log, a pipe or a
+    Prefect run gets no control characters)."""
+
+    def __init__(self, label: str, unit: str, stream: TextIO | None = None, width: int = 30,
+                 interval: float = 0.1, clock=time.monotonic):  # type: ignore[no-untyped-def]
+        self.label, self.unit, self.width, self.interval = label, unit, width, interval
+        self.stream = sys.stderr if stream is None else stream
+        self.enabled = bool(getattr(self.stream, "isatty", lambda: False)())
+        self._clock = clock
+        self._last = float("-inf")
+        self._drawn = False
+        self._state: tuple[int, float | None] = (0, None)
+
+    def __call__(self, done: int, fraction: float | None) -> None:
+        self._state = (done, fraction)
+        now = self._clock()
+        if self.enabled and now - self._last >= self.interval:
+            self._last = now
+            self._draw()
+
+    def _draw(self) -> None:
+        done, fraction = self._state
+        if fraction is None:
+            line = f"{self.label} {done} {self.unit}"
+        else:
+            filled = round(self.width * max(0.0, min(1.0, fraction)))
+            line = (f"{self.label} [{'#' * filled}{'.' * (self.width - filled)}] {100 * fraction:3.0f}% "
+                    f"{done} {self.unit}")
+        self.stream.write("\r\x1b[K" + line)
+        self.stream.flush()
+        self._drawn = True
+
+    def close(self) -> None:
+        """Draw the final state and end the line (only if anything was drawn)."""
+        if self.enabled and self._drawn:
+            self._draw()
+            self.stream.write("\n")
+            self.stream.flush()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# --- import ------------------------------------------------------------------------------------------------
+
+def cmd_import(ws: Workspace, args: argparse.Namespace) -> int:
+    cli = _cli()
+    if bool(args.file) == bool(args.sql):
+        raise InvalidInput("subjects import", [FieldError("FILE / --sql", "give either a CSV file or --sql URL "
+                                                                          "--query QUERY, not both")])
+    if args.sql and not args.query:
+        raise InvalidInput("subjects import", [FieldError("--query", "is required with --sql: the SELECT that "
+                                                                     "gives name, email and optionally language")])
+    if args.query and not args.sql:
+        raise InvalidInput("subjects import", [FieldError("--sql", "is required with --query: the database URL")])
+    source = SqlSource(args.sql, args.query) if args.sql else CsvSource(Path(args.file))
+    with ProgressBar("importing", "rows") as bar:
+        result = services.import_subjects(ws.uow(), args.id, source, cli.actor(args), now_utc(), progress=bar)
+    _print_import(args.id.upper(), result, source.unit)
+    cli.after_record(ws, args, args.id.upper(), "subjects_list")
+    return 0
+
+
+def _print_import(incident_id: str, result: ImportResult, unit: str) -> None:
+    print(f"{result.rows} rows read: {result.added} people linked to {incident_id}, "
+          f"{result.duplicates} duplicate(s) merged, {result.already_linked} already linked, "
+          f"{len(result.unreachable)} without a usable e-mail address")
+    for position, reason in result.unreachable[:SHOWN_UNREACHABLE]:
+        print(f"  {unit} {position}: {reason} (this person needs a letter or a phone call)")
+    if len(result.unreachable) > SHOWN_UNREACHABLE:
+        print(f"  ... and {len(result.unreachable) - SHOWN_UNREACHABLE} more "
+              f"(`breach subjects worklist {incident_id}` lists them all)")
+
+
+# --- notify ------------------------------------------------------------------------------------------------
+
+def cmd_notify(ws: Workspace, args: argparse.Namespace) -> int:
+    if args.dry_run:
+        plan = dispatch_plan(ws.uow(), ws.profile, ws.settings.templates_dir, args.id)
+        print("dry run, nothing sent: " + (", ".join(f"{k}: {v}" for k, v in plan.items()) or "nobody to notify"))
+        return 0
+    with ProgressBar("notifying", "people") as bar:
+        outcome = services.notify_subjects(ws.uow(), ws.profile, ws.mailer, ws.settings.templates_dir,
+                                           args.id.upper(), ws.settings.mail_from, now_utc(), progress=bar)
+    if not outcome.done:
+        print(f"nothing sent: {outcome.detail}")
+        return 0
+    if outcome.detail == "already sent":
+        print(f"nothing to send: all {outcome.count} reachable people were notified already")
+        return 0
+    print(f"{outcome.count} people notified through {ws.mailer.name}" + (f"; {outcome.detail}" if outcome.detail
+                                                                        else ""))
+    return 0
+
+
+# --- public ------------------------------------------------------------------------------------------------
+
+def cmd_public(ws: Workspace, args: argparse.Namespace) -> int:
+    cli = _cli()
+    notice = prepare_public_notice(ws.uow(), ws.profile, ws.settings.templates_dir, ws.settings.notices_dir,
+                                   args.id, cli.actor(args), now_utc(), url=args.url)
+    print(f"public communication for {args.id.upper()}, version {notice.version}: publish the page and post the "
+          "short message (GDPR art. 34(3)(c)); written:")
+    for path in notice.paths:
+        print(f"  {path}")
+    return 0
+
+
+# --- the parser --------------------------------------------------------------------------------------------
+
+def add_commands(ss: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add `import`, `notify` and `public` to the `breach subjects` subcommands."""
+    c = ss.add_parser(
+        "import", help="link people from a CSV file or a SQL query (name, email, language) to an incident",
+        description="Link the affected people to an incident, from a CSV file (header: name,email[,language]; "
+        "UTF-8, ',' or ';') or from a query on a customer database (--sql URL --query QUERY; the query selects "
+        "columns named name, email and optionally language: rename with AS). Invalid addresses are reported "
+        "and kept for another channel; duplicate addresses are merged. A bad file or a failing query links "
+        "nobody. The database is opened read-only (SQLite, PostgreSQL) and only a single SELECT is accepted; "
+        "still use an account that may only read, and leave its password out of the URL (PostgreSQL reads "
+        "PGPASSWORD or ~/.pgpass).")
+    c.add_argument("id")
+    c.add_argument("file", nargs="?", help="the CSV file (or use --sql and --query)")
+    c.add_argument("--sql", metavar="URL", help="a SQLAlchemy database URL, e.g. "
+                   "postgresql+psycopg://reader@db.example.nl/crm or sqlite:///customers.db")
+    c.add_argument("--query", metavar="QUERY", help="the SELECT giving name, email [, language], e.g. "
+                   "\"SELECT naam AS name, email, taal AS language FROM klanten WHERE ...\"")
+    _flow_options(c)
+    c.set_defaults(func=cmd_import)
+
+    c = ss.add_parser("notify", help="send the notice to the people of an incident (resumes after interruptions)",
+                      description="Send the subject notice to every person still pending, in batches of up to "
+                      "1 000 per request. Running it again after any interruption continues where it stopped; "
+                      "a batch that was in flight at a crash is sent again and reported.")
+    c.add_argument("id")
+    c.add_argument("--dry-run", action="store_true", help="count and render only; send nothing, change nothing")
+    c.set_defaults(func=cmd_notify)
+
+    c = ss.add_parser(
+        "public", help="write the public communication, when telling each person would be disproportionate",
+        description="GDPR art. 34(3)(c): when contacting the people individually would take disproportionate "
+        "effort (the assessment's subjects.contact_effort), inform them by a public communication instead. "
+        "Writes, in Dutch and English, the text of a web page (HTML and plain text) and a short message for "
+        "social media or a banner on the website to the notices folder, as a new version, and records it in "
+        "the register and the audit trail. Publishing them is up to you.")
+    c.add_argument("id")
+    c.add_argument("--url", help="where the page will be published; the short message links to it "
+                   "(default: the organisation's website from the profile)")
+    c.set_defaults(func=cmd_public)
+
+
+def _flow_options(cmd: argparse.ArgumentParser) -> None:
+    group = cmd.add_mutually_exclusive_group()
+    group.add_argument("--wait", action="store_true",
+                       help="run the response flow in this process and report where it stopped")
+    group.add_argument("--no-flow", action="store_true", help="only record; do not start the response flow")

@@ -1,0 +1,149 @@
+"""The public communication of art. 34(3)(c): written when telling each person would be disproportionate."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+
+import pytest
+from sqlalchemy import select
+
+from incidents import services
+from incidents.errors import InvalidInput, InvalidTransition
+from incidents.model import AssessmentFacts
+from incidents.register.tables import AuditRow, NoticeRow
+from incidents.services.subjects import prepare_public_notice
+from incidents.workspace import Workspace
+from tests.conftest import EXAMPLES
+from tests.integration.test_register import a_report, the_assessment
+from tests.integration.test_subjects_sql import breach
+
+HOSTILE = "{{ 7*7 }} <script>alert(1)</script>"
+
+
+def assessment(contact_effort: str = "disproportionate", **changes: object) -> AssessmentFacts:
+    facts = the_assessment()
+    subjects = facts.subjects.model_copy(update={"contact_effort": contact_effort, "count_min": 2000,
+                                                 "count_max": 5000, "groups": ["nieuwsbriefabonnees"]})
+    return facts.model_copy(update={"subjects": subjects, **changes})
+
+
+class Incident:
+    def __init__(self, now, facts: AssessmentFacts | None = None, decide: bool = True) -> None:  # type: ignore[no-untyped-def]
+        self.ws = Workspace()
+        self.now = now
+        self.id = services.report_incident(self.ws.uow(), self.ws.profile, a_report(now), "po", now)
+        services.record_assessment(self.ws.uow(), self.ws.profile, self.id, facts or assessment(), "it", now)
+        if decide:
+            services.decide(self.ws.uow(), self.id, "po", now, templates=self.ws.settings.templates_dir,
+                            language="nl")
+
+    def publish(self, url: str | None = None):  # type: ignore[no-untyped-def]
+        return prepare_public_notice(self.ws.uow(), self.ws.profile, self.ws.settings.templates_dir,
+                                     self.ws.settings.notices_dir, self.id, "po", self.now, url=url)
+
+    def notices(self) -> list[tuple[int, str, str | None]]:
+        with self.ws.uow() as uow:
+            return [(n.version, n.status, n.location) for n in uow.session.scalars(
+                select(NoticeRow).where(NoticeRow.kind == "public_notice").order_by(NoticeRow.version))]
+
+    def audit(self) -> list[dict]:
+        with self.ws.uow() as uow:
+            return [json.loads(d) for d in uow.session.scalars(
+                select(AuditRow.details).where(AuditRow.action == "public_notice_prepared"))]
+
+    def folder(self):  # type: ignore[no-untyped-def]
+        return self.ws.settings.notices_dir / self.id
+
+
+def test_when_individual_contact_is_disproportionate_a_web_page_and_a_short_message_are_written(workspace_env, now):
+    incident = Incident(now)
+    notice = incident.publish(url="https://www.qoers.nl/datalek")
+    names = sorted(p.name for p in notice.paths)
+    assert names == sorted(f"public-{kind}-v1.{lang}.{ext}" for lang in ("nl", "en")
+                           for kind, ext in (("notice", "html"), ("notice", "txt"), ("message", "txt")))
+    assert notice.paths[0].name == "public-notice-v1.nl.html"
+    page = notice.paths[0].read_text(encoding="utf-8")
+    assert "<h1>Datalek bij Qoers</h1>" in page
+    assert "2000 tot 5000 mensen: nieuwsbriefabonnees" in page and "info@qoers.nl" in page
+    assert incident.id in page
+    english = (incident.folder() / "public-notice-v1.en.html").read_text(encoding="utf-8")
+    assert "<h1>Data breach at Qoers</h1>" in english and 'lang="en"' in english
+
+
+def test_the_short_message_fits_a_social_media_post_and_points_to_the_page(workspace_env, now):
+    incident = Incident(now)
+    incident.publish(url="https://www.qoers.nl/datalek")
+    for language in ("nl", "en"):
+        message = (incident.folder() / f"public-message-v1.{language}.txt").read_text(encoding="utf-8").strip()
+        assert len(message) <= 280, message
+        assert "\n" not in message and message.endswith("https://www.qoers.nl/datalek")
+        assert "nieuwsbriefabonnees" in message
+
+
+def test_without_a_url_the_short_message_points_to_the_organisations_website(workspace_env, now):
+    incident = Incident(now)
+    incident.publish()
+    message = (incident.folder() / "public-message-v1.nl.txt").read_text(encoding="utf-8")
+    assert "https://www.qoers.nl" in message
+
+
+def test_it_is_recorded_as_a_notice_and_audited_and_each_run_is_a_new_kept_version(workspace_env, now):
+    incident = Incident(now)
+    first, second = incident.publish(), incident.publish()
+    assert (first.version, second.version) == (1, 2)
+    assert all(p.exists() for p in first.paths + second.paths)
+    assert [(v, s) for v, s, _ in incident.notices()] == [(1, "done"), (2, "done")]
+    assert incident.notices()[0][2] == str(first.paths[0])
+    assert [a["version"] for a in incident.audit()] == [1, 2]
+    assert all(set(a) == {"version", "files", "recommended"} for a in incident.audit())
+
+
+def test_nothing_about_the_people_on_the_list_is_in_the_public_notice(workspace_env, now):
+    incident = Incident(now)
+    services.import_subjects(incident.ws.uow(), incident.id, EXAMPLES / "subjects.csv", "po", now)
+    notice = incident.publish()
+    text = " ".join(p.read_text(encoding="utf-8") for p in notice.paths)
+    assert "Anouk Verbeek" not in text and "anouk.verbeek@example.nl" not in text
+
+
+def test_when_each_person_can_be_reached_it_is_refused_and_nothing_is_written(workspace_env, now):
+    incident = Incident(now, assessment("individual"))
+    with pytest.raises(InvalidTransition, match="contact_effort: disproportionate"):
+        incident.publish()
+    assert incident.notices() == [] and not incident.folder().exists()
+
+
+def test_before_the_decision_it_is_refused(workspace_env, now):
+    incident = Incident(now, decide=False)
+    with pytest.raises(InvalidTransition, match="breach decide"):
+        incident.publish()
+    assert incident.notices() == []
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "www.qoers.nl", "https://x.nl/<script>", "https://a b"])
+def test_a_url_that_is_not_a_web_address_is_refused(workspace_env, now, url):
+    incident = Incident(now)
+    with pytest.raises(InvalidInput) as err:
+        incident.publish(url=url)
+    assert err.value.errors[0].field == "--url"
+    assert incident.notices() == []
+
+
+def test_text_from_the_assessment_stays_text_in_the_page(workspace_env, now):
+    incident = Incident(now, assessment(summary=HOSTILE, measures=HOSTILE))
+    notice = incident.publish()
+    page = notice.paths[0].read_text(encoding="utf-8")
+    assert "<script>" not in page and html.escape(HOSTILE) in page and "49" not in re.sub(r"\d{4}", "", page)
+    plain = notice.paths[1].read_text(encoding="utf-8")
+    assert HOSTILE in plain  # plain text for pasting: as written
+
+
+def test_breach_subjects_public_writes_it_and_says_where(workspace_env, now):
+    incident = Incident(now)
+    code, out, err = breach("public", incident.id, "--url", "https://www.qoers.nl/datalek")
+    assert code == 0, err
+    assert "version 1" in out and "public-notice-v1.nl.html" in out and "public-message-v1.en.txt" in out
+    code, _, err = breach("public", incident.id, "--url", "ftp://x")
+    assert code == 2 and "--url" in err
