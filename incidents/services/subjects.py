@@ -162,6 +162,7 @@ LANGUAGES = ("nl", "en")
 
 @dataclass(frozen=True)
 class ClaimedBatch:
+    incident_id: str
     key: str
     people: list[tuple[int, str, str]]  # (subject id, name, address): held in memory for one request only
     recovered: bool  # it was in flight when an earlier run stopped: its people may get the message twice
@@ -180,8 +181,11 @@ def _claim_batch(uow: UnitOfWork, incident_id: str, language: str, now: datetime
                                          .order_by(SubjectRow.id).limit(SEND_BATCH)).all()
             if not people:
                 return None
-            uow.session.execute(update(SubjectRow).where(SubjectRow.id.in_([p[0] for p in people]))
-                                .values(status="sending"))
+            # the batch is the first 1 000 pending ids of this language: an id range says it without 1 000
+            # parameters (the run lock keeps anyone else from changing these rows meanwhile)
+            uow.session.execute(update(SubjectRow).where(
+                *where, SubjectRow.status == "pending", SubjectRow.id.between(people[0][0], people[-1][0]))
+                .values(status="sending"))
         key = f"{incident_id}:subject_notice:{language}:{people[0][0]}-{people[-1][0]}"
         batch = uow.session.scalars(select(DispatchBatchRow).where(
             DispatchBatchRow.incident_id == incident_id, DispatchBatchRow.batch_key == key)).first()
@@ -191,7 +195,7 @@ def _claim_batch(uow: UnitOfWork, incident_id: str, language: str, now: datetime
             uow.session.add(batch)
         batch.status, batch.attempts, batch.error = "sending", batch.attempts + 1, None
         uow.commit()
-    return ClaimedBatch(key, [tuple(p) for p in people], recovered)  # type: ignore[misc]
+    return ClaimedBatch(incident_id, key, [tuple(p) for p in people], recovered)  # type: ignore[misc]
 
 
 def _settle_batch(uow: UnitOfWork, batch: ClaimedBatch, accepted: list[str], now: datetime,
@@ -203,7 +207,12 @@ def _settle_batch(uow: UnitOfWork, batch: ClaimedBatch, accepted: list[str], now
     """
     ids = [int(key.removeprefix("subject-")) for key in accepted]
     with uow:
-        if ids:
+        if ids and len(ids) == len(batch.people):  # all of them: the batch's id range, as it was claimed
+            first, last = batch.people[0][0], batch.people[-1][0]
+            uow.session.execute(update(SubjectRow).where(
+                SubjectRow.incident_id == batch.incident_id, SubjectRow.status == "sending",
+                SubjectRow.id.between(first, last)).values(status="sent", notified_at=now))
+        elif ids:
             uow.session.execute(update(SubjectRow).where(SubjectRow.id.in_(ids), SubjectRow.status == "sending")
                                 .values(status="sent", notified_at=now))
         if error is not None:
