@@ -247,6 +247,8 @@ class SubjectRow(Base):
     __table_args__ = (
         UniqueConstraint("incident_id", "email_key", name="uq_subject_incident_email"),
         Index("ix_subjects_incident_status", "incident_id", "status"),
+        # the dispatch takes the next 1 000 pending people of a language in id order: straight from this index
+        Index("ix_subjects_dispatch_order", "incident_id", "status", "language", "id"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"))
