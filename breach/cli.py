@@ -178,27 +178,17 @@ def cmd_subjects_status(ws: Workspace, args: argparse.Namespace) -> int:
 
 
 def cmd_subjects_worklist(ws: Workspace, args: argparse.Namespace) -> int:
-    import csv
-    import io
-
-    from incidents.export import inert
+    from incidents.export import worklist_csv
     from incidents.services.subjects import worklist
 
     rows = worklist(ws.uow(), args.id)
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=["line", "name", "email", "language", "status", "problem"],
-                            lineterminator="\r\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: inert(v) for k, v in row.items()})
+    text = worklist_csv(rows)
     if args.output:
-        Path(args.output).write_text(buffer.getvalue(), encoding="utf-8", newline="")
-    else:
-        sys.stdout.write(buffer.getvalue())
-    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8", newline="")
         sys.stderr.write(f"{len(rows)} people need a letter or a phone call; written to {args.output}\n")
+    else:
+        sys.stdout.write(text)
     return 0
-
 
 def cmd_dismiss(ws: Workspace, args: argparse.Namespace) -> int:
     services.dismiss(ws.uow(), args.id, args.reason, actor(args), now_utc())

@@ -11,29 +11,15 @@ from datetime import datetime
 from prefect.input import RunInput
 from pydantic import ConfigDict, Field
 
-from incidents.model import BreachFacts, ContainmentFacts, DataFacts, ProtectionFacts, SubjectFacts
+from incidents.model import AssessmentFacts, Decision
 
 
-class AssessmentInput(RunInput):
-    """The IT expert's facts (the assessment schema)."""
-
-    model_config = ConfigDict(extra="forbid")
-    summary: str = Field(min_length=3)
-    breach: BreachFacts = Field(default_factory=BreachFacts)
-    data: DataFacts
-    subjects: SubjectFacts
-    protection: ProtectionFacts = Field(default_factory=ProtectionFacts)
-    containment: ContainmentFacts = Field(default_factory=ContainmentFacts)
-    measures: str = ""
+class AssessmentInput(AssessmentFacts, RunInput):
+    """The IT expert's facts (the assessment schema): the domain's model, as a Prefect form."""
 
 
-class DecisionInput(RunInput):
+class DecisionInput(Decision, RunInput):
     """The privacy officer's decision on art. 33 and art. 34, with the reason."""
-
-    model_config = ConfigDict(extra="forbid")
-    notify_authority: bool
-    notify_subjects: bool
-    reason: str = Field(min_length=10)
 
 
 class FilingInput(RunInput):

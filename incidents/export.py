@@ -179,3 +179,16 @@ def to_html(templates: Path, language: str, entries: list[RegisterEntry], profil
     """The register as a printable document for the AP: every breach, notified or not, and why."""
     return render(templates, language, "register/register.html.j2", entries=entries,
                   organisation=profile.organisation, generated_at=generated_at)
+
+
+WORKLIST_COLUMNS = ["line", "name", "email", "language", "status", "problem"]
+
+
+def worklist_csv(rows: list[dict[str, Any]]) -> str:
+    """The alternative-channel worklist as CSV, every cell inert in a spreadsheet."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=WORKLIST_COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: inert(v) for k, v in row.items()})
+    return out.getvalue()

@@ -460,12 +460,9 @@ async def dispatch(request: Request, incident_id: str, user: CurrentUser) -> Res
 
 
 @router.get("/incidents/{incident_id}/worklist.csv")
-def worklist_csv(request: Request, incident_id: str, user: CurrentUser) -> Response:
+def worklist_download(request: Request, incident_id: str, user: CurrentUser) -> Response:
     """The people who need a letter or a phone call, for the roles that must contact them; the export is audited."""
-    import csv
-    import io
-
-    from incidents.export import inert
+    from incidents.export import worklist_csv
     from incidents.services.subjects import worklist
 
     require(user, "worklist")
@@ -473,12 +470,6 @@ def worklist_csv(request: Request, incident_id: str, user: CurrentUser) -> Respo
     view = _incident(ws, incident_id)
     rows = worklist(ws.uow(), view.id)
     services.record_request(ws.uow(), view.id, "worklist_exported", user.username, now_utc(), people=len(rows))
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=["line", "name", "email", "language", "status", "problem"],
-                            lineterminator="\r\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: inert(v) for k, v in row.items()})
-    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
+    return Response(worklist_csv(rows), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{view.id}-worklist.csv"',
                              "Cache-Control": "no-store"})
