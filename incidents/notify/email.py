@@ -7,6 +7,7 @@ backend can hand many recipients to the mail service in one request and nobody s
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -20,6 +21,14 @@ from incidents.times import now_utc
 # The per-person fields a template may use; a template renders `{{ person.name }}` as this token.
 TEXT_TOKENS = {"name": "-name-"}
 HTML_TOKENS = {"name": "-name_html-"}
+
+
+_HTML_SPECIAL = re.compile(r"[&<>\"']")
+
+
+def _escape(value: str) -> str:
+    """html.escape, skipped for the usual name with nothing to escape (it runs once per person)."""
+    return html.escape(value) if _HTML_SPECIAL.search(value) else value
 
 
 @dataclass(frozen=True)
@@ -36,7 +45,7 @@ class Recipient:
 
     def substitutions(self) -> dict[str, str]:
         subs = {TEXT_TOKENS[k]: v for k, v in self.fields.items() if k in TEXT_TOKENS}
-        subs.update({HTML_TOKENS[k]: html.escape(v) for k, v in self.fields.items() if k in HTML_TOKENS})
+        subs.update({HTML_TOKENS[k]: _escape(v) for k, v in self.fields.items() if k in HTML_TOKENS})
         return subs
 
 

@@ -185,7 +185,7 @@ def _claim_batch(uow: UnitOfWork, incident_id: str, language: str, now: datetime
             # parameters (the run lock keeps anyone else from changing these rows meanwhile)
             uow.session.execute(update(SubjectRow).where(
                 *where, SubjectRow.status == "pending", SubjectRow.id.between(people[0][0], people[-1][0]))
-                .values(status="sending"))
+                .values(status="sending").execution_options(synchronize_session=False))
         key = f"{incident_id}:subject_notice:{language}:{people[0][0]}-{people[-1][0]}"
         batch = uow.session.scalars(select(DispatchBatchRow).where(
             DispatchBatchRow.incident_id == incident_id, DispatchBatchRow.batch_key == key)).first()
@@ -211,10 +211,11 @@ def _settle_batch(uow: UnitOfWork, batch: ClaimedBatch, accepted: list[str], now
             first, last = batch.people[0][0], batch.people[-1][0]
             uow.session.execute(update(SubjectRow).where(
                 SubjectRow.incident_id == batch.incident_id, SubjectRow.status == "sending",
-                SubjectRow.id.between(first, last)).values(status="sent", notified_at=now))
+                SubjectRow.id.between(first, last)).values(status="sent", notified_at=now)
+                .execution_options(synchronize_session=False))
         elif ids:
             uow.session.execute(update(SubjectRow).where(SubjectRow.id.in_(ids), SubjectRow.status == "sending")
-                                .values(status="sent", notified_at=now))
+                                .values(status="sent", notified_at=now).execution_options(synchronize_session=False))
         if error is not None:
             rest = [p[0] for p in batch.people if p[0] not in set(ids)]
             uow.session.execute(update(SubjectRow).where(SubjectRow.id.in_(rest), SubjectRow.status == "sending")
