@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from breach.common import actor, after_record, moment
+from breach.common import actor, after_record, flow_options, moment
 from incidents import edpb
 from incidents.authority_notice import INCIDENT_KINDS, RECORDABLE
 from incidents.errors import FieldError, InvalidInput
@@ -199,12 +199,6 @@ def cmd_register_export(ws: Workspace, args: argparse.Namespace) -> int:
 
 def add_commands(sub: Any) -> None:
     """Add `authority` and `register` to the `breach` parser's subcommands."""
-
-    def flow_options(cmd: argparse.ArgumentParser) -> None:
-        group = cmd.add_mutually_exclusive_group()
-        group.add_argument("--wait", action="store_true",
-                           help="run the response flow in this process and report where it stopped")
-        group.add_argument("--no-flow", action="store_true", help="only record; do not start the response flow")
 
     def when(cmd: argparse.ArgumentParser, what: str) -> None:
         cmd.add_argument("--at", type=moment, metavar="TIME",

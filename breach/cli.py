@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from breach.authority_cmd import add_commands as add_authority_commands
-from breach.common import WAITING, actor, after_record, yes_no
+from breach.common import WAITING, actor, after_record, flow_options, yes_no
 from breach.recommend_cmd import add_commands as add_recommend_commands
 from breach.recommend_cmd import advice_json, advice_text
 from breach.subjects_cmd import add_commands as add_subjects_commands
@@ -255,12 +255,6 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--as", dest="actor", metavar="NAME", help="who is acting (default: $BREACH_USER or your login)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    def flow_options(cmd: argparse.ArgumentParser) -> None:
-        group = cmd.add_mutually_exclusive_group()
-        group.add_argument("--wait", action="store_true",
-                           help="run the response flow in this process and report where it stopped")
-        group.add_argument("--no-flow", action="store_true", help="only record; do not start the response flow")
 
     c = sub.add_parser("report", help="record a breach and start the response flow",
                        description="Record a reported breach from a YAML or JSON file and start the response flow. "

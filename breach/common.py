@@ -77,3 +77,11 @@ def after_record(ws: Workspace, args: argparse.Namespace, incident_id: str, step
                          "follows it\n")
 
 
+
+
+def flow_options(cmd: argparse.ArgumentParser) -> None:
+    """--wait and --no-flow, for every command that records something."""
+    group = cmd.add_mutually_exclusive_group()
+    group.add_argument("--wait", action="store_true",
+                       help="run the response flow in this process and report where it stopped")
+    group.add_argument("--no-flow", action="store_true", help="only record; do not start the response flow")

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Self, TextIO
 
+from breach.common import flow_options
 from incidents import services
 from incidents.errors import FieldError, InvalidInput
 from incidents.services.subjects import ImportResult, dispatch_plan, prepare_public_notice
@@ -160,7 +161,7 @@ def add_commands(ss: argparse._SubParsersAction) -> None:  # type: ignore[type-a
                    "postgresql+psycopg://reader@db.example.nl/crm or sqlite:///customers.db")
     c.add_argument("--query", metavar="QUERY", help="the SELECT giving name, email [, language], e.g. "
                    "\"SELECT naam AS name, email, taal AS language FROM klanten WHERE ...\"")
-    _flow_options(c)
+    flow_options(c)
     c.set_defaults(func=cmd_import)
 
     c = ss.add_parser("notify", help="send the notice to the people of an incident (resumes after interruptions)",
@@ -184,8 +185,3 @@ def add_commands(ss: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     c.set_defaults(func=cmd_public)
 
 
-def _flow_options(cmd: argparse.ArgumentParser) -> None:
-    group = cmd.add_mutually_exclusive_group()
-    group.add_argument("--wait", action="store_true",
-                       help="run the response flow in this process and report where it stopped")
-    group.add_argument("--no-flow", action="store_true", help="only record; do not start the response flow")

@@ -17,12 +17,13 @@ from incidents.escalation import (
     subject_clock,
 )
 from incidents.lifecycle import OPEN, Status
-from incidents.notify.email import Address, EmailBackend, Message, Recipient
+from incidents.notify.email import EmailBackend, Message, Recipient
 from incidents.notify.render import render_email
 from incidents.profile import Profile
 from incidents.register.tables import AuthorityFilingRow, IncidentRow, ReminderRow
 from incidents.register.unit_of_work import UnitOfWork
 from incidents.services.common import insert_ignoring_conflicts, sender_of
+from incidents.services.team import team_recipients
 from incidents.views import incident_view
 
 # Art. 33(4) "without undue further delay": the internal target for the follow-up of a phased first notice.
@@ -90,18 +91,7 @@ def _claim(uow: UnitOfWork, reminder: Reminder, now: datetime) -> bool:
 
 
 def recipients_for(profile: Profile, audience: Audience) -> list[Recipient]:
-    people = list(profile.incident_team)
-    if audience == Audience.TEAM_AND_PRIVACY_CONTACT:
-        people.append(profile.privacy_contact)
-    seen: set[str] = set()
-    recipients = []
-    for i, person in enumerate(people):
-        if str(person.email).lower() in seen:
-            continue
-        seen.add(str(person.email).lower())
-        recipients.append(Recipient(f"team-{i}", Address(str(person.email), person.name), {"name": person.name}))
-    return recipients
-
+    return team_recipients(profile, privacy_contact_too=audience == Audience.TEAM_AND_PRIVACY_CONTACT)
 
 def send_due_reminders(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, templates: Path,
                        mail_from: str | None, now: datetime, subject_target: timedelta) -> dict[str, int]:

@@ -21,6 +21,18 @@ from incidents.services.common import (
 from incidents.views import incident_view
 
 
+def team_recipients(profile: Profile, privacy_contact_too: bool = False) -> list[Recipient]:
+    """The incident team (and, escalated, the privacy contact), each address once; keys, not addresses, name them."""
+    people = [*profile.incident_team, *([profile.privacy_contact] if privacy_contact_too else [])]
+    seen: set[str] = set()
+    recipients = []
+    for i, person in enumerate(people):
+        if str(person.email).lower() not in seen:
+            seen.add(str(person.email).lower())
+            recipients.append(Recipient(f"team-{i}", Address(str(person.email), person.name), {"name": person.name}))
+    return recipients
+
+
 def alert_team(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, templates: Path, incident_id: str,
                mail_from: str | None, now: datetime) -> Outcome:
     """Tell the incident team on detection, once, and open the assessment."""
@@ -36,8 +48,7 @@ def alert_team(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, template
                             clock=view.authority_clock)
     message = Message(sender=sender_of(profile, mail_from), subject=rendered.subject, text=rendered.text,
                       html=rendered.html, kind="team_alert", incident_id=row.id)
-    recipients = [Recipient(f"team-{i}", Address(str(m.email), m.name), {"name": m.name})
-                  for i, m in enumerate(profile.incident_team)]
+    recipients = team_recipients(profile)
     sent = send(uow, row.id, "team_alert", mailer, message, recipients, now)
     with uow:
         row = uow.incident(incident_id)
@@ -84,8 +95,7 @@ def tell_team_advice_changed(uow: UnitOfWork, profile: Profile, mailer: EmailBac
     rendered = render_email(templates, profile.language, "team/advice_changed", incident=view, advice=advice)
     message = Message(sender=sender_of(profile, mail_from), subject=rendered.subject, text=rendered.text,
                       html=rendered.html, kind=f"advice_changed-{advice.id}", incident_id=row.id)
-    recipients = [Recipient(f"team-{i}", Address(str(m.email), m.name), {"name": m.name})
-                  for i, m in enumerate(profile.incident_team)]
+    recipients = team_recipients(profile)
     sent = send(uow, row.id, "advice_changed", mailer, message, recipients, now)
     with uow:
         notice = uow.session.scalars(select(NoticeRow).where(
