@@ -84,8 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     t2 = time.perf_counter()
     services.record_decision(ws.uow(), incident_id, Decision(notify_authority=False, notify_subjects=True,
                                                              reason="benchmark of the dispatch"), "bench", now)
-    ports: multiprocessing.Queue[int] = multiprocessing.Queue()
-    server = multiprocessing.Process(target=sink, args=(ports,), daemon=True)
+    ports: multiprocessing.Queue[int] = multiprocessing.get_context("spawn").Queue()
+    server = multiprocessing.get_context("spawn").Process(target=sink, args=(ports,), daemon=True)
     server.start()
     try:
         mailer = SendGridBackend(api_key="SG.bench", host=f"http://127.0.0.1:{ports.get(timeout=10)}")

@@ -14,7 +14,8 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
 from itertools import islice
 from pathlib import Path
-from typing import Protocol
+from types import MappingProxyType
+from typing import NamedTuple, Protocol
 
 from incidents.times import now_utc
 
@@ -31,22 +32,35 @@ def _escape(value: str) -> str:
     return html.escape(value) if _HTML_SPECIAL.search(value) else value
 
 
-@dataclass(frozen=True)
-class Address:
+class Address(NamedTuple):
     email: str
     name: str = ""
 
 
-@dataclass(frozen=True)
-class Recipient:
+_NO_FIELDS: Mapping[str, str] = MappingProxyType({})
+
+
+class Recipient(NamedTuple):
+    """One person a message goes to. A tuple, not a dataclass: a dispatch makes one per person, so it is cheap."""
+
     key: str  # the register's id for the person (subject id, team member index): no personal data
     address: Address
-    fields: Mapping[str, str] = field(default_factory=dict)  # per-person values, e.g. {"name": "An de Vries"}
+    fields: Mapping[str, str] = _NO_FIELDS  # per-person values, e.g. {"name": "An de Vries"}
 
     def substitutions(self) -> dict[str, str]:
-        subs = {TEXT_TOKENS[k]: v for k, v in self.fields.items() if k in TEXT_TOKENS}
-        subs.update({HTML_TOKENS[k]: _escape(v) for k, v in self.fields.items() if k in HTML_TOKENS})
-        return subs
+        return substitutions(self.fields)
+
+
+def substitutions(fields: Mapping[str, str]) -> dict[str, str]:
+    """The tokens a rendered message carries for the per-person fields, with the person's values (escaped for
+    the HTML part)."""
+    subs = {}
+    for name, value in fields.items():
+        if (token := TEXT_TOKENS.get(name)) is not None:
+            subs[token] = value
+        if (token := HTML_TOKENS.get(name)) is not None:
+            subs[token] = _escape(value)
+    return subs
 
 
 @dataclass(frozen=True)

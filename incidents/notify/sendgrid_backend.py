@@ -37,7 +37,7 @@ from python_http_client.exceptions import HTTPError
 from sendgrid import SendGridAPIClient
 
 from incidents.errors import ConfigurationError, DispatchFailed
-from incidents.notify.email import Address, Message, Recipient, Sent, batched
+from incidents.notify.email import Address, Message, Recipient, Sent, batched, substitutions
 
 log = logging.getLogger(__name__)
 
@@ -152,13 +152,12 @@ class SendGridBackend:
         """The JSON body of one request (plain dicts, in the shape of SendGrid's OpenAPI description)."""
         custom_args = {str(k): str(v) for k, v in message.custom_args.items()}
         custom_args.update(incident_id=message.incident_id, kind=message.kind, batch=batch)
-        personalizations = []
-        for recipient in recipients:
-            personalization: dict[str, Any] = {"to": [_address(recipient.address)]}
-            substitutions = recipient.substitutions()
-            if substitutions:
-                personalization["substitutions"] = substitutions
-            personalization["custom_args"] = {**custom_args, "recipient": recipient.key}
+        personalizations = []  # built as plain dicts: this loop runs once per person
+        for key, (email, name), fields in recipients:
+            personalization: dict[str, Any] = {"to": [{"email": email, "name": name} if name else {"email": email}]}
+            if fields:
+                personalization["substitutions"] = substitutions(fields)
+            personalization["custom_args"] = {**custom_args, "recipient": key}
             personalizations.append(personalization)
         content = []
         if message.text:

@@ -31,6 +31,15 @@ def insert_ignoring_conflicts(uow: UnitOfWork, table: Any, columns: list[str]) -
     return insert(table).on_conflict_do_nothing(index_elements=columns)
 
 
+def upsert(uow: UnitOfWork, table: Any, columns: list[str], changes: dict[str, Any]) -> Any:
+    """INSERT ... ON CONFLICT (columns) DO UPDATE SET changes, on SQLite and PostgreSQL alike."""
+    if uow.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    return insert(table).on_conflict_do_update(index_elements=columns, set_=changes)
+
+
 def move_status(uow: UnitOfWork, row: IncidentRow, target: Status, actor: str, now: datetime, **details: object) -> None:
     lifecycle.check_transition(row.id, Status(row.status), target)
     previous = row.status
