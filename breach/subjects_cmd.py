@@ -11,10 +11,15 @@ import time
 from pathlib import Path
 from typing import Self, TextIO
 
-from breach.common import flow_options
+from breach.common import flow_options, moment
 from incidents import services
 from incidents.errors import FieldError, InvalidInput
-from incidents.services.subjects import ImportResult, dispatch_plan, prepare_public_notice
+from incidents.services.subjects import (
+    ImportResult,
+    dispatch_plan,
+    prepare_public_notice,
+    publish_public_notice,
+)
 from incidents.subjects import CsvSource, SqlSource
 from incidents.times import now_utc
 from incidents.workspace import Workspace
@@ -133,6 +138,16 @@ def cmd_notify(ws: Workspace, args: argparse.Namespace) -> int:
 
 def cmd_public(ws: Workspace, args: argparse.Namespace) -> int:
     cli = _cli()
+    if args.published:
+        version = publish_public_notice(ws.uow(), args.id, cli.actor(args), now_utc(), published_at=args.at,
+                                        version=args.version)
+        print(f"public communication for {args.id.upper()}, version {version}: recorded as published; the "
+              "people count as informed (GDPR art. 34(3)(c))")
+        cli.after_record(ws, args, args.id.upper())
+        return 0
+    if args.at is not None or args.version is not None:
+        raise InvalidInput("breach subjects public", [FieldError(
+            "--at/--version", "only go with --published (recording when a written version went online)")])
     notice = prepare_public_notice(ws.uow(), ws.profile, ws.settings.templates_dir, ws.settings.notices_dir,
                                    args.id, cli.actor(args), now_utc(), url=args.url)
     print(f"public communication for {args.id.upper()}, version {notice.version}: publish the page and post the "
@@ -182,6 +197,15 @@ def add_commands(ss: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     c.add_argument("id")
     c.add_argument("--url", help="where the page will be published; the short message links to it "
                    "(default: the organisation's website from the profile)")
+    c.add_argument("--published", action="store_true",
+                   help="record that the written communication is online: that informs the people, and the "
+                   "incident moves on as if each had been told")
+    c.add_argument("--at", type=moment, metavar="TIME",
+                   help="with --published: when it went online (default: now; Europe/Amsterdam unless an "
+                   "offset is given)")
+    c.add_argument("--version", type=int, metavar="N",
+                   help="with --published: which written version (default: the newest)")
+    flow_options(c)
     c.set_defaults(func=cmd_public)
 
 

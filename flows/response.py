@@ -8,6 +8,7 @@ Only incident ids, counts and stage names cross into Prefect; never a name or an
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -57,26 +58,39 @@ def mail_authority_notice(incident_id: str) -> None:
                                    s.mail_from, now_utc())
 
 
-@task(name="notify the affected people", **OUTSIDE_WORLD)
-def notify_affected_people(incident_id: str) -> dict[str, Any]:
-    """One task for the whole dispatch (batches of 1 000 inside it); a progress artifact shows it advancing."""
+@task(name="notify the affected people", task_run_name="notify the affected people of {incident_id}",
+      **OUTSIDE_WORLD)
+def notify_affected_people(incident_id: str, artifact_id: str) -> dict[str, Any]:
+    """A chunk of the dispatch: up to BREACH_BATCHES_PER_TASK requests of 1 000 people (50 000 people by
+    default), continuing where the last chunk, or an interrupted run, stopped. Ids and counts only."""
     import time
 
-    from prefect.artifacts import create_progress_artifact, update_progress_artifact
+    from prefect.artifacts import update_progress_artifact
 
     ws = _workspace()
-    artifact = create_progress_artifact(progress=0.0, key=f"dispatch-{incident_id.lower()}",
-                                        description=f"{incident_id}: notices to the people affected (counts only)")
     last = [0.0]
 
     def progress(done: int, fraction: float | None) -> None:
         if fraction is not None and (time.monotonic() - last[0] > 2 or fraction >= 1):
-            update_progress_artifact(artifact_id=artifact, progress=round(100 * fraction, 1))
+            update_progress_artifact(artifact_id=UUID(artifact_id), progress=round(100 * fraction, 1))
             last[0] = time.monotonic()
 
     outcome = services.notify_subjects(ws.uow(), ws.profile, ws.mailer, ws.settings.templates_dir, incident_id,
-                                       ws.settings.mail_from, now_utc(), progress=progress)
-    return {"stage": outcome.stage, "done": outcome.done, "count": outcome.count, "detail": outcome.detail}
+                                       ws.settings.mail_from, now_utc(), progress=progress,
+                                       max_batches=ws.settings.batches_per_task)
+    return {"stage": outcome.stage, "done": outcome.done, "count": outcome.count, "detail": outcome.detail,
+            "more": outcome.more}
+
+
+def notify_all_affected_people(incident_id: str) -> None:
+    """The dispatch as a few coarse task runs (a chunk of batches each), never a task per person; a progress
+    artifact shows it advancing."""
+    from prefect.artifacts import create_progress_artifact
+
+    artifact = create_progress_artifact(progress=0.0, key=f"dispatch-{incident_id.lower()}",
+                                        description=f"{incident_id}: notices to the people affected (counts only)")
+    while notify_affected_people(incident_id, str(artifact))["more"]:
+        pass
 
 
 @task(name="move the incident along its lifecycle", **STAGE)
@@ -207,7 +221,7 @@ def incident_response(incident_id: str) -> dict[str, Any]:
                     prepare_authority_notice(incident_id)
                     mail_authority_notice(incident_id)
                 if notify_subjects:
-                    notify_affected_people(incident_id)
+                    notify_all_affected_people(incident_id)
             waiting = advance_lifecycle(incident_id)
             publish_status(incident_id)
         human = next((w for w in waiting if w in HUMAN_STEPS), None)

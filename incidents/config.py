@@ -27,6 +27,7 @@ class Settings:
     sendgrid_host: str | None
     sendgrid_sandbox: bool
     subject_target_hours: float  # internal target for "without undue delay" (art. 34(1)) after the decision
+    batches_per_task: int = 50  # the flow's dispatch: one Prefect task run per this many batches of 1 000
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -51,6 +52,7 @@ class Settings:
             sendgrid_host=env.get("BREACH_SENDGRID_HOST") or None,
             sendgrid_sandbox=env.get("BREACH_SENDGRID_SANDBOX", "").lower() in ("1", "true", "yes"),
             subject_target_hours=_positive_hours(env.get("BREACH_SUBJECT_TARGET_HOURS", "24")),
+            batches_per_task=_positive_count("BREACH_BATCHES_PER_TASK", env.get("BREACH_BATCHES_PER_TASK", "50")),
         )
 
     def __repr__(self) -> str:  # never print the key
@@ -65,3 +67,13 @@ def _positive_hours(text: str) -> float:
     if hours <= 0:
         raise ConfigurationError(f"BREACH_SUBJECT_TARGET_HOURS={text!r} is not a positive number of hours, e.g. 24")
     return hours
+
+
+def _positive_count(name: str, text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if count <= 0:
+        raise ConfigurationError(f"{name}={text!r} is not a positive whole number, e.g. 50")
+    return count

@@ -82,6 +82,9 @@ class Progress:
     subjects_linked: int
     subjects_pending: int
     subject_notice_done: bool
+    # art. 34(3)(c): a public communication instead of telling each person; it tells them once it is published
+    public_notice_prepared: bool = False
+    public_notice_published: bool = False
 
 
 def next_status(p: Progress) -> Status | None:
@@ -98,6 +101,8 @@ def next_status(p: Progress) -> Status | None:
     if p.status in (Status.AUTHORITY_NOTIFIED, Status.AUTHORITY_NOT_REQUIRED):
         if not subjects:
             return Status.SUBJECTS_NOT_REQUIRED
+        if p.public_notice_published:
+            return Status.SUBJECTS_NOTIFIED
         if p.subjects_linked and not p.subjects_pending and p.subject_notice_done:
             return Status.SUBJECTS_NOTIFIED
     return None
@@ -117,8 +122,10 @@ def waiting_for(p: Progress) -> list[str]:
     waiting = []
     if p.status == Status.ASSESSED and authority:
         waiting.append("authority_filing" if p.authority_notice_ready else "authority_notice")
-    if subjects and p.status not in (Status.SUBJECTS_NOTIFIED,):
-        if not p.subjects_linked:
+    if subjects and p.status not in (Status.SUBJECTS_NOTIFIED,) and not p.public_notice_published:
+        if p.public_notice_prepared:
+            waiting.append("public_notice_publication")
+        elif not p.subjects_linked:
             waiting.append("subjects_list")
         elif p.subjects_pending or not p.subject_notice_done:
             waiting.append("subject_notice")

@@ -21,6 +21,11 @@ from incidents.register.unit_of_work import UnitOfWork
 
 SEND_BATCH = 1000  # a SendGrid request carries up to 1 000 personalizations
 
+# The public communication of art. 34(3)(c) is kept in versions: each is 'prepared' (its texts written), and
+# the one the organisation put online is 'published', which tells the people.
+PUBLIC_KIND = "public_notice"
+PREPARED, PUBLISHED = "prepared", "published"
+
 
 def insert_ignoring_conflicts(uow: UnitOfWork, table: Any, columns: list[str]) -> Any:
     """INSERT ... ON CONFLICT (columns) DO NOTHING, on SQLite and PostgreSQL alike: the first writer wins."""
@@ -57,6 +62,7 @@ class Outcome:
     done: bool
     count: int = 0
     detail: str = ""
+    more: bool = False  # stopped at its limit with work left: call it again
 
 
 def claim_notice(uow: UnitOfWork, incident_id: str, kind: str, backend: str, now: datetime) -> NoticeRow | None:

@@ -11,14 +11,17 @@ from incidents.register.tables import (
 )
 from incidents.register.unit_of_work import UnitOfWork
 from incidents.services.common import (
+    PUBLIC_KIND,
+    PUBLISHED,
     move_status,
 )
 
 
 def progress(uow: UnitOfWork, row: IncidentRow) -> lifecycle.Progress:
     decision = uow.latest_decision(row.id)
-    authority_notice = uow.notice(row.id, "authority_notice")
-    subject_notice = uow.notice(row.id, "subject_notice")
+    notices = uow.notices(row.id)
+    authority_notice = next((n for n in notices if n.kind == "authority_notice"), None)
+    subject_notice = next((n for n in notices if n.kind == "subject_notice"), None)
     counts = uow.subject_counts(row.id)
     return lifecycle.Progress(
         status=Status(row.status),
@@ -28,6 +31,8 @@ def progress(uow: UnitOfWork, row: IncidentRow) -> lifecycle.Progress:
         subjects_linked=sum(counts.values()),
         subjects_pending=counts.get("pending", 0) + counts.get("sending", 0),
         subject_notice_done=subject_notice is not None and subject_notice.status == "done",
+        public_notice_prepared=any(n.kind == PUBLIC_KIND for n in notices),
+        public_notice_published=any(n.kind == PUBLIC_KIND and n.status == PUBLISHED for n in notices),
     )
 
 

@@ -26,6 +26,9 @@ from incidents.register.tables import (
 )
 from incidents.register.unit_of_work import UnitOfWork
 from incidents.services.common import (
+    PREPARED,
+    PUBLIC_KIND,
+    PUBLISHED,
     SEND_BATCH,
     Outcome,
     categories_of,
@@ -96,14 +99,18 @@ def _chunks(items, size):  # type: ignore[no-untyped-def]
 
 
 def notify_subjects(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, templates: Path, incident_id: str,
-                    mail_from: str | None, now: datetime, progress: Progress | None = None) -> Outcome:
+                    mail_from: str | None, now: datetime, progress: Progress | None = None,
+                    max_batches: int | None = None) -> Outcome:
     """GDPR art. 34(1)-(2): tell each affected person, in their language, in batches; resumable after a crash.
 
     Each batch is claimed in the register ('sending') before it goes to the mail service and marked when the
     service accepted it, so a run that is killed at any moment and started again finishes the job: nobody is
     skipped, and the only people who can get the message twice are those of the one batch that was in flight
-    at the crash. They are sent again, counted, and reported. `progress` hears after each batch how many of
-    the people open at the start were handled.
+    at the crash. They are sent again, counted, and reported. `progress` hears after each batch how many
+    people were handled and which part of all reachable people has been notified.
+
+    With `max_batches` it stops after that many requests, between two batches (nothing left claimed), and
+    says `more`: the flow runs the dispatch as a few coarse task runs, each continuing where the last stopped.
     """
     with uow:
         row = uow.incident(incident_id)
@@ -114,6 +121,7 @@ def notify_subjects(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, tem
         if not counts:
             return Outcome("subject_notice", False, detail="waiting for the list of affected people")
         open_work = counts.get("pending", 0) + counts.get("sending", 0)
+        done_before = notified(counts)
         if not open_work and (n := uow.notice(row.id, "subject_notice")) and n.status == "done":
             return Outcome("subject_notice", True, notified(counts), detail="already sent")
         claim_notice(uow, row.id, "subject_notice", mailer.name, now)
@@ -121,7 +129,7 @@ def notify_subjects(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, tem
         uow.commit()
     context = {"incident": view, "organisation": profile.organisation, "privacy_contact": profile.privacy_contact,
                "categories": categories_of(profile, view.assessment.categories if view.assessment else [])}
-    total = handled = 0
+    total = handled = requests = 0
     dispatch = _Dispatch(uow, row.id, now)
     with _heap_frozen():
         for language in LANGUAGES:
@@ -141,9 +149,14 @@ def notify_subjects(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, tem
                     raise
                 total += len(accepted)
                 handled += len(batch.people)
-                batch = dispatch.next(batch, accepted)
+                requests += 1
+                stop = max_batches is not None and requests >= max_batches
+                batch = dispatch.next(batch, accepted, claim_next=not stop)
                 if progress is not None:
-                    progress(handled, min(1.0, handled / open_work) if open_work else None)
+                    progress(handled, min(1.0, (done_before + handled) / (done_before + open_work)))
+                if stop:
+                    return Outcome("subject_notice", False, total, more=True,
+                                   detail=f"{requests} request(s) sent; the dispatch continues")
     with uow:
         notice = uow.notice(row.id, "subject_notice")
         assert notice is not None
@@ -210,11 +223,11 @@ class _Dispatch:
             self.uow.commit()
         return batch
 
-    def next(self, done: ClaimedBatch, accepted: list[str]) -> ClaimedBatch | None:
+    def next(self, done: ClaimedBatch, accepted: list[str], claim_next: bool = True) -> ClaimedBatch | None:
         """Mark who the service accepted of `done` and claim the batch after it, in one transaction."""
         with self.uow:
             self._mark(done, accepted, error=None)
-            batch = self._claim_new(done.language, after=done.people[-1][0])
+            batch = self._claim_new(done.language, after=done.people[-1][0]) if claim_next else None
             self.uow.commit()
         return batch
 
@@ -332,7 +345,6 @@ def dispatch_plan(uow: UnitOfWork, profile: Profile, templates: Path, incident_i
 
 # --- a public communication instead (art. 34(3)(c)) ---------------------------------------------------------
 
-PUBLIC_KIND = "public_notice"
 _URL = re.compile(r"https?://[^\s<>\"'\\\x00-\x1f\x7f]{1,300}")
 
 
@@ -409,9 +421,45 @@ def prepare_public_notice(uow: UnitOfWork, profile: Profile, templates: Path, no
             tmp.write_text(body, encoding="utf-8")
             tmp.replace(path)  # a crash leaves no half-written notice
             written.append(path)
-        notice.status, notice.finished_at, notice.location = "done", now, str(written[0])
+        notice.status, notice.location = PREPARED, str(written[0])
         version = notice.version
         uow.record(at=now, actor=actor, incident_id=row.id, action="public_notice_prepared",
                    version=version, files=len(written), recommended=recommended)
         uow.commit()
     return PublicNotice(version, written)
+
+
+def publish_public_notice(uow: UnitOfWork, incident_id: str, actor: str, now: datetime,
+                          published_at: datetime | None = None, version: int | None = None) -> int:
+    """Record that the public communication was put online (GDPR art. 34(3)(c)): that is what tells the people,
+    so from then on the incident counts them as informed. `version` defaults to the newest prepared one;
+    `published_at` (default: now) may lie in the past, not in the future nor before the version was prepared.
+    Returns the version recorded; recording the same version twice changes nothing."""
+    when = published_at or now
+    with uow:
+        row = uow.incident(incident_id)
+        if row.status in (Status.CLOSED, Status.DISMISSED):
+            raise InvalidTransition(f"incident {row.id} is {row.status}; nothing can be published for it")
+        versions = list(uow.session.scalars(select(NoticeRow).where(
+            NoticeRow.incident_id == row.id, NoticeRow.kind == PUBLIC_KIND).order_by(NoticeRow.version)))
+        if not versions:
+            raise InvalidTransition(f"incident {row.id} has no public communication yet; write it first: "
+                                    f"breach subjects public {row.id}")
+        chosen = versions[-1] if version is None else next((n for n in versions if n.version == version), None)
+        if chosen is None:
+            raise InvalidInput("public communication", [FieldError(
+                "--version", f"{row.id} has version(s) {', '.join(str(n.version) for n in versions)}, "
+                             f"not {version}")])
+        if chosen.status == PUBLISHED:
+            return chosen.version
+        if when > now:
+            raise InvalidInput("public communication", [FieldError(
+                "--at", "lies in the future; give the moment the page went online (or leave --at out for now)")])
+        if when < chosen.started_at:
+            raise InvalidInput("public communication", [FieldError(
+                "--at", f"lies before version {chosen.version} was written; give the moment the page went online")])
+        chosen.status, chosen.finished_at = PUBLISHED, when
+        uow.record(at=now, actor=actor, incident_id=row.id, action="public_notice_published",
+                   version=chosen.version, published_at=when.isoformat())
+        uow.commit()
+        return chosen.version

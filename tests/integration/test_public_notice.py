@@ -5,15 +5,17 @@ from __future__ import annotations
 import html
 import json
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from incidents import services
 from incidents.errors import InvalidInput, InvalidTransition
+from incidents.lifecycle import Status
 from incidents.model import AssessmentFacts
 from incidents.register.tables import AuditRow, NoticeRow
-from incidents.services.subjects import prepare_public_notice
+from incidents.services.subjects import prepare_public_notice, publish_public_notice
 from incidents.workspace import Workspace
 from tests.conftest import EXAMPLES
 from tests.integration.test_register import a_report, the_assessment
@@ -94,7 +96,7 @@ def test_it_is_recorded_as_a_notice_and_audited_and_each_run_is_a_new_kept_versi
     first, second = incident.publish(), incident.publish()
     assert (first.version, second.version) == (1, 2)
     assert all(p.exists() for p in first.paths + second.paths)
-    assert [(v, s) for v, s, _ in incident.notices()] == [(1, "done"), (2, "done")]
+    assert [(v, s) for v, s, _ in incident.notices()] == [(1, "prepared"), (2, "prepared")]
     assert incident.notices()[0][2] == str(first.paths[0])
     assert [a["version"] for a in incident.audit()] == [1, 2]
     assert all(set(a) == {"version", "files", "recommended"} for a in incident.audit())
@@ -147,3 +149,82 @@ def test_breach_subjects_public_writes_it_and_says_where(workspace_env, now):
     assert "version 1" in out and "public-notice-v1.nl.html" in out and "public-message-v1.en.txt" in out
     code, _, err = breach("public", incident.id, "--url", "ftp://x")
     assert code == 2 and "--url" in err
+
+
+# --- publishing it: what tells the people -------------------------------------------------------------------
+
+def status_of(incident: Incident) -> str:
+    with incident.ws.uow() as uow:
+        return uow.incident(incident.id).status
+
+
+def test_a_written_communication_waits_to_be_published_and_publishing_it_tells_the_people(workspace_env, now):
+    incident = Incident(now, decide=False)
+    services.decide(incident.ws.uow(), incident.id, "po", now, notify_authority=False, notify_subjects=True,
+                    reason="no risk to the people's rights that the AP must hear of; the list must be told",
+                    templates=incident.ws.settings.templates_dir, language="nl")
+    assert services.advance(incident.ws.uow(), incident.id, now) == ["subjects_list"]
+    incident.publish()
+    assert services.advance(incident.ws.uow(), incident.id, now) == ["public_notice_publication"]
+    assert status_of(incident) == Status.AUTHORITY_NOT_REQUIRED
+
+    online = now + timedelta(hours=2)
+    assert publish_public_notice(incident.ws.uow(), incident.id, "po", now + timedelta(hours=3),
+                                 published_at=online) == 1
+    assert services.advance(incident.ws.uow(), incident.id, now) == ["closing"]
+    assert status_of(incident) == Status.SUBJECTS_NOTIFIED
+    with incident.ws.uow() as uow:
+        row = uow.session.scalars(select(NoticeRow).where(NoticeRow.kind == "public_notice")).one()
+        assert (row.status, row.finished_at) == ("published", online)
+        audit = [json.loads(d) for d in uow.session.scalars(
+            select(AuditRow.details).where(AuditRow.action == "public_notice_published"))]
+    assert audit == [{"version": 1, "published_at": online.isoformat()}]
+
+
+def test_the_newest_version_is_published_by_default_and_recording_it_again_changes_nothing(workspace_env, now):
+    incident = Incident(now)
+    incident.publish(), incident.publish()
+    assert publish_public_notice(incident.ws.uow(), incident.id, "po", now) == 2
+    assert publish_public_notice(incident.ws.uow(), incident.id, "po", now) == 2
+    assert [(v, s) for v, s, _ in incident.notices()] == [(1, "prepared"), (2, "published")]
+    with incident.ws.uow() as uow:
+        assert len(list(uow.session.scalars(select(AuditRow).where(
+            AuditRow.action == "public_notice_published")))) == 1
+    assert publish_public_notice(incident.ws.uow(), incident.id, "po", now, version=1) == 1
+
+
+@pytest.mark.parametrize("when, version, field", [
+    (timedelta(hours=1), None, "--at"),  # in the future
+    (timedelta(hours=-1), None, "--at"),  # before the version was written
+    (None, 3, "--version"),
+])
+def test_a_bad_moment_or_version_is_refused_naming_the_option_and_nothing_changes(workspace_env, now, when, version,
+                                                                                  field):
+    incident = Incident(now)
+    incident.publish()
+    with pytest.raises(InvalidInput) as refused:
+        publish_public_notice(incident.ws.uow(), incident.id, "po", now,
+                              published_at=None if when is None else now + when, version=version)
+    assert refused.value.errors[0].field == field
+    assert [(v, s) for v, s, _ in incident.notices()] == [(1, "prepared")]
+
+
+def test_nothing_written_cannot_be_published(workspace_env, now):
+    incident = Incident(now)
+    with pytest.raises(InvalidTransition, match="no public communication yet; write it first"):
+        publish_public_notice(incident.ws.uow(), incident.id, "po", now)
+
+
+def test_breach_subjects_public_published_records_it(workspace_env, now):
+    incident = Incident(now)
+    incident.publish()
+    code, _, err = breach("public", incident.id, "--at", "2026-11-25 12:00", "--no-flow")
+    assert code == 2 and "--published" in err
+    code, out, err = breach("public", incident.id, "--published", "--at", "2026-11-25 12:00", "--no-flow")
+    assert code == 0, err
+    assert "version 1: recorded as published" in out
+    assert [(v, s) for v, s, _ in incident.notices()] == [(1, "published")]
+    with incident.ws.uow() as uow:
+        published_at = uow.session.scalars(select(NoticeRow.finished_at).where(
+            NoticeRow.kind == "public_notice")).one()
+    assert published_at == datetime(2026, 11, 25, 11, 0, tzinfo=UTC)  # 12:00 in Amsterdam is 11:00 UTC

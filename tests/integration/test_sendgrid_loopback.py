@@ -119,7 +119,7 @@ def test_records_show_1000_personalization_batches(fake_sendgrid):  # noqa: F811
     for number, record in enumerate(fake_sendgrid.requests, start=1):
         assert record.method == "POST" and record.path == "/v3/mail/send"
         assert record.headers["Authorization"] == f"Bearer {KEY}"
-        assert record.headers["Content-Type"] == "application/json"
+        assert record.headers["Content-Type"] == "application/json; charset=utf-8"
         assert record.headers["User-Agent"].startswith("sendgrid/")
         personalizations = record.body["personalizations"]
         assert all(len(p["to"]) == 1 for p in personalizations)

@@ -94,3 +94,17 @@ def test_without_a_list_of_people_the_incident_waits_for_one():
 def test_before_the_decision_nothing_moves():
     p = progress(Status.ASSESSED, decision=None)
     assert next_status(p) is None and waiting_for(p) == ["decision"]
+
+
+def test_a_published_public_communication_tells_the_people_without_a_list():
+    """GDPR art. 34(3)(c): a public communication instead of a notice to each person."""
+    written = Progress(Status.AUTHORITY_NOT_REQUIRED, (False, True), False, False, 0, 0, False,
+                       public_notice_prepared=True)
+    assert next_status(written) is None
+    assert waiting_for(written) == ["public_notice_publication"]
+    published = Progress(Status.AUTHORITY_NOT_REQUIRED, (False, True), False, False, 0, 0, False,
+                         public_notice_prepared=True, public_notice_published=True)
+    assert next_status(published) == Status.SUBJECTS_NOTIFIED
+    assert waiting_for(published) == []
+    # the AP filing still comes first when the AP must hear of it
+    assert next_status(Progress(Status.ASSESSED, (True, True), True, False, 0, 0, False, True, True)) is None

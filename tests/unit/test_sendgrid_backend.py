@@ -455,3 +455,36 @@ def test_backend_from_settings(wire):
 def test_location_hides_credentials_in_the_host_url():
     backend = SendGridBackend(api_key=KEY, host="https://user:secret@relay.example.net:8443")
     assert backend.location == "https://relay.example.net:8443"
+
+
+# -- the body as it is written -------------------------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_text = st.text(st.characters(codec="utf-8"), max_size=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(people=st.lists(st.tuples(_text, _text, st.booleans()), min_size=1, max_size=5),
+       subject=_text, sandbox=st.booleans(), extra=st.dictionaries(st.sampled_from(["campaign", "x"]), _text))
+def test_the_body_sent_is_exactly_the_payload_for_any_text(people, subject, sandbox, extra):
+    """Names with quotes, backslashes, control characters, emoji or template syntax: the JSON text written
+    in one pass parses back to the same structure as the plain-dict payload."""
+    message = Message(sender=Address("info@qoers.nl", 'Qoers "B.V."'), subject=subject or "s", text="Beste -name-,",
+                      html="<p>Beste -name_html-,</p>", kind="subject_notice", incident_id="DL-2026-0001",
+                      reply_to=Address("privacy@qoers.nl", "Privacy"), custom_args=extra)
+    recipients = [Recipient(f"subject-{i}", Address(f"p{i}@example.com", name), {"name": value} if has else {})
+                  for i, (name, value, has) in enumerate(people)]
+    backend = SendGridBackend(api_key=KEY, host=HOST, sandbox=sandbox)
+    body = backend.body(message, recipients, "DL-2026-0001:subject_notice:1")
+    assert json.loads(body) == backend.payload(message, recipients, "DL-2026-0001:subject_notice:1")
+    assert body.isascii()
+
+
+def test_the_body_goes_out_as_json_text_once_encoded(backend, wire):
+    backend.send(message(), [Recipient("subject-1", Address("an@example.com", "An"), {"name": "An"})])
+    call = wire.calls[0]
+    assert call.headers["Content-type"] == "application/json; charset=utf-8"
+    assert call.body["personalizations"][0]["to"] == [{"email": "an@example.com", "name": "An"}]
+    assert call.body["personalizations"][0]["substitutions"] == {"-name-": "An", "-name_html-": "An"}
