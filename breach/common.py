@@ -21,6 +21,8 @@ WAITING = {
     "subjects_list": "the list of affected people: breach subjects import {id} FILE.csv (or --sql URL --query "
                      "QUERY)",
     "subject_notice": "the response flow to notify the affected people",
+    "public_notice": "the public communication that replaces telling each person (GDPR art. 34(3)(c)): "
+                     "breach subjects public {id}",
     "public_notice_publication": "putting the public communication online, then: breach subjects public {id} "
                                  "--published [--at TIME]",
     "closing": "closing when the follow-up is done: breach close {id} --reason TEXT",

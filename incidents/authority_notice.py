@@ -23,6 +23,7 @@ from pydantic import BaseModel
 
 from incidents.deadlines import authority_deadline
 from incidents.model import VOCABULARY
+from incidents.notify.email import TEXT_TOKENS
 from incidents.profile import Processor, Profile
 from incidents.views import AssessmentView, DecisionView, IncidentView, NoticeView
 
@@ -70,6 +71,21 @@ class SubjectCounts:
         from incidents.subjects import notified
 
         return cls(total, total - unreachable, unreachable, notified(counts))
+
+
+@dataclass(frozen=True)
+class SentText:
+    """The words of a message to the people as kept when it went out (question 10.1 asks for the text sent);
+    the person's name stands in it as the token NAME_TOKEN."""
+
+    kind: str  # subject_notice | public_notice
+    version: int
+    language: str
+    subject: str  # the e-mail's subject line; for the public communication its short message
+    text: str
+
+
+NAME_TOKEN = TEXT_TOKENS["name"]
 
 
 @dataclass(frozen=True)
@@ -155,6 +171,7 @@ class NoticeFacts:
     answers: OpenAnswers = field(default_factory=OpenAnswers)
     fixed: FixedAnswers = field(default_factory=FixedAnswers)
     version: int | None = None  # None: a draft, not a kept version
+    texts: tuple[SentText, ...] = ()  # the words the people were sent, per kind, version and language
 
     @property
     def assessment(self) -> AssessmentView | None:
@@ -679,16 +696,30 @@ def _told(f: NoticeFacts) -> Answered:
     sent = f.subject_notice
     done = sent is not None and sent.status == "done" and sent.finished_at is not None
     exemptions = subject_exemptions(a)
-    public = "public_communication" in exemptions
+    # art. 34(3)(c): told by a public communication instead, when telling each is disproportionate and they are
+    # to be told at all: the decision says so, or the risk is high and neither (a) nor (b) applies
+    high_risk = f.severity is not None and f.severity.level in ("high", "very_high")
+    public = "public_communication" in exemptions and (d.notify_subjects or (
+        high_risk and "unintelligible" not in exemptions and "measures" not in exemptions))
+    published = [n for n in f.incident.notices if n.kind == "public_notice" and n.status == "published"]
+    communication = published[-1] if published else None
     missing = []
     if d.notify_subjects and not public:
         if f.subjects.total == 0:
             missing.append("subjects.reachable")
         if not done:
             missing.append("subject_notice.finished_at")
+    if public and communication is None:
+        missing.append("public_notice.published_at")
+    if public and communication is not None:
+        texts = {t.language: t for t in f.texts if t.kind == "public_notice" and t.version == communication.version}
+    else:
+        texts = {t.language: t for t in f.texts if t.kind == "subject_notice"} if done else {}
     return {"decided": True, "notify": d.notify_subjects, "public": public, "exemptions": exemptions,
             "subjects": f.subjects, "sent_at": sent.finished_at if done and sent else None,
-            "sent_to": sent.recipients if done and sent else 0, "reason": d.reason}, missing
+            "sent_to": sent.recipients if done and sent else 0, "reason": d.reason,
+            "published_at": communication.finished_at if communication else None,
+            "texts": texts, "name_token": NAME_TOKEN}, missing
 
 
 def _measures(f: NoticeFacts, a: AssessmentView) -> Answered:

@@ -82,9 +82,11 @@ class Progress:
     subjects_linked: int
     subjects_pending: int
     subject_notice_done: bool
-    # art. 34(3)(c): a public communication instead of telling each person; it tells them once it is published
+    # art. 34(3)(c): a public communication instead of telling each person; it tells them once it is published.
+    # Required when the advice on the current assessment says so (high risk, individual contact disproportionate)
     public_notice_prepared: bool = False
     public_notice_published: bool = False
+    public_notice_required: bool = False
 
 
 def next_status(p: Progress) -> Status | None:
@@ -99,10 +101,10 @@ def next_status(p: Progress) -> Status | None:
             return Status.AUTHORITY_NOT_REQUIRED
         return Status.AUTHORITY_NOTIFIED if p.authority_filed else None
     if p.status in (Status.AUTHORITY_NOTIFIED, Status.AUTHORITY_NOT_REQUIRED):
-        if not subjects:
-            return Status.SUBJECTS_NOT_REQUIRED
         if p.public_notice_published:
             return Status.SUBJECTS_NOTIFIED
+        if not subjects:
+            return None if p.public_notice_required else Status.SUBJECTS_NOT_REQUIRED
         if p.subjects_linked and not p.subjects_pending and p.subject_notice_done:
             return Status.SUBJECTS_NOTIFIED
     return None
@@ -122,10 +124,12 @@ def waiting_for(p: Progress) -> list[str]:
     waiting = []
     if p.status == Status.ASSESSED and authority:
         waiting.append("authority_filing" if p.authority_notice_ready else "authority_notice")
-    if subjects and p.status not in (Status.SUBJECTS_NOTIFIED,) and not p.public_notice_published:
-        if p.public_notice_prepared:
-            waiting.append("public_notice_publication")
-        elif not p.subjects_linked:
+    told = p.status == Status.SUBJECTS_NOTIFIED or p.public_notice_published
+    if not told and p.status != Status.SUBJECTS_NOT_REQUIRED and (p.public_notice_prepared or (
+            p.public_notice_required and not subjects)):
+        waiting.append("public_notice_publication" if p.public_notice_prepared else "public_notice")
+    elif subjects and not told:
+        if not p.subjects_linked:
             waiting.append("subjects_list")
         elif p.subjects_pending or not p.subject_notice_done:
             waiting.append("subject_notice")

@@ -147,11 +147,12 @@ class NoticeView:
     backend: str
     location: str | None
     error: str | None
+    version: int = 1
 
     @classmethod
     def of(cls, row: NoticeRow) -> NoticeView:
         return cls(row.kind, row.status, row.started_at, row.finished_at, row.recipients, row.backend,
-                   row.location, row.error)
+                   row.location, row.error, row.version)
 
 
 @dataclass(frozen=True)

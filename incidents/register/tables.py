@@ -209,6 +209,23 @@ class NoticeRow(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
 
+class MessageTextRow(Base):
+    """The words a message said, kept as sent: the notice to the people per language (with the person's name as
+    a token), each version of the public communication. The AP's form asks for the text sent (question 10.1)."""
+
+    __tablename__ = "message_texts"
+    __table_args__ = (UniqueConstraint("incident_id", "kind", "version", "language",
+                                       name="uq_message_text_incident_kind_version_language"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))  # subject_notice | public_notice
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    language: Mapped[str] = mapped_column(String(2))
+    subject: Mapped[str] = mapped_column(Text)  # the e-mail's subject line, or the short message
+    text: Mapped[str] = mapped_column(Text)  # the plain-text body
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class AuthorityFilingRow(Base):
     """The AP notice as filed through the AP's form: when, by whom, the AP's reference (meldnummer)."""
 

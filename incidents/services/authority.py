@@ -20,6 +20,7 @@ from incidents.authority_notice import (
     Filing,
     NoticeFacts,
     Purpose,
+    SentText,
     Severity,
     answer_set,
     filing_verdict,
@@ -120,7 +121,15 @@ def _facts(uow: UnitOfWork, profile: Profile, row: IncidentRow, made_at: datetim
         incident=incident_view(uow, row.id, now), profile=profile, made_at=made_at, purpose=purpose,
         filing=filing, history=tuple(history), changes=changes, withdrawal_reason=withdrawal_reason,
         severity=_severity(uow, row.id), version=version, answers=open_answers(_recorded_answers(uow, row.id)),
+        texts=_texts(uow, row.id),
     )
+
+
+def _texts(uow: UnitOfWork, incident_id: str) -> tuple[SentText, ...]:
+    from incidents.register.tables import MessageTextRow
+
+    return tuple(SentText(t.kind, t.version, t.language, t.subject, t.text) for t in uow.session.scalars(
+        select(MessageTextRow).where(MessageTextRow.incident_id == incident_id).order_by(MessageTextRow.id)))
 
 
 def _recorded_answers(uow: UnitOfWork, incident_id: str) -> dict[str, list[str]]:

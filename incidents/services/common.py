@@ -45,6 +45,17 @@ def upsert(uow: UnitOfWork, table: Any, columns: list[str], changes: dict[str, A
     return insert(table).on_conflict_do_update(index_elements=columns, set_=changes)
 
 
+def keep_text(uow: UnitOfWork, incident_id: str, kind: str, version: int, language: str, subject: str, text: str,
+              now: datetime) -> None:
+    """Keep the words a message said, once per (incident, kind, version, language): the first recorded stays."""
+    from incidents.register.tables import MessageTextRow
+
+    uow.session.execute(insert_ignoring_conflicts(uow, MessageTextRow.__table__,
+                                                  ["incident_id", "kind", "version", "language"]),
+                        {"incident_id": incident_id, "kind": kind, "version": version, "language": language,
+                         "subject": subject, "text": text, "recorded_at": now})
+
+
 def move_status(uow: UnitOfWork, row: IncidentRow, target: Status, actor: str, now: datetime, **details: object) -> None:
     lifecycle.check_transition(row.id, Status(row.status), target)
     previous = row.status

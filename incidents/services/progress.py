@@ -15,6 +15,7 @@ from incidents.services.common import (
     PUBLISHED,
     move_status,
 )
+from incidents.views import latest_recommendations
 
 
 def progress(uow: UnitOfWork, row: IncidentRow) -> lifecycle.Progress:
@@ -33,7 +34,15 @@ def progress(uow: UnitOfWork, row: IncidentRow) -> lifecycle.Progress:
         subject_notice_done=subject_notice is not None and subject_notice.status == "done",
         public_notice_prepared=any(n.kind == PUBLIC_KIND for n in notices),
         public_notice_published=any(n.kind == PUBLIC_KIND and n.status == PUBLISHED for n in notices),
+        public_notice_required=_public_notice_advised(uow, row.id),
     )
+
+
+def _public_notice_advised(uow: UnitOfWork, incident_id: str) -> bool:
+    """The advice on the current assessment is a public communication (GDPR art. 34(3)(c))."""
+    assessment = uow.latest_assessment(incident_id)
+    advice = latest_recommendations(uow, incident_id)
+    return bool(assessment and advice and advice[0].assessment_id == assessment.id and advice[0].public_communication)
 
 
 def advance(uow: UnitOfWork, incident_id: str, now: datetime) -> list[str]:

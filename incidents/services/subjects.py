@@ -34,6 +34,7 @@ from incidents.services.common import (
     categories_of,
     claim_notice,
     insert_ignoring_conflicts,
+    keep_text,
     location_of,
     send,
     sender_of,
@@ -139,6 +140,10 @@ def notify_subjects(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, tem
                               reply_to=Address(str(profile.privacy_contact.email), profile.privacy_contact.name))
             fallback = render(templates, language, "subjects/anonymous_name.txt.j2").strip()
             batch = dispatch.first(language)
+            if batch is not None:  # someone gets it in this language: keep its words (the AP asks for them)
+                with uow:
+                    keep_text(uow, row.id, "subject_notice", 1, language, rendered.subject, rendered.text, now)
+                    uow.commit()
             while batch is not None:
                 recipients = [Recipient(f"subject-{sid}", Address(email, name), {"name": name or fallback})
                               for sid, name, email in batch.people]
@@ -414,14 +419,18 @@ def prepare_public_notice(uow: UnitOfWork, profile: Profile, templates: Path, no
                    "privacy_contact": profile.privacy_contact, "page_url": page_url, "published_at": now,
                    "categories": categories_of(profile, view.assessment.categories if view.assessment else [])}
         written = []
+        bodies: dict[tuple[str, str], str] = {}
         for language, template, path in public_notice_paths(notices_dir, row.id, notice.version):
-            body = render(templates, language, template, **context)
+            body = bodies[language, template] = render(templates, language, template, **context)
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(path.suffix + ".tmp")
             tmp.write_text(body, encoding="utf-8")
             tmp.replace(path)  # a crash leaves no half-written notice
             written.append(path)
         notice.status, notice.location = PREPARED, str(written[0])
+        for language in LANGUAGES:
+            keep_text(uow, row.id, PUBLIC_KIND, notice.version, language,
+                      bodies[language, "public/message.txt.j2"].strip(), bodies[language, "public/notice.txt.j2"], now)
         version = notice.version
         uow.record(at=now, actor=actor, incident_id=row.id, action="public_notice_prepared",
                    version=version, files=len(written), recommended=recommended)

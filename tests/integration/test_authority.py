@@ -25,7 +25,14 @@ from incidents import services
 from incidents.errors import BreachError, InvalidInput, InvalidTransition
 from incidents.model import AssessmentFacts, Decision, IncidentReport
 from incidents.notify.email import OutboxBackend
-from incidents.register.tables import AuditRow, AuthorityFilingRow, NoticeRow, RecommendationRow
+from incidents.register.tables import (
+    AuditRow,
+    AuthorityFilingRow,
+    MessageTextRow,
+    NoticeRow,
+    RecommendationRow,
+    SubjectRow,
+)
 from incidents.services import authority
 from incidents.validation import load_document, parse_model
 from incidents.workspace import Workspace
@@ -180,7 +187,18 @@ def test_golden_follow_up_is_a_new_version_linked_to_the_first(uow, profile, now
                                        now + timedelta(hours=3), "po", now + timedelta(hours=3))
 
     assert filed.version == 2
-    assert_golden("drive-follow-up-v2.nl.txt", version_file(tmp_path, incident_id, 2).read_text(encoding="utf-8"))
+    follow_up_text = version_file(tmp_path, incident_id, 2).read_text(encoding="utf-8")
+    assert_golden("drive-follow-up-v2.nl.txt", follow_up_text)
+    # 10.1 quotes the words the people were sent, without any of their names
+    told = follow_up_text[follow_up_text.index("10.1"):follow_up_text.index("10.2")]
+    assert "Onderwerp: Belangrijk: datalek bij Qoers" in told and "Beste [naam]," in told
+    with uow:
+        names = [n for n in uow.session.scalars(select(SubjectRow.name).where(
+            SubjectRow.incident_id == incident_id)) if n]
+        kept = uow.session.execute(select(MessageTextRow.kind, MessageTextRow.language)).all()
+        sent_in = set(uow.session.scalars(select(SubjectRow.language).where(SubjectRow.status == "sent")))
+    assert names and not any(name in told for name in names)
+    assert sorted(kept) == sorted(("subject_notice", language) for language in sent_in)  # once per language sent
     with uow:
         first, follow_up = uow.session.scalars(select(AuthorityFilingRow).order_by(AuthorityFilingRow.id)).all()
         assert follow_up.previous_id == first.id and follow_up.reference == "M-2026-004200"

@@ -228,3 +228,28 @@ def test_breach_subjects_public_published_records_it(workspace_env, now):
         published_at = uow.session.scalars(select(NoticeRow.finished_at).where(
             NoticeRow.kind == "public_notice")).one()
     assert published_at == datetime(2026, 11, 25, 11, 0, tzinfo=UTC)  # 12:00 in Amsterdam is 11:00 UTC
+
+
+def test_the_ap_notice_says_when_it_was_published_and_quotes_it(workspace_env, now):
+    """Question 10.1 of the AP's form: how the people were told, when, and the text."""
+    from incidents.services.authority import check_authority_notice, draft_authority_notice
+
+    incident = Incident(now)
+    incident.publish(url="https://www.qoers.nl/datalek")
+    open_before = {a.number: a.missing for a in check_authority_notice(
+        incident.ws.uow(), incident.ws.profile, incident.id, now).check.answers.unanswered}
+    assert "public_notice.published_at" in open_before["10.1"]
+
+    publish_public_notice(incident.ws.uow(), incident.id, "po", now + timedelta(hours=1))
+    paths = draft_authority_notice(incident.ws.uow(), incident.ws.profile, incident.ws.settings.templates_dir,
+                                   incident.ws.settings.notices_dir, incident.id, now + timedelta(hours=1))
+    dutch = next(p for p in paths if p.name.endswith(".nl.txt")).read_text(encoding="utf-8")
+    answer = dutch[dutch.index("10.1"):dutch.index("10.2")]
+    assert "Daarom is een openbare mededeling gedaan" in answer
+    assert "Gepubliceerd op: 2026-11-25 12:00 CET." in answer
+    message = (incident.folder() / "public-message-v1.nl.txt").read_text(encoding="utf-8").strip()
+    assert f"Kort bericht: {message}" in answer
+    page = (incident.folder() / "public-notice-v1.nl.txt").read_text(encoding="utf-8").strip()
+    assert page.splitlines()[0] in answer and page.splitlines()[-1] in answer
+    english = next(p for p in paths if p.name.endswith(".en.txt")).read_text(encoding="utf-8")
+    assert "Short message: " in english and "Published on: 2026-11-25 12:00 CET." in english

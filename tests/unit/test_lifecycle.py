@@ -108,3 +108,19 @@ def test_a_published_public_communication_tells_the_people_without_a_list():
     assert waiting_for(published) == []
     # the AP filing still comes first when the AP must hear of it
     assert next_status(Progress(Status.ASSESSED, (True, True), True, False, 0, 0, False, True, True)) is None
+
+
+def test_when_the_advice_is_a_public_communication_the_incident_waits_for_it_even_without_individual_notices():
+    """The decision says no notice to each person (34(3)(c)), yet the public communication is still owed."""
+    facts = {"status": Status.AUTHORITY_NOTIFIED, "decision": (True, False), "authority_notice_ready": True,
+             "authority_filed": True, "subjects_linked": 0, "subjects_pending": 0, "subject_notice_done": False,
+             "public_notice_required": True}
+    owed = Progress(**facts)
+    assert next_status(owed) is None
+    assert waiting_for(owed) == ["public_notice"]
+    written = Progress(**{**facts, "public_notice_prepared": True})
+    assert next_status(written) is None and waiting_for(written) == ["public_notice_publication"]
+    published = Progress(**{**facts, "public_notice_prepared": True, "public_notice_published": True})
+    assert next_status(published) == Status.SUBJECTS_NOTIFIED
+    # without that advice, no notice to the people means no duty left
+    assert next_status(Progress(**{**facts, "public_notice_required": False})) == Status.SUBJECTS_NOT_REQUIRED

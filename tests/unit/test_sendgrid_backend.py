@@ -15,6 +15,8 @@ from email.message import Message as HeaderMessage
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from python_http_client import exceptions as http_errors
 
 from incidents.errors import ConfigurationError, DispatchFailed
@@ -459,8 +461,6 @@ def test_location_hides_credentials_in_the_host_url():
 
 # -- the body as it is written -------------------------------------------------------------------------------
 
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 _text = st.text(st.characters(codec="utf-8"), max_size=40)
 
