@@ -32,6 +32,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "worklist": frozenset({Role.RESPONDER, Role.PRIVACY_OFFICER}),
     "decide": frozenset({Role.PRIVACY_OFFICER}),
     "file": frozenset({Role.PRIVACY_OFFICER}),
+    # closing the file on an incident, or dismissing it as no breach: what the register says of it (art. 33(5))
+    "close": frozenset({Role.PRIVACY_OFFICER}),
 }
 
 

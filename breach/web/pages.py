@@ -473,3 +473,120 @@ def worklist_download(request: Request, incident_id: str, user: CurrentUser) -> 
     return Response(worklist_csv(rows), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{view.id}-worklist.csv"',
                              "Cache-Control": "no-store"})
+
+
+# --- acting: the public communication (art. 34(3)(c)) -------------------------------------------------------
+
+def _public_page(request: Request, view: IncidentView, values: dict[str, Any], errors: list[FieldError],
+                 problem: str | None = None, status: int = 200) -> Response:
+    by_field, general = forms.place(errors, ["url", "published_at"])
+    versions = [n for n in view.notices if n.kind == "public_notice"]
+    return request.app.state.pages.render(request, "public.html.j2", status, view=view, values=values,
+                                          errors=by_field, general=general, problem=problem, versions=versions)
+
+
+@router.get("/incidents/{incident_id}/public")
+def public_page(request: Request, incident_id: str, user: CurrentUser) -> Response:
+    require(user, "dispatch")
+    return _public_page(request, _incident(workspace(request), incident_id),
+                        {"published_at": form_time(now_utc())}, [])
+
+
+@router.post("/incidents/{incident_id}/public")
+async def write_public_notice(request: Request, incident_id: str, user: CurrentUser) -> Response:
+    """Write a new version of the public communication (its texts go to the notices folder, never shown here)."""
+    from incidents.services.subjects import prepare_public_notice
+
+    require(user, "dispatch")
+    ws = workspace(request)
+    view = await run_in_threadpool(_incident, ws, incident_id)
+    form = await request.form()
+    values = forms.values_of(form)
+    try:
+        forms.guard(values, "public communication")
+        await run_in_threadpool(prepare_public_notice, ws.uow(), ws.profile, ws.settings.templates_dir,
+                                ws.settings.notices_dir, view.id, user.username, now_utc(),
+                                forms.text(form, "url") or None)
+    except InvalidInput as exc:
+        return _public_page(request, view, values, [_renamed(e, {"--url": "url"}) for e in exc.errors], status=422)
+    except InvalidTransition as exc:
+        current = await run_in_threadpool(_incident, ws, incident_id)
+        return _public_page(request, current, values, [FieldError("(incident)", str(exc))], problem="state",
+                            status=409)
+    return done(view.id, "public_written")
+
+
+@router.post("/incidents/{incident_id}/public/published")
+async def publish_public_notice(request: Request, incident_id: str, user: CurrentUser) -> Response:
+    """Record that the newest written version is online: that tells the people, and the incident moves on."""
+    from incidents.services.subjects import publish_public_notice as publish
+
+    require(user, "dispatch")
+    ws = workspace(request)
+    view = await run_in_threadpool(_incident, ws, incident_id)
+    form = await request.form()
+    values = forms.values_of(form)
+    now = now_utc()
+    try:
+        forms.guard(values, "public communication")
+        published_at = now
+        if forms.text(form, "published_at"):
+            try:
+                published_at = parse_time(forms.text(form, "published_at"))
+            except (ValueError, OverflowError) as exc:
+                raise InvalidInput("public communication", [FieldError("published_at", str(exc))]) from None
+        await run_in_threadpool(publish, ws.uow(), view.id, user.username, now, published_at)
+    except InvalidInput as exc:
+        return _public_page(request, view, values, [_renamed(e, {"--at": "published_at"}) for e in exc.errors],
+                            status=422)
+    except InvalidTransition as exc:
+        current = await run_in_threadpool(_incident, ws, incident_id)
+        return _public_page(request, current, values, [FieldError("(incident)", str(exc))], problem="state",
+                            status=409)
+    await launch(request, view.id, None)
+    return done(view.id, "public_published")
+
+
+# --- acting: closing or dismissing (privacy officer) ---------------------------------------------------------
+
+def _closing_form(request: Request, view: IncidentView, values: dict[str, Any], errors: list[FieldError],
+                  problem: str | None = None, status: int = 200) -> Response:
+    by_field, general = forms.place(errors, ["outcome", "reason"])
+    return request.app.state.pages.render(request, "closing.html.j2", status, view=view, values=values,
+                                          errors=by_field, general=general, problem=problem)
+
+
+@router.get("/incidents/{incident_id}/closing")
+def closing_form(request: Request, incident_id: str, user: CurrentUser) -> Response:
+    require(user, "close")
+    return _closing_form(request, _incident(workspace(request), incident_id), {}, [])
+
+
+@router.post("/incidents/{incident_id}/closing")
+async def close_incident(request: Request, incident_id: str, user: CurrentUser) -> Response:
+    """Close the incident when its follow-up is done, or dismiss it: not a personal-data breach after all. Either
+    way it stays in the register with the reason (art. 33(5))."""
+    require(user, "close")
+    ws = workspace(request)
+    view = await run_in_threadpool(_incident, ws, incident_id)
+    form = await request.form()
+    values = forms.values_of(form)
+    outcome = forms.text(form, "outcome")
+    try:
+        forms.guard(values, "closing")
+        if outcome not in ("close", "dismiss"):
+            raise InvalidInput("closing", [FieldError("outcome", "choose: closed, or dismissed (not a breach)")])
+        finish = services.close if outcome == "close" else services.dismiss
+        await run_in_threadpool(finish, ws.uow(), view.id, forms.text(form, "reason"), user.username, now_utc())
+    except InvalidInput as exc:
+        return _closing_form(request, view, values, exc.errors, status=422)
+    except InvalidTransition as exc:
+        current = await run_in_threadpool(_incident, ws, incident_id)
+        return _closing_form(request, current, values, [FieldError("(incident)", str(exc))], problem="state",
+                             status=409)
+    return done(view.id, "closed" if outcome == "close" else "dismissed")
+
+
+def _renamed(error: FieldError, names: dict[str, str]) -> FieldError:
+    """A service names the CLI's option (--reason); the form names its field (reason)."""
+    return FieldError(names.get(error.field, error.field), error.message)

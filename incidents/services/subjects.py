@@ -466,7 +466,7 @@ def publish_public_notice(uow: UnitOfWork, incident_id: str, actor: str, now: da
                 "--at", "lies in the future; give the moment the page went online (or leave --at out for now)")])
         if when < chosen.started_at:
             raise InvalidInput("public communication", [FieldError(
-                "--at", f"lies before version {chosen.version} was written; give the moment the page went online")])
+                "--at", "lies before that version was written; give the moment the page went online")])
         chosen.status, chosen.finished_at = PUBLISHED, when
         uow.record(at=now, actor=actor, incident_id=row.id, action="public_notice_published",
                    version=chosen.version, published_at=when.isoformat())

@@ -1,0 +1,126 @@
+"""The dashboard's last steps: the public communication of art. 34(3)(c) (write it, record it online) and closing
+or dismissing an incident, each with its role, its field errors in the user's language, and its audit entry."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from incidents import services
+from incidents.register.tables import AuditRow, IncidentRow, NoticeRow
+from tests.integration.test_public_notice import assessment
+from tests.integration.test_web_security import Dashboard, _assessed, dashboard  # noqa: F401
+
+
+def _status(board: Dashboard, incident_id: str) -> str:
+    with board.ws.uow() as uow:
+        return uow.session.get(IncidentRow, incident_id).status
+
+
+def _actor(board: Dashboard, action: str) -> str:
+    with board.ws.uow() as uow:
+        return uow.session.scalars(select(AuditRow.actor).where(AuditRow.action == action)
+                                   .order_by(AuditRow.seq.desc())).first()
+
+
+def _invalid(html: str, field: str) -> bool:
+    return re.search(rf'name="{field}"[^>]*aria-invalid="true"', html) is not None
+
+
+# --- closing and dismissing ---------------------------------------------------------------------------------
+
+def test_only_the_privacy_officer_sees_and_may_use_closing(dashboard):  # noqa: F811
+    incident_id = _assessed(dashboard)
+    responder = dashboard.login("rick")
+    assert f"/incidents/{incident_id}/closing" not in responder.get(f"/incidents/{incident_id}").text
+    assert responder.get(f"/incidents/{incident_id}/closing").status_code == 403
+    refused = responder.post(f"/incidents/{incident_id}/closing", data={
+        "csrf_token": dashboard.token(responder), "outcome": "dismiss", "reason": "only brochures, no personal data"})
+    assert refused.status_code == 403 and _status(dashboard, incident_id) == "assessed"
+
+    officer = dashboard.login("olga")
+    assert f"/incidents/{incident_id}/closing" in officer.get(f"/incidents/{incident_id}").text
+
+
+def test_a_bad_closing_names_the_field_in_dutch_and_changes_nothing(dashboard):  # noqa: F811
+    incident_id = _assessed(dashboard)
+    officer = dashboard.login("olga")  # her dashboard is in Dutch
+    token = dashboard.token(officer)
+    short = officer.post(f"/incidents/{incident_id}/closing",
+                         data={"csrf_token": token, "outcome": "dismiss", "reason": "nee"})
+    assert short.status_code == 422 and _invalid(short.text, "reason")
+    assert "zeg in een zin waarom (10 tekens of meer)" in short.text
+    no_choice = officer.post(f"/incidents/{incident_id}/closing",
+                             data={"csrf_token": token, "reason": "only brochures, no personal data"})
+    assert no_choice.status_code == 422 and "kies: afgesloten, of vervallen (geen datalek)" in no_choice.text
+    assert _status(dashboard, incident_id) == "assessed"
+
+
+def test_the_privacy_officer_dismisses_an_incident_that_was_no_breach(dashboard):  # noqa: F811
+    incident_id = _assessed(dashboard)
+    officer = dashboard.login("olga")
+    answer = officer.post(f"/incidents/{incident_id}/closing", data={
+        "csrf_token": dashboard.token(officer), "outcome": "dismiss",
+        "reason": "the export held only test data, no real employees"})
+    assert answer.status_code == 303 and answer.headers["location"] == f"/incidents/{incident_id}?done=dismissed"
+    assert _status(dashboard, incident_id) == "dismissed"
+    page = officer.get(answer.headers["location"]).text
+    assert "Het incident is vervallen" in page and f"/incidents/{incident_id}/closing" not in page
+    assert _actor(dashboard, "status_changed") == "olga"  # the newest move: to dismissed
+    again = officer.post(f"/incidents/{incident_id}/closing", data={
+        "csrf_token": dashboard.token(officer), "outcome": "close", "reason": "closing it a second time"})
+    assert again.status_code == 409 and _status(dashboard, incident_id) == "dismissed"
+
+
+# --- the public communication --------------------------------------------------------------------------------
+
+def _owed_public_notice(board: Dashboard) -> str:
+    """An incident whose people are too many to contact one by one: the advice is a public communication."""
+    ws, now = board.ws, datetime.now(UTC)
+    incident_id = board.incident()
+    services.record_assessment(ws.uow(), ws.profile, incident_id, assessment(), "it", now)
+    services.decide(ws.uow(), incident_id, "olga", now, templates=ws.settings.templates_dir, language="nl")
+    return incident_id
+
+
+def test_a_responder_writes_the_public_communication_and_records_it_online(dashboard):  # noqa: F811
+    incident_id = _owed_public_notice(dashboard)
+    responder = dashboard.login("rick")  # English
+    page = responder.get(f"/incidents/{incident_id}").text
+    assert f'class="button primary" href="/incidents/{incident_id}/public"' in page  # the step it waits for
+
+    token = dashboard.token(responder)
+    bad = responder.post(f"/incidents/{incident_id}/public", data={"csrf_token": token, "url": "javascript:alert(1)"})
+    assert bad.status_code == 422 and _invalid(bad.text, "url")
+    written = responder.post(f"/incidents/{incident_id}/public",
+                             data={"csrf_token": token, "url": "https://www.qoers.nl/datalek"})
+    assert written.status_code == 303, written.text
+    form = responder.get(f"/incidents/{incident_id}/public").text
+    assert "Version 1: written, not yet published" in form and "Record: it is online" in form
+
+    future = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    early = responder.post(f"/incidents/{incident_id}/public/published",
+                           data={"csrf_token": token, "published_at": future})
+    assert early.status_code == 422 and _invalid(early.text, "published_at")
+    online = responder.post(f"/incidents/{incident_id}/public/published", data={"csrf_token": token})
+    assert online.status_code == 303
+    assert online.headers["location"] == f"/incidents/{incident_id}?done=public_published"
+    with dashboard.ws.uow() as uow:
+        assert uow.session.scalars(select(NoticeRow.status).where(NoticeRow.kind == "public_notice")).one() == \
+            "published"
+    assert _actor(dashboard, "public_notice_published") == "rick"
+    assert (incident_id, None) in dashboard.launched  # the flow moves the incident on
+    assert "Version 1: published" in responder.get(f"/incidents/{incident_id}/public").text
+
+
+def test_a_viewer_may_not_write_or_publish_it(dashboard):  # noqa: F811
+    incident_id = _owed_public_notice(dashboard)
+    viewer = dashboard.login("vera")
+    token = dashboard.token(viewer)
+    assert viewer.get(f"/incidents/{incident_id}/public").status_code == 403
+    assert viewer.post(f"/incidents/{incident_id}/public", data={"csrf_token": token}).status_code == 403
+    assert viewer.post(f"/incidents/{incident_id}/public/published", data={"csrf_token": token}).status_code == 403
+    with dashboard.ws.uow() as uow:
+        assert "public_notice" not in set(uow.session.scalars(select(NoticeRow.kind)))
