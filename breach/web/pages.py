@@ -352,6 +352,16 @@ async def decide(request: Request, incident_id: str, user: CurrentUser) -> Respo
     return done(view.id, "decision")
 
 
+def _moment(form: FormData, name: str, what: str, default: datetime) -> datetime:
+    """A time field of a form (Europe/Amsterdam unless it has an offset); empty: `default`."""
+    if not forms.text(form, name):
+        return default
+    try:
+        return parse_time(forms.text(form, name))
+    except (ValueError, OverflowError) as exc:
+        raise InvalidInput(what, [FieldError(name, str(exc))]) from None
+
+
 # --- acting: the AP filing (privacy officer) ----------------------------------------------------------------
 
 def _filing_form(request: Request, view: IncidentView, values: dict[str, Any], errors: list[FieldError],
@@ -377,12 +387,7 @@ async def file_notice(request: Request, incident_id: str, user: CurrentUser) -> 
     now = now_utc()
     try:
         forms.guard(values, "filing")
-        filed_at: datetime = now
-        if forms.text(form, "filed_at"):
-            try:
-                filed_at = parse_time(forms.text(form, "filed_at"))
-            except (ValueError, OverflowError) as exc:
-                raise InvalidInput("filing", [FieldError("filed_at", str(exc))]) from None
+        filed_at = _moment(form, "filed_at", "filing", now)
         await run_in_threadpool(services.record_filing, ws.uow(), view.id, forms.text(form, "reference"), filed_at,
                                 forms.text(form, "delay_reason") or None, user.username, now)
     except InvalidInput as exc:
@@ -529,12 +534,7 @@ async def publish_public_notice(request: Request, incident_id: str, user: Curren
     now = now_utc()
     try:
         forms.guard(values, "public communication")
-        published_at = now
-        if forms.text(form, "published_at"):
-            try:
-                published_at = parse_time(forms.text(form, "published_at"))
-            except (ValueError, OverflowError) as exc:
-                raise InvalidInput("public communication", [FieldError("published_at", str(exc))]) from None
+        published_at = _moment(form, "published_at", "public communication", now)
         await run_in_threadpool(publish, ws.uow(), view.id, user.username, now, published_at)
     except InvalidInput as exc:
         return _public_page(request, view, values, [_renamed(e, {"--at": "published_at"}) for e in exc.errors],
