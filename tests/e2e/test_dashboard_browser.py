@@ -1,6 +1,6 @@
 """The dashboard in a real browser (Debian's Chromium, headless) against the app served by uvicorn on loopback:
 a privacy officer logs in, reports an incident, watches its AP countdown, records the assessment and the decision,
-and sees the incident move on. Screenshots of the incidents page go to test-artifacts/."""
+sees the incident move on, and closes it. Screenshots of the incidents page go to test-artifacts/."""
 
 from __future__ import annotations
 
@@ -165,6 +165,15 @@ def test_a_privacy_officer_handles_an_incident_from_report_to_decision(served):
             assert small.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), \
                 "the incidents page scrolls sideways on a phone"
             small.screenshot(path=str(ARTIFACTS / "dashboard-incidents-phone.png"), full_page=True)
+
+            # nothing left but closing it, which the privacy officer does here too; it stays in the register
+            page.get_by_role("link", name="Afsluiten").click()
+            page.get_by_label("Afgesloten: de nazorg is klaar").check()
+            page.get_by_label("Reden").fill("Geen melding nodig; deelinstelling van de map hersteld.")
+            page.get_by_role("button", name="Opslaan").click()
+            expect(page.locator("#stage")).to_have_text("afgesloten")
+            expect(page.get_by_role("status")).to_contain_text("Het incident is afgesloten.")
+            expect(page.get_by_role("link", name="Afsluiten")).to_have_count(0)
         finally:
             browser.close()
     assert (ARTIFACTS / "dashboard-incidents.png").stat().st_size > 10_000
