@@ -60,7 +60,11 @@ def print_incident(ws: Workspace, view: IncidentView, waiting: list[str]) -> Non
             f"{'yes' if d.notify_subjects else 'no'} ({d.decided_by}, {show(d.decided_at)})\n"
             f"              reason: {d.reason}\n")
     for n in view.notices:
-        out(f"notice        {n.kind}: {n.status}, {n.recipients} recipient(s), {n.location or n.backend}\n")
+        if n.kind == "public_notice":  # told by publishing it, not by sending
+            online = f", online since {show(n.finished_at)}" if n.status == "published" and n.finished_at else ""
+            out(f"notice        {n.kind} version {n.version}: {n.status}{online}, {n.location}\n")
+        else:
+            out(f"notice        {n.kind}: {n.status}, {n.recipients} recipient(s), {n.location or n.backend}\n")
     if view.subjects:
         out("people        " + ", ".join(f"{k}: {v}" for k, v in sorted(view.subjects.items())) + "\n")
     if view.closing_reason:

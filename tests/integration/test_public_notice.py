@@ -224,6 +224,9 @@ def test_breach_subjects_public_published_records_it(workspace_env, now):
     assert code == 0, err
     assert "version 1: recorded as published" in out
     assert [(v, s) for v, s, _ in incident.notices()] == [(1, "published")]
+    code, shown, err = show(incident.id)
+    assert code == 0, err
+    assert "public_notice version 1: published, online since 2026-11-25 12:00 CET" in shown
     with incident.ws.uow() as uow:
         published_at = uow.session.scalars(select(NoticeRow.finished_at).where(
             NoticeRow.kind == "public_notice")).one()
@@ -253,3 +256,16 @@ def test_the_ap_notice_says_when_it_was_published_and_quotes_it(workspace_env, n
     assert page.splitlines()[0] in answer and page.splitlines()[-1] in answer
     english = next(p for p in paths if p.name.endswith(".en.txt")).read_text(encoding="utf-8")
     assert "Short message: " in english and "Published on: 2026-11-25 12:00 CET." in english
+
+
+def show(incident_id: str) -> tuple[int, str, str]:
+    """`breach show ID` as a person types it."""
+    import io
+    from contextlib import redirect_stderr, redirect_stdout
+
+    from breach import cli
+
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = cli.main(["show", incident_id])
+    return code, out.getvalue(), err.getvalue()

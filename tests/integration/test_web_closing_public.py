@@ -113,6 +113,8 @@ def test_a_responder_writes_the_public_communication_and_records_it_online(dashb
     assert _actor(dashboard, "public_notice_published") == "rick"
     assert (incident_id, None) in dashboard.launched  # the flow moves the incident on
     assert "Version 1: published" in responder.get(f"/incidents/{incident_id}/public").text
+    shown = responder.get(f"/incidents/{incident_id}").text
+    assert "public communication (GDPR art. 34(3)(c)) (version 1): published" in shown
 
 
 def test_a_viewer_may_not_write_or_publish_it(dashboard):  # noqa: F811
