@@ -212,14 +212,21 @@ def cmd_audit_verify(ws: Workspace, args: argparse.Namespace) -> int:
     from incidents import audit
     from incidents.register.tables import AuditRow
 
+    expect = [audit.parse_head(text) for text in args.expect or []]
     with ws.uow() as uow:
-        count, problems = audit.verify(uow.session.scalars(select(AuditRow).order_by(AuditRow.seq)))
+        rows = list(uow.session.scalars(select(AuditRow).order_by(AuditRow.seq)))
+        count, problems = audit.verify(rows, expect)
+        head = audit.head_of(rows)
     if problems:
         print(f"audit trail BROKEN: {len(problems)} problem(s) in {count} entries")
         for p in problems:
             print(f"  entry {p.seq}: {p.what}")
         return 1
-    print(f"audit trail intact: {count} entries, each linked to the one before")
+    checked = f"; {len(expect)} kept head(s) found unchanged" if expect else ""
+    print(f"audit trail intact: {count} entries, each linked to the one before{checked}")
+    if head is not None:
+        print(f"head {head}  (keep it outside the register: `breach audit verify --expect {head}` later shows "
+              "whether entries were cut off the end)")
     return 0
 
 
@@ -340,7 +347,12 @@ def parser() -> argparse.ArgumentParser:
                        description="The audit trail of every change.")
     ss = c.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
     c = ss.add_parser("verify", help="check that no audit entry was edited or deleted",
-                      description="Recompute the hash chain; exit 1 and name the entries when it is broken.")
+                      description="Recompute the hash chain; exit 1 and name the entries when it is broken. It "
+                      "prints the head (ENTRY:HASH): kept outside the register (a note, an e-mail to yourself) and "
+                      "given back with --expect, it also shows entries cut off the end, which the chain alone "
+                      "cannot.")
+    c.add_argument("--expect", action="append", metavar="ENTRY:HASH",
+                   help="a head printed earlier; the trail must still hold that entry, unchanged (repeatable)")
     c.set_defaults(func=cmd_audit_verify)
 
     c = sub.add_parser("flow", help="run the response flow",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -12,6 +13,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from incidents.errors import FieldError, InvalidInput
 from incidents.register.tables import AuditRow
 
 GENESIS = "0" * 64
@@ -51,12 +53,42 @@ class Problem:
     what: str
 
 
-def verify(rows: Iterable[AuditRow]) -> tuple[int, list[Problem]]:
-    """Recompute the chain; report every entry whose content, link or position does not match."""
+@dataclass(frozen=True)
+class Head:
+    """Where the chain ended when it was looked at: kept outside the register, it shows later whether entries were
+    cut off the end, which the chain alone cannot (the entries before a cut still link up)."""
+
+    seq: int
+    hash: str
+
+    def __str__(self) -> str:
+        return f"{self.seq}:{self.hash[:HEAD_DIGITS]}"
+
+
+HEAD_DIGITS = 16  # of the hash, in a kept head: 64 bits, enough to tell a rewritten entry
+_HEAD = re.compile(r"(\d{1,12}):([0-9a-f]{12,64})")
+
+
+def parse_head(text: str) -> Head:
+    """SEQ:HASH as `breach audit verify` prints it (at least 12 hex digits of the hash)."""
+    match = _HEAD.fullmatch(text.strip().lower())
+    if match is None:
+        raise InvalidInput("audit head", [FieldError("--expect", "give the head as printed by `breach audit "
+                                                                 "verify`: ENTRY:HASH, e.g. 42:3f9a0c1d2e4b5a69")])
+    return Head(int(match.group(1)), match.group(2))
+
+
+def verify(rows: Iterable[AuditRow], expect: Iterable[Head] = ()) -> tuple[int, list[Problem]]:
+    """Recompute the chain; report every entry whose content, link or position does not match, and every kept
+    head (`expect`) the chain no longer has: entries cut off the end, or the chain rewritten after it."""
     problems: list[Problem] = []
     expected_prev, expected_seq, count = GENESIS, 1, 0
+    heads = {h.seq: h for h in expect}
     for row in rows:
         count += 1
+        if (head := heads.pop(row.seq, None)) is not None and not row.hash.startswith(head.hash):
+            problems.append(Problem(row.seq, f"is not the entry kept as head {head}: the trail was rewritten "
+                                             "from here on"))
         if row.seq != expected_seq:
             problems.append(Problem(row.seq, f"entries {expected_seq}..{row.seq - 1} are missing (deleted)"))
         if row.prev_hash != expected_prev:
@@ -65,4 +97,14 @@ def verify(rows: Iterable[AuditRow]) -> tuple[int, list[Problem]]:
         if recomputed != row.hash:
             problems.append(Problem(row.seq, "its content does not match its hash (the entry was edited)"))
         expected_prev, expected_seq = row.hash, row.seq + 1
+    for head in sorted(heads.values(), key=lambda h: h.seq):
+        problems.append(Problem(head.seq, f"is missing, yet it was kept as head {head}: entries {expected_seq}.."
+                                          f"{head.seq} were cut off the end of the trail"))
     return count, problems
+
+
+def head_of(rows: Iterable[AuditRow]) -> Head | None:
+    last = None
+    for row in rows:
+        last = row
+    return None if last is None else Head(last.seq, last.hash)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -148,10 +149,19 @@ def test_the_register_exports_as_csv_and_json_with_formulas_made_inert(cli, repo
     assert json.loads(out)["register"][0]["title"].startswith("=HYPERLINK")
 
 
-def test_audit_verify_reports_an_intact_trail(cli, report_file):
+def test_audit_verify_reports_an_intact_trail_and_its_head_to_keep(cli, report_file):
     cli("report", str(report_file), "--no-flow")
     code, out, _ = cli("audit", "verify")
     assert code == 0 and "intact: 1 entries" in out
+    head = re.search(r"^head (1:[0-9a-f]{16}) ", out, re.MULTILINE)
+    assert head, out
+    cli("report", str(report_file), "--no-flow")
+    code, out, _ = cli("audit", "verify", "--expect", head.group(1))
+    assert code == 0 and "intact: 2 entries" in out and "1 kept head(s) found unchanged" in out
+    code, out, _ = cli("audit", "verify", "--expect", "7:" + "0" * 16)
+    assert code == 1 and "entry 7: is missing, yet it was kept as head" in out
+    code, _, err = cli("audit", "verify", "--expect", "latest")
+    assert code == 2 and "--expect" in err
 
 
 def test_every_command_explains_itself(capsys):

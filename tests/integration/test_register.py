@@ -209,6 +209,43 @@ def test_audit_trail_verifies_and_detects_an_edit_and_a_deletion(uow, profile, n
     assert any("edited" in p.what for p in problems) and any("missing" in p.what for p in problems)
 
 
+def test_a_kept_head_shows_entries_cut_off_the_end_and_a_rewritten_tail(uow, profile, now, tmp_path):
+    full_response(uow, profile, now, tmp_path)
+
+    def check(*kept: audit.Head) -> tuple[int, list[audit.Problem], audit.Head | None]:
+        with uow:
+            rows = list(uow.session.scalars(select(AuditRow).order_by(AuditRow.seq)))
+            return (*audit.verify(rows, kept), audit.head_of(rows))
+
+    count, problems, head = check()
+    assert problems == [] and head is not None and head.seq == count
+    kept = audit.parse_head(str(head))  # as a person copies it: ENTRY and 16 digits of the hash
+    assert check(kept)[1] == []
+
+    with uow:  # the last two entries deleted: the chain that is left still links up
+        uow.session.execute(text("DELETE FROM audit_log WHERE seq > :seq"), {"seq": head.seq - 2})
+        uow.commit()
+    assert check()[1] == []  # the chain alone cannot tell
+    assert [(p.seq, "cut off the end" in p.what) for p in check(kept)[1]] == [(head.seq, True)]
+
+    with uow:  # and re-appended with other content, each entry hashed and linked anew
+        for _ in range(2):
+            audit.append(uow.session, at=now, actor="someone else", incident_id=None, action="covered_up",
+                         details={})
+        uow.commit()
+    assert check()[1] == []
+    assert [(p.seq, "rewritten" in p.what) for p in check(kept)[1]] == [(head.seq, True)]
+
+
+def test_a_head_that_is_not_entry_colon_hash_is_refused_naming_the_option():
+    from incidents.errors import InvalidInput
+
+    for text_ in ("", "42", "42:xyz", "42:3f9a", "-1:3f9a0c1d2e4b5a69"):
+        with pytest.raises(InvalidInput) as refused:
+            audit.parse_head(text_)
+        assert refused.value.errors[0].field == "--expect"
+
+
 def test_audit_entries_hold_no_personal_data(uow, profile, now, tmp_path):
     full_response(uow, profile, now, tmp_path)
     with uow:
