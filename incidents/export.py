@@ -36,7 +36,8 @@ COLUMNS = [
     "authority_notification", "not_notified_reason",
     "authority_notice_prepared_at", "authority_filed_at", "authority_reference", "delay_reason",
     "authority_follow_ups", "authority_withdrawn_at", "authority_withdrawal_reason", "authority_notice_versions",
-    "subjects_total", "subjects_sent", "subjects_unreachable", "closing_reason",
+    "subjects_total", "subjects_sent", "subjects_unreachable", "subjects_notified_at", "public_notice_published_at",
+    "closing_reason",
 ]
 
 
@@ -115,7 +116,7 @@ def register_rows(uow: UnitOfWork, now: datetime) -> list[dict[str, Any]]:
 def _row(entry: RegisterEntry) -> dict[str, Any]:
     v = entry.incident
     a, d = v.assessment, v.decision
-    notice = v.notice("authority_notice")
+    notice, told = v.notice("authority_notice"), v.notice("subject_notice")
     first, withdrawal = entry.first, entry.withdrawal
     return {
         "id": v.id, "title": v.title, "status": v.status.value, "description": v.description,
@@ -144,7 +145,10 @@ def _row(entry: RegisterEntry) -> dict[str, Any]:
         "authority_withdrawal_reason": withdrawal.withdrawal_reason if withdrawal else None,
         "authority_notice_versions": entry.versions,
         "subjects_total": sum(v.subjects.values()), "subjects_sent": notified(v.subjects),
-        "subjects_unreachable": v.subjects.get("unreachable", 0), "closing_reason": v.closing_reason,
+        "subjects_unreachable": v.subjects.get("unreachable", 0),
+        "subjects_notified_at": iso(told.finished_at) if told and told.status == "done" else None,
+        "public_notice_published_at": iso(v.public_notice.finished_at) if v.public_notice else None,
+        "closing_reason": v.closing_reason,
         "authority_filings": [
             {"kind": f.kind, "filed_at": iso(f.filed_at), "filed_by": f.filed_by, "reference": f.reference,
              "delay_reason": f.delay_reason, "changes": f.changes, "withdrawal_reason": f.withdrawal_reason,

@@ -196,6 +196,19 @@ class IncidentView:
     def overdue(self) -> bool:
         return self.authority_clock.state == "overdue"
 
+    @property
+    def people_notified(self) -> int:
+        """People the mail service took the notice for, whatever the delivery events said since."""
+        from incidents.subjects import notified
+
+        return notified(self.subjects)
+
+    @property
+    def public_notice(self) -> NoticeView | None:
+        """The public communication that went online (the newest published version), if any."""
+        published = [n for n in self.notices if n.kind == "public_notice" and n.status == "published"]
+        return published[-1] if published else None
+
     def notice(self, kind: str) -> NoticeView | None:
         return next((n for n in self.notices if n.kind == kind), None)
 

@@ -243,3 +243,18 @@ def test_people_sendgrid_confirmed_are_not_sent_again_after_a_crash(notified, no
     assert again == {p["to"][0]["email"] for p in unconfirmed}
     assert [notified.status_of(p) for p in confirmed] == ["delivered"] * 3
     assert notified.counts().get("sending", 0) == 0
+
+
+def test_the_register_counts_delivered_people_as_told(notified, now):
+    """The register document (art. 33(5)) counts everyone the service took the notice for, delivered or not."""
+    from incidents.export import register_entries, register_rows, to_html
+    from incidents.times import iso
+
+    people = notified.personalizations()
+    notified.post([notified.event(p, "delivered") for p in people[:5]])
+    assert notified.counts()["delivered"] == 5
+    sent = len(people)
+    html = to_html(TEMPLATES, "nl", register_entries(notified.ws.uow(), now), notified.ws.profile, now)
+    assert f"{sent} van {sent + 1} bericht verstuurd; 1 niet per e-mail bereikbaar" in html
+    (row,) = register_rows(notified.ws.uow(), now)
+    assert (row["subjects_sent"], row["subjects_notified_at"]) == (sent, iso(now))

@@ -179,6 +179,11 @@ def test_a_written_communication_waits_to_be_published_and_publishing_it_tells_t
         audit = [json.loads(d) for d in uow.session.scalars(
             select(AuditRow.details).where(AuditRow.action == "public_notice_published"))]
     assert audit == [{"version": 1, "published_at": online.isoformat()}]
+    from incidents.export import register_rows
+    from incidents.times import iso
+
+    (row,) = register_rows(incident.ws.uow(), now)
+    assert (row["public_notice_published_at"], row["subjects_notified_at"]) == (iso(online), None)
 
 
 def test_the_newest_version_is_published_by_default_and_recording_it_again_changes_nothing(workspace_env, now):
