@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test setup setup-dev clean
+.PHONY: demo test lint setup setup-dev clean
 
 $(BIN)/uv:
 	$(PY) -m venv $(VENV)
@@ -31,6 +31,10 @@ test: setup-dev
 	@url="$${BREACH_TEST_POSTGRES_URL:-$$(.ci/postgres.sh || true)}"; \
 	BREACH_TEST_POSTGRES_URL="$$url" $(BIN)/python -m pytest -q $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc = 5 ]; then echo "no tests collected"; rc=0; fi; exit $$rc
+
+lint: setup-dev
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) node_modules demo-workspace

@@ -27,12 +27,13 @@ def announce(incident_id: str, event: str, dedupe: str) -> None:
     """
     from prefect.events import Event
     from prefect.events.clients import get_events_client
+    from prefect.events.schemas.events import Resource
 
     async def emit() -> None:
         async with get_events_client() as client:
             await client.emit(Event(
                 event=event,
-                resource={"prefect.resource.id": f"incident.{incident_id}", "incident.id": incident_id},
+                resource=Resource({"prefect.resource.id": f"incident.{incident_id}", "incident.id": incident_id}),
                 id=uuid.uuid5(NAMESPACE, f"{incident_id}:{event}:{dedupe}"),
             ))
 

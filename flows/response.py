@@ -7,7 +7,7 @@ Only incident ids, counts and stage names cross into Prefect; never a name or an
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from prefect import flow, get_run_logger, task
@@ -19,8 +19,8 @@ from incidents.times import now_utc
 from incidents.workspace import Workspace
 
 # The register, not Prefect's result cache, remembers what is done: NO_CACHE makes a task ask it every time.
-STAGE = {"cache_policy": NO_CACHE, "persist_result": False}
-OUTSIDE_WORLD = dict(STAGE, retries=3, retry_delay_seconds=[2, 10, 30])
+STAGE: dict[str, Any] = {"cache_policy": NO_CACHE, "persist_result": False}
+OUTSIDE_WORLD: dict[str, Any] = dict(STAGE, retries=3, retry_delay_seconds=[2, 10, 30])
 
 
 def _workspace() -> Workspace:
@@ -132,7 +132,7 @@ def record_input(incident_id: str, step: str, key: str) -> list[str]:
     from incidents.validation import parse_model
 
     ws = _workspace()
-    data = read_flow_run_input(key=f"suspended-{key}-response", flow_run_id=flow_run.id)
+    data = cast(dict[str, Any], read_flow_run_input(key=f"suspended-{key}-response", flow_run_id=flow_run.id))
     actor = "prefect-ui"
     try:
         if step == "assessment":

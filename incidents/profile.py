@@ -105,10 +105,10 @@ class Profile(Strict):
                 problems.append(
                     f"@data_inventory.{i}.processor: {system.processor!r} is not in processors; add it there"
                 )
-            for category in system.categories:
-                if category not in VOCABULARY and category.casefold() not in own:
+            for term in system.categories:
+                if term not in VOCABULARY and term.casefold() not in own:
                     problems.append(
-                        f"@data_inventory.{i}.categories: {category!r} is neither in data_categories nor in the "
+                        f"@data_inventory.{i}.categories: {term!r} is neither in data_categories nor in the "
                         "assessment vocabulary"
                     )
         if problems:

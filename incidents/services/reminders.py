@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 
 from incidents.escalation import (
     Audience,
@@ -81,11 +82,11 @@ def _claim(uow: UnitOfWork, reminder: Reminder, now: datetime) -> bool:
             incident_id=reminder.incident_id, clock=reminder.clock, step=reminder.step, status="sending",
             sent_at=now, recipients=0).returning(table.c.id)).first() is not None
         if not inserted:  # taken over only when the earlier claim is stale
-            inserted = uow.session.execute(
+            inserted = cast(CursorResult[Any], uow.session.execute(
                 update(ReminderRow).where(
                     ReminderRow.incident_id == reminder.incident_id, ReminderRow.clock == reminder.clock,
                     ReminderRow.step == reminder.step, ReminderRow.status == "sending",
-                    ReminderRow.sent_at <= now - STALE_CLAIM).values(sent_at=now)).rowcount
+                    ReminderRow.sent_at <= now - STALE_CLAIM).values(sent_at=now))).rowcount > 0
         uow.commit()
     return bool(inserted)
 
