@@ -489,9 +489,11 @@ def publish_public_notice(uow: UnitOfWork, incident_id: str, actor: str, now: da
         if when > now:
             raise InvalidInput("public communication", [FieldError(
                 "--at", "lies in the future; give the moment the page went online (or leave --at out for now)")])
-        if when < chosen.started_at:
+        written = chosen.started_at
+        if when < written.replace(second=0, microsecond=0):  # a time given to the minute: the minute it was written
             raise InvalidInput("public communication", [FieldError(
                 "--at", "lies before that version was written; give the moment the page went online")])
+        when = max(when, written)
         chosen.status, chosen.finished_at = PUBLISHED, when
         uow.record(at=now, actor=actor, incident_id=row.id, action="public_notice_published",
                    version=chosen.version, published_at=when.isoformat())

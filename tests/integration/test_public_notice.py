@@ -214,6 +214,18 @@ def test_a_bad_moment_or_version_is_refused_naming_the_option_and_nothing_change
     assert [(v, s) for v, s, _ in incident.notices()] == [(1, "prepared")]
 
 
+def test_a_time_given_to_the_minute_the_version_was_written_is_that_moment(workspace_env, now):
+    """The dashboard offers the current minute; a version written seconds into it is published no earlier."""
+    written = now.replace(second=40)
+    incident = Incident(written)
+    incident.publish()
+    publish_public_notice(incident.ws.uow(), incident.id, "po", written + timedelta(seconds=5),
+                          published_at=written.replace(second=0))
+    with incident.ws.uow() as uow:
+        assert uow.session.scalars(select(NoticeRow.finished_at).where(
+            NoticeRow.kind == "public_notice")).one() == written
+
+
 def test_nothing_written_cannot_be_published(workspace_env, now):
     incident = Incident(now)
     with pytest.raises(InvalidTransition, match="no public communication yet; write it first"):

@@ -90,6 +90,7 @@ def test_a_responder_writes_the_public_communication_and_records_it_online(dashb
     responder = dashboard.login("rick")  # English
     page = responder.get(f"/incidents/{incident_id}").text
     assert f'class="button primary" href="/incidents/{incident_id}/public"' in page  # the step it waits for
+    assert ">decided, AP notification under way</span>" in page  # assessed, but no longer awaiting the decision
 
     token = dashboard.token(responder)
     bad = responder.post(f"/incidents/{incident_id}/public", data={"csrf_token": token, "url": "javascript:alert(1)"})
