@@ -34,11 +34,16 @@ def progress(uow: UnitOfWork, row: IncidentRow) -> lifecycle.Progress:
         subject_notice_done=subject_notice is not None and subject_notice.status == "done",
         public_notice_prepared=any(n.kind == PUBLIC_KIND for n in notices),
         public_notice_published=any(n.kind == PUBLIC_KIND and n.status == PUBLISHED for n in notices),
-        public_notice_required=_public_notice_advised(uow, row.id),
+        public_notice_required=public_notice_advised(uow, row.id),
     )
 
 
-def _public_notice_advised(uow: UnitOfWork, incident_id: str) -> bool:
+def public_notice_published(uow: UnitOfWork, incident_id: str) -> bool:
+    """Some version of the public communication went online (GDPR art. 34(3)(c)): the people are told."""
+    return any(n.kind == PUBLIC_KIND and n.status == PUBLISHED for n in uow.notices(incident_id))
+
+
+def public_notice_advised(uow: UnitOfWork, incident_id: str) -> bool:
     """The advice on the current assessment is a public communication (GDPR art. 34(3)(c))."""
     assessment = uow.latest_assessment(incident_id)
     advice = latest_recommendations(uow, incident_id)

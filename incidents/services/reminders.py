@@ -24,6 +24,7 @@ from incidents.profile import Profile
 from incidents.register.tables import AuthorityFilingRow, IncidentRow, ReminderRow
 from incidents.register.unit_of_work import UnitOfWork
 from incidents.services.common import insert_ignoring_conflicts, sender_of
+from incidents.services.progress import public_notice_advised, public_notice_published
 from incidents.services.team import team_recipients
 from incidents.views import incident_view
 
@@ -48,10 +49,14 @@ def running_clocks(uow: UnitOfWork, now: datetime, subject_target: timedelta,
             AuthorityFilingRow.incident_id == row.id).order_by(AuthorityFilingRow.id)))
         if follow_ups is not None and [f.kind for f in filings] == ["first"]:
             follow_ups.append((row.id, filings[0].filed_at))  # chased until a follow-up or a withdrawal
-        if decision is not None and decision.notify_subjects and row.status != Status.SUBJECTS_NOTIFIED:
+        if decision is None or row.status == Status.SUBJECTS_NOTIFIED or public_notice_published(uow, row.id):
+            continue
+        if decision.notify_subjects:
             counts = uow.subject_counts(row.id)
             if not counts or counts.get("pending", 0) or counts.get("sending", 0):
                 clocks.append(subject_clock(row.id, decision.decided_at, subject_target))
+        elif public_notice_advised(uow, row.id):  # art. 34(3)(c): told by a public communication instead
+            clocks.append(subject_clock(row.id, decision.decided_at, subject_target))
     return clocks
 
 

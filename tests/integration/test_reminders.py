@@ -101,6 +101,25 @@ def test_the_people_clock_runs_from_the_decision_until_everyone_is_told(uow, pro
     assert watch(uow, profile, tmp_path, now + timedelta(hours=25))["due"] == 0
 
 
+def test_an_advised_public_communication_has_the_people_clock_until_it_is_online(uow, profile, now, tmp_path):
+    """Art. 34(3)(c): no notice to each person, yet the people must still be told, by publishing it."""
+    from incidents.services.subjects import prepare_public_notice, publish_public_notice
+    from tests.integration.test_public_notice import assessment
+
+    incident_id = reported(uow, profile, now, aware_hours_ago=2)
+    services.record_assessment(uow, profile, incident_id, assessment(), "it", now)
+    services.decide(uow, incident_id, "po", now, templates=TEMPLATES, language="nl")  # AP yes, people: public
+    assert watch(uow, profile, tmp_path, now + timedelta(hours=13))["sent"] >= 1
+    assert reminders(uow, incident_id)[("subject_notice", "half")] == "sent"
+    mails = list((tmp_path / "outbox" / incident_id / "reminder-subject_notice-half").glob("*.eml"))
+    assert mails and all("breach subjects public" in m.read_text(encoding="utf-8") for m in mails)
+
+    prepare_public_notice(uow, profile, TEMPLATES, tmp_path / "notices", incident_id, "po", now + timedelta(hours=14))
+    publish_public_notice(uow, incident_id, "po", now + timedelta(hours=15))
+    watch(uow, profile, tmp_path, now + timedelta(hours=25))
+    assert [k for k in reminders(uow, incident_id) if k[0] == "subject_notice"] == [("subject_notice", "half")]
+
+
 def test_a_phased_first_notice_is_chased_for_its_follow_up(uow, profile, now, tmp_path):
     from incidents.services import authority
     from tests.integration.test_authority import drive_incident
