@@ -174,11 +174,17 @@ def cmd_decide(ws: Workspace, args: argparse.Namespace) -> int:
 
 def cmd_subjects_status(ws: Workspace, args: argparse.Namespace) -> int:
     with ws.uow() as uow:
-        counts = uow.subject_counts(uow.incident(args.id).id)
+        view = incident_view(uow, args.id, now_utc())
+    counts, public = view.subjects, view.public_notice
     if args.json:
-        print(json.dumps({"incident_id": args.id.upper(), "counts": counts, "total": sum(counts.values())}))
-    else:
-        print(", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "no people linked yet")
+        print(json.dumps({"incident_id": view.id, "counts": counts, "total": sum(counts.values()),
+                          "notified": view.people_notified,
+                          "public_notice": None if public is None else {
+                              "version": public.version, "published_at": iso(public.finished_at)}}))
+        return 0
+    print(", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "no people linked yet")
+    if public is not None:  # art. 34(3)(c): told by the public communication
+        print(f"public communication version {public.version} online since {show(public.finished_at)}")
     return 0
 
 

@@ -241,9 +241,14 @@ def test_breach_subjects_public_published_records_it(workspace_env, now):
     assert code == 0, err
     assert "version 1: recorded as published" in out
     assert [(v, s) for v, s, _ in incident.notices()] == [(1, "published")]
-    code, shown, err = show(incident.id)
+    code, shown, err = run_cli("show", incident.id)
     assert code == 0, err
     assert "public_notice version 1: published, online since 2026-11-25 12:00 CET" in shown
+    code, status, err = run_cli("subjects", "status", incident.id.lower())
+    assert code == 0 and status.splitlines() == ["no people linked yet",
+                                                 "public communication version 1 online since 2026-11-25 12:00 CET"]
+    code, status, err = run_cli("subjects", "status", incident.id, "--json")
+    assert json.loads(status)["public_notice"] == {"version": 1, "published_at": "2026-11-25T12:00:00+01:00"}
     with incident.ws.uow() as uow:
         published_at = uow.session.scalars(select(NoticeRow.finished_at).where(
             NoticeRow.kind == "public_notice")).one()
@@ -275,8 +280,8 @@ def test_the_ap_notice_says_when_it_was_published_and_quotes_it(workspace_env, n
     assert "Short message: " in english and "Published on: 2026-11-25 12:00 CET." in english
 
 
-def show(incident_id: str) -> tuple[int, str, str]:
-    """`breach show ID` as a person types it."""
+def run_cli(*argv: str) -> tuple[int, str, str]:
+    """`breach ARGV...` as a person types it."""
     import io
     from contextlib import redirect_stderr, redirect_stdout
 
@@ -284,5 +289,5 @@ def show(incident_id: str) -> tuple[int, str, str]:
 
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):
-        code = cli.main(["show", incident_id])
+        code = cli.main(list(argv))
     return code, out.getvalue(), err.getvalue()
