@@ -474,8 +474,9 @@ def publish_public_notice(uow: UnitOfWork, incident_id: str, actor: str, now: da
         row = uow.incident(incident_id)
         if row.status in (Status.CLOSED, Status.DISMISSED):
             raise InvalidTransition(f"incident {row.id} is {row.status}; nothing can be published for it")
-        versions = list(uow.session.scalars(select(NoticeRow).where(
-            NoticeRow.incident_id == row.id, NoticeRow.kind == PUBLIC_KIND).order_by(NoticeRow.version)))
+        versions = list(uow.session.scalars(select(NoticeRow).where(  # locked: two recordings cannot both count
+            NoticeRow.incident_id == row.id, NoticeRow.kind == PUBLIC_KIND).order_by(NoticeRow.version)
+            .with_for_update()))
         if not versions:
             raise InvalidTransition(f"incident {row.id} has no public communication yet; write it first: "
                                     f"breach subjects public {row.id}")
