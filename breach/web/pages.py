@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 from starlette.responses import RedirectResponse, Response
@@ -495,6 +495,24 @@ def public_page(request: Request, incident_id: str, user: CurrentUser) -> Respon
     require(user, "dispatch")
     return _public_page(request, _incident(workspace(request), incident_id),
                         {"published_at": form_time(now_utc())}, [])
+
+
+@router.get("/incidents/{incident_id}/public/{filename}")
+def public_notice_file(request: Request, incident_id: str, filename: str, user: CurrentUser) -> Response:
+    """One written file of the public communication (a web page, its plain text, the short message), to put
+    online. Only the files the register knows of; no names or addresses are in them."""
+    from incidents.services.subjects import public_notice_paths
+
+    ws = workspace(request)
+    view = _incident(ws, incident_id)
+    files = {path.name: path for n in view.notices if n.kind == "public_notice"
+             for _, _, path in public_notice_paths(ws.settings.notices_dir, view.id, n.version)}
+    path = files.get(filename)
+    if path is None or not path.is_file():
+        raise HTTPException(status_code=404)
+    media = "text/html" if path.suffix == ".html" else "text/plain"
+    return Response(path.read_bytes(), media_type=f"{media}; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{path.name}"', "Cache-Control": "no-store"})
 
 
 @router.post("/incidents/{incident_id}/public")

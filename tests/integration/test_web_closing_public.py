@@ -127,3 +127,25 @@ def test_a_viewer_may_not_write_or_publish_it(dashboard):  # noqa: F811
     assert viewer.post(f"/incidents/{incident_id}/public/published", data={"csrf_token": token}).status_code == 403
     with dashboard.ws.uow() as uow:
         assert "public_notice" not in set(uow.session.scalars(select(NoticeRow.kind)))
+
+
+def test_the_written_files_can_be_downloaded_to_put_online_and_nothing_else(dashboard):  # noqa: F811
+    incident_id = _owed_public_notice(dashboard)
+    responder = dashboard.login("rick")
+    responder.post(f"/incidents/{incident_id}/public",
+                   data={"csrf_token": dashboard.token(responder), "url": "https://www.qoers.nl/datalek"})
+    form = responder.get(f"/incidents/{incident_id}/public").text
+    links = re.findall(rf'href="(/incidents/{incident_id}/public/[^"]+)"', form)
+    assert len(links) == 6  # page as HTML and as text, and the short message, in Dutch and English
+
+    page = responder.get(f"/incidents/{incident_id}/public/public-notice-v1.nl.html")
+    written = dashboard.ws.settings.notices_dir / incident_id / "public-notice-v1.nl.html"
+    assert page.status_code == 200 and page.content == written.read_bytes()
+    assert page.headers["content-type"].startswith("text/html")
+    assert page.headers["content-disposition"] == 'attachment; filename="public-notice-v1.nl.html"'
+    message = responder.get(f"/incidents/{incident_id}/public/public-message-v1.en.txt")
+    assert message.status_code == 200 and "https://www.qoers.nl/datalek" in message.text
+
+    for other in ("public-notice-v2.nl.html", "authority-notice-v1.nl.txt", "..%2F..%2Fregister.db",
+                  "public-notice-v1.nl.html.tmp"):
+        assert responder.get(f"/incidents/{incident_id}/public/{other}").status_code == 404, other
