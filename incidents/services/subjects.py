@@ -231,7 +231,6 @@ class ClaimedBatch:
     key: str
     language: str
     people: list[tuple[int, str, str]]  # (subject id, name, address) in id order: in memory for one request only
-    recovered: bool  # it was in flight when an earlier run stopped: its people may get the message twice
 
 
 class _Dispatch:
@@ -249,7 +248,8 @@ class _Dispatch:
         """The batch left 'sending' by an interrupted run, if any (sent again), else the first new batch."""
         with self.uow:
             people = self._people(language, "sending")
-            batch = self._claim(language, people, recovered=True) if people else self._claim_new(language)
+            # sent again: its people may get the message twice, which the batch's attempts count
+            batch = self._claim(language, people) if people else self._claim_new(language)
             self.uow.commit()
         return batch
 
@@ -291,12 +291,12 @@ class _Dispatch:
         # the id range says which people without 1 000 parameters (the run lock keeps anyone else from
         # changing these rows meanwhile)
         self._run("claim", lang=language, first=people[0][0], last=people[-1][0])
-        return self._claim(language, people, recovered=False)
+        return self._claim(language, people)
 
-    def _claim(self, language: str, people: list[tuple[int, str, str]], recovered: bool) -> ClaimedBatch:
+    def _claim(self, language: str, people: list[tuple[int, str, str]]) -> ClaimedBatch:
         key = f"{self.incident_id}:subject_notice:{language}:{people[0][0]}-{people[-1][0]}"
         self._run("open_batch", key=key, recipients=len(people))
-        return ClaimedBatch(key, language, people, recovered)
+        return ClaimedBatch(key, language, people)
 
     def _mark(self, done: ClaimedBatch, accepted: list[str], error: str | None) -> None:
         """Only people still 'sending' change: a delivery event that came in first
