@@ -177,3 +177,52 @@ def test_a_privacy_officer_handles_an_incident_from_report_to_decision(served):
         finally:
             browser.close()
     assert (ARTIFACTS / "dashboard-incidents.png").stat().st_size > 10_000
+
+
+def test_a_public_communication_is_written_downloaded_and_recorded_online(served, tmp_path):
+    """Art. 34(3)(c) in the browser: too many people to reach one by one, so the page is written, downloaded to be
+    put on the website, and recorded online; the incident then no longer waits for it."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.integration.test_public_notice import assessment
+    from tests.integration.test_register import a_report
+
+    ws = Workspace(settings=Settings.from_env({"BREACH_HOME": str(tmp_path / "ws"),
+                                               "BREACH_PROFILE": str(EXAMPLE_PROFILE)}))
+    now = datetime.now(UTC)
+    incident_id = services.report_incident(ws.uow(), ws.profile, a_report(now), "olga", now)
+    services.record_assessment(ws.uow(), ws.profile, incident_id, assessment(), "it", now)
+    services.decide(ws.uow(), incident_id, "olga", now, templates=ws.settings.templates_dir, language="nl")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="nl-NL",
+                                          timezone_id="Europe/Amsterdam", accept_downloads=True)
+            page = context.new_page()
+            page.set_default_timeout(15_000)
+            page.goto(f"{served}/incidents/{incident_id}")
+            page.get_by_label("Gebruikersnaam").fill("olga")
+            page.get_by_label("Wachtwoord").fill(PASSWORD)
+            page.get_by_role("button", name="Inloggen").click()
+            expect(page.locator(".waiting")).to_contain_text("openbare mededeling in plaats van een bericht aan ieder")
+
+            page.get_by_role("link", name="Openbare mededeling").click()
+            page.get_by_label("Adres van de pagina").fill("https://www.qoers.nl/datalek")
+            page.get_by_role("button", name="Nieuwe versie schrijven").click()
+            expect(page.get_by_role("status")).to_contain_text("De openbare mededeling is geschreven")
+            expect(page.locator(".waiting")).to_contain_text("het online zetten van de openbare mededeling")
+
+            page.get_by_role("link", name="Openbare mededeling").click()
+            expect(page.locator(".versions")).to_contain_text("Versie 1: geschreven, nog niet gepubliceerd")
+            with page.expect_download() as download:
+                page.get_by_role("link", name="kort bericht").first.click()
+            message = Path(download.value.path()).read_text(encoding="utf-8")
+            assert "https://www.qoers.nl/datalek" in message and download.value.suggested_filename == \
+                "public-message-v1.nl.txt"
+
+            page.get_by_role("button", name="Vastleggen: staat online").click()
+            expect(page.get_by_role("status")).to_contain_text("de betrokkenen gelden als geïnformeerd")
+            expect(page.locator(".waiting")).not_to_contain_text("openbare mededeling")
+            expect(page.locator("#timeline")).to_contain_text("openbare mededeling gepubliceerd")
+        finally:
+            browser.close()
