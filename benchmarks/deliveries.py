@@ -20,7 +20,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,25 +46,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.database_url:
         os.environ["BREACH_DATABASE_URL"] = args.database_url
     from fastapi.testclient import TestClient
+    from shared import assessed_incident
     from sqlalchemy import select, update
 
     from breach.web import create_app
     from incidents import services
-    from incidents.model import AssessmentFacts, IncidentReport
     from incidents.register.tables import SubjectRow
-    from incidents.validation import load_document, parse_model
     from incidents.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER
     from incidents.workspace import Workspace
 
     try:
         ws = Workspace()
         now = datetime.now(UTC)
-        report = IncidentReport(title="Newsletter list exposed", description="The newsletter list was readable.",
-                                discovered_at=now - timedelta(hours=2), aware_at=now - timedelta(hours=1),
-                                source="internal", reported_by="bench")
-        incident_id = services.report_incident(ws.uow(), ws.profile, report, "bench", now)
-        facts = parse_model(AssessmentFacts, load_document(ROOT / "examples/qoers/assessment.yaml", "a"), "a")
-        services.record_assessment(ws.uow(), ws.profile, incident_id, facts, "bench", now)
+        incident_id = assessed_incident(ws, now)
         csv_path = home / "people.csv"
         with csv_path.open("w", encoding="utf-8") as f:
             f.write("name,email\n")

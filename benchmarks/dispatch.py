@@ -16,7 +16,7 @@ import shutil
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,21 +63,17 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["BREACH_DATABASE_URL"] = args.database_url
     import multiprocessing
 
+    from shared import assessed_incident
+
     from incidents import services
-    from incidents.model import AssessmentFacts, Decision, IncidentReport
+    from incidents.model import Decision
     from incidents.notify.email import Address, Message, Recipient
     from incidents.notify.sendgrid_backend import SendGridBackend
-    from incidents.validation import load_document, parse_model
     from incidents.workspace import Workspace
 
     ws = Workspace()
     now = datetime.now(UTC)
-    report = IncidentReport(title="Newsletter list exposed", description="The newsletter list was readable online.",
-                            discovered_at=now - timedelta(hours=2), aware_at=now - timedelta(hours=1),
-                            source="internal", reported_by="bench")
-    incident_id = services.report_incident(ws.uow(), ws.profile, report, "bench", now)
-    facts = parse_model(AssessmentFacts, load_document(ROOT / "examples/qoers/assessment.yaml", "a"), "a")
-    services.record_assessment(ws.uow(), ws.profile, incident_id, facts, "bench", now)
+    incident_id = assessed_incident(ws, now)
 
     csv_path = home / "people.csv"
     t0 = time.perf_counter()
