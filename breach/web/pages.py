@@ -26,6 +26,7 @@ from incidents.export import register_rows, to_csv
 from incidents.lifecycle import OPEN
 from incidents.model import AssessmentFacts, Decision, IncidentReport
 from incidents.services import users as user_service
+from incidents.services.users import User
 from incidents.subjects import notified
 from incidents.times import now_utc, parse_time
 from incidents.users import LANGUAGES
@@ -268,6 +269,25 @@ def authority_notice_page(request: Request, incident_id: str, language: str = "n
         notice_language=language if language in LANGUAGES else "nl")
 
 
+async def _acting(request: Request, incident_id: str, user: User, action: str
+                  ) -> tuple[Workspace, IncidentView, FormData, dict[str, Any]]:
+    """How each form that records something starts: the user's right to `action` (403 otherwise), the incident
+    (404 when unknown), the posted form and its values to show again when something is refused."""
+    require(user, action)
+    ws = workspace(request)
+    view = await run_in_threadpool(_incident, ws, incident_id)
+    form = await request.form()
+    return ws, view, form, forms.values_of(form)
+
+
+def _form_page(request: Request, template: str, fields: list[str], view: IncidentView, values: dict[str, Any],
+               errors: list[FieldError], problem: str | None, status: int, **extra: Any) -> Response:
+    """A form about one incident, with what was entered and each error beside its field (the rest above)."""
+    by_field, general = forms.place(errors, fields)
+    return request.app.state.pages.render(request, template, status, view=view, values=values, errors=by_field,
+                                          general=general, problem=problem, **extra)
+
+
 # --- acting: assessment ------------------------------------------------------------------------------------
 
 def _assessment_form(request: Request, view: IncidentView, values: dict[str, Any], errors: list[FieldError],
@@ -292,11 +312,7 @@ def assessment_form(request: Request, incident_id: str, user: CurrentUser) -> Re
 
 @router.post("/incidents/{incident_id}/assessment")
 async def assess(request: Request, incident_id: str, user: CurrentUser) -> Response:
-    require(user, "assess")
-    ws = workspace(request)
-    view = await run_in_threadpool(_incident, ws, incident_id)
-    form = await request.form()
-    values = forms.values_of(form)
+    ws, view, form, values = await _acting(request, incident_id, user, "assess")
     try:
         document = form.get("document")
         if isinstance(document, str) and document.strip():
@@ -320,9 +336,8 @@ async def assess(request: Request, incident_id: str, user: CurrentUser) -> Respo
 
 def _decision_form(request: Request, view: IncidentView, values: dict[str, Any], errors: list[FieldError],
                    problem: str | None = None, status: int = 200) -> Response:
-    by_field, general = forms.place(errors, ["notify_authority", "notify_subjects", "reason"])
-    return request.app.state.pages.render(request, "decision.html.j2", status, view=view, values=values,
-                                          errors=by_field, general=general, problem=problem)
+    return _form_page(request, "decision.html.j2", ["notify_authority", "notify_subjects", "reason"], view, values,
+                      errors, problem, status)
 
 
 @router.get("/incidents/{incident_id}/decision")
@@ -333,11 +348,7 @@ def decision_form(request: Request, incident_id: str, user: CurrentUser) -> Resp
 
 @router.post("/incidents/{incident_id}/decision")
 async def decide(request: Request, incident_id: str, user: CurrentUser) -> Response:
-    require(user, "decide")
-    ws = workspace(request)
-    view = await run_in_threadpool(_incident, ws, incident_id)
-    form = await request.form()
-    values = forms.values_of(form)
+    ws, view, form, values = await _acting(request, incident_id, user, "decide")
     data = {name: forms.text(form, name) for name in ("notify_authority", "notify_subjects", "reason")
             if forms.text(form, name)}
     try:
@@ -366,9 +377,8 @@ def _moment(form: FormData, name: str, what: str, default: datetime) -> datetime
 
 def _filing_form(request: Request, view: IncidentView, values: dict[str, Any], errors: list[FieldError],
                  problem: str | None = None, status: int = 200) -> Response:
-    by_field, general = forms.place(errors, ["reference", "filed_at", "delay_reason"])
-    return request.app.state.pages.render(request, "filing.html.j2", status, view=view, values=values,
-                                          errors=by_field, general=general, problem=problem)
+    return _form_page(request, "filing.html.j2", ["reference", "filed_at", "delay_reason"], view, values, errors,
+                      problem, status)
 
 
 @router.get("/incidents/{incident_id}/filing")
@@ -379,11 +389,7 @@ def filing_form(request: Request, incident_id: str, user: CurrentUser) -> Respon
 
 @router.post("/incidents/{incident_id}/filing")
 async def file_notice(request: Request, incident_id: str, user: CurrentUser) -> Response:
-    require(user, "file")
-    ws = workspace(request)
-    view = await run_in_threadpool(_incident, ws, incident_id)
-    form = await request.form()
-    values = forms.values_of(form)
+    ws, view, form, values = await _acting(request, incident_id, user, "file")
     now = now_utc()
     try:
         forms.guard(values, "filing")
@@ -484,10 +490,8 @@ def worklist_download(request: Request, incident_id: str, user: CurrentUser) -> 
 
 def _public_page(request: Request, view: IncidentView, values: dict[str, Any], errors: list[FieldError],
                  problem: str | None = None, status: int = 200) -> Response:
-    by_field, general = forms.place(errors, ["url", "published_at"])
-    versions = [n for n in view.notices if n.kind == "public_notice"]
-    return request.app.state.pages.render(request, "public.html.j2", status, view=view, values=values,
-                                          errors=by_field, general=general, problem=problem, versions=versions)
+    return _form_page(request, "public.html.j2", ["url", "published_at"], view, values, errors, problem, status,
+                      versions=[n for n in view.notices if n.kind == "public_notice"])
 
 
 @router.get("/incidents/{incident_id}/public")
@@ -520,11 +524,7 @@ async def write_public_notice(request: Request, incident_id: str, user: CurrentU
     """Write a new version of the public communication (its texts go to the notices folder, never shown here)."""
     from incidents.services.subjects import prepare_public_notice
 
-    require(user, "dispatch")
-    ws = workspace(request)
-    view = await run_in_threadpool(_incident, ws, incident_id)
-    form = await request.form()
-    values = forms.values_of(form)
+    ws, view, form, values = await _acting(request, incident_id, user, "dispatch")
     try:
         forms.guard(values, "public communication")
         await run_in_threadpool(prepare_public_notice, ws.uow(), ws.profile, ws.settings.templates_dir,
@@ -544,11 +544,7 @@ async def publish_public_notice(request: Request, incident_id: str, user: Curren
     """Record that the newest written version is online: that tells the people, and the incident moves on."""
     from incidents.services.subjects import publish_public_notice as publish
 
-    require(user, "dispatch")
-    ws = workspace(request)
-    view = await run_in_threadpool(_incident, ws, incident_id)
-    form = await request.form()
-    values = forms.values_of(form)
+    ws, view, form, values = await _acting(request, incident_id, user, "dispatch")
     now = now_utc()
     try:
         forms.guard(values, "public communication")
@@ -569,9 +565,7 @@ async def publish_public_notice(request: Request, incident_id: str, user: Curren
 
 def _closing_form(request: Request, view: IncidentView, values: dict[str, Any], errors: list[FieldError],
                   problem: str | None = None, status: int = 200) -> Response:
-    by_field, general = forms.place(errors, ["outcome", "reason"])
-    return request.app.state.pages.render(request, "closing.html.j2", status, view=view, values=values,
-                                          errors=by_field, general=general, problem=problem)
+    return _form_page(request, "closing.html.j2", ["outcome", "reason"], view, values, errors, problem, status)
 
 
 @router.get("/incidents/{incident_id}/closing")
@@ -584,11 +578,7 @@ def closing_form(request: Request, incident_id: str, user: CurrentUser) -> Respo
 async def close_incident(request: Request, incident_id: str, user: CurrentUser) -> Response:
     """Close the incident when its follow-up is done, or dismiss it: not a personal-data breach after all. Either
     way it stays in the register with the reason (art. 33(5))."""
-    require(user, "close")
-    ws = workspace(request)
-    view = await run_in_threadpool(_incident, ws, incident_id)
-    form = await request.form()
-    values = forms.values_of(form)
+    ws, view, form, values = await _acting(request, incident_id, user, "close")
     outcome = forms.text(form, "outcome")
     try:
         forms.guard(values, "closing")
