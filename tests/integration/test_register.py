@@ -282,3 +282,34 @@ def test_every_migration_can_be_undone_and_redone(database_url):
     from incidents.register.db import SCHEMA_HEAD
 
     assert current_revision(database_url) == SCHEMA_HEAD
+
+
+def test_a_register_of_an_earlier_release_upgrades_with_its_people_and_its_written_public_notice(database_url):
+    """0005 -> head: the people stay linked, a public communication recorded 'done' (written) becomes 'prepared'
+    (written, not known to be online), and the new table is there, empty."""
+    from alembic import command
+
+    from incidents.register.db import alembic_config, engine_for, migrate
+
+    config = alembic_config(database_url)
+    with engine_for(database_url).begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0005")
+    with engine_for(database_url).begin() as connection:
+        connection.execute(text(
+            "INSERT INTO incidents (id, title, description, source_kind, reported_by, aware_at, discovered_at, "
+            "reported_at, status, status_changed_at, authority_due_at) VALUES ('DL-2026-0001', 't', 'd', "
+            "'internal', 'po', '2026-11-25 10:00:00+00', '2026-11-25 09:00:00+00', '2026-11-25 10:00:00+00', "
+            "'assessed', '2026-11-25 10:00:00+00', '2026-11-28 10:00:00+00')"))
+        connection.execute(text(
+            "INSERT INTO notices (incident_id, kind, version, status, started_at, finished_at, recipients, backend) "
+            "VALUES ('DL-2026-0001', 'public_notice', 1, 'done', '2026-11-25 10:00:00+00', "
+            "'2026-11-25 10:00:00+00', 0, 'file')"))
+        connection.execute(text(
+            "INSERT INTO subjects (incident_id, name, email, email_key, language, status, source_line) "
+            "VALUES ('DL-2026-0001', 'An', 'an@example.nl', 'an@example.nl', 'nl', 'pending', 2)"))
+    migrate(database_url)
+    with engine_for(database_url).connect() as connection:
+        assert connection.execute(text("SELECT status, finished_at FROM notices")).all() == [("prepared", None)]
+        assert connection.execute(text("SELECT email, status FROM subjects")).all() == [("an@example.nl", "pending")]
+        assert connection.execute(text("SELECT count(*) FROM message_texts")).scalar() == 0
