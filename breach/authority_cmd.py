@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from breach.common import actor, after_record, flow_options, moment
+from breach.common import actor, after_record, flow_options, when_option
 from incidents import edpb
 from incidents.authority_notice import INCIDENT_KINDS, RECORDABLE
 from incidents.errors import FieldError, InvalidInput
@@ -200,10 +200,6 @@ def cmd_register_export(ws: Workspace, args: argparse.Namespace) -> int:
 def add_commands(sub: Any) -> None:
     """Add `authority` and `register` to the `breach` parser's subcommands."""
 
-    def when(cmd: argparse.ArgumentParser, what: str) -> None:
-        cmd.add_argument("--at", type=moment, metavar="TIME",
-                         help=f"when {what} (default: now); ISO 8601, without offset Europe/Amsterdam")
-
     c = sub.add_parser("authority", help="the notice to the AP: check, record the filing, follow up, withdraw, export",
                        description="The notice to the Autoriteit Persoonsgegevens (AP). The response flow prepares "
                        "it after a decision to notify the AP; every version is kept in the notices folder.")
@@ -236,7 +232,7 @@ def add_commands(sub: Any) -> None:
                       "is kept as a new version that gives the reasons.")
     c.add_argument("id")
     c.add_argument("--reference", required=True, help="the AP's reference number (meldnummer)")
-    when(c, "it was filed")
+    when_option(c, "it was filed")
     c.add_argument("--delay-reason", help="why the notice comes after 72 hours (GDPR art. 33(1))")
     flow_options(c)
     c.set_defaults(func=cmd_filed)
@@ -248,7 +244,7 @@ def add_commands(sub: Any) -> None:
     c.add_argument("id")
     c.add_argument("--changes", required=True, help="what changed since the previous notice")
     c.add_argument("--reference", help="the AP's meldnummer for the follow-up (default: the previous notice's)")
-    when(c, "it was filed")
+    when_option(c, "it was filed")
     c.add_argument("--draft", action="store_true",
                    help="write the follow-up to authority-notice-draft.* without recording anything")
     c.set_defaults(func=cmd_follow_up)
@@ -259,7 +255,7 @@ def add_commands(sub: Any) -> None:
     c.add_argument("id")
     c.add_argument("--reason", required=True, help="why it is not a breach that must be notified")
     c.add_argument("--reference", help="the AP's meldnummer for the withdrawal (default: the previous notice's)")
-    when(c, "it was withdrawn")
+    when_option(c, "it was withdrawn")
     c.set_defaults(func=cmd_withdraw)
 
     c = ss.add_parser("export", help="the notice in the EDPB's common EU template, as JSON or a readable page",

@@ -49,6 +49,12 @@ def moment(value: str) -> object:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def when_option(cmd: argparse.ArgumentParser, what: str) -> None:
+    """--at TIME: when something happened outside this program (filed at the AP, put online)."""
+    cmd.add_argument("--at", type=moment, metavar="TIME",
+                     help=f"when {what} (default: now); ISO 8601, without offset Europe/Amsterdam")
+
+
 # --- printing ---------------------------------------------------------------------------------------------
 
 def after_record(ws: Workspace, args: argparse.Namespace, incident_id: str, step: str | None = None,

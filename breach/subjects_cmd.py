@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Self, TextIO
 
-from breach.common import flow_options, moment
+from breach.common import flow_options, when_option
 from incidents import services
 from incidents.errors import FieldError, InvalidInput
 from incidents.services.subjects import (
@@ -193,16 +193,15 @@ def add_commands(ss: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         "effort (the assessment's subjects.contact_effort), inform them by a public communication instead. "
         "Writes, in Dutch and English, the text of a web page (HTML and plain text) and a short message for "
         "social media or a banner on the website to the notices folder, as a new version, and records it in "
-        "the register and the audit trail. Publishing them is up to you.")
+        "the register and the audit trail. Put them online yourself, then record that with --published: that "
+        "is what informs the people.")
     c.add_argument("id")
     c.add_argument("--url", help="where the page will be published; the short message links to it "
                    "(default: the organisation's website from the profile)")
     c.add_argument("--published", action="store_true",
                    help="record that the written communication is online: that informs the people, and the "
                    "incident moves on as if each had been told")
-    c.add_argument("--at", type=moment, metavar="TIME",
-                   help="with --published: when it went online (default: now; Europe/Amsterdam unless an "
-                   "offset is given)")
+    when_option(c, "it went online, with --published")
     c.add_argument("--version", type=int, metavar="N",
                    help="with --published: which written version (default: the newest)")
     flow_options(c)

@@ -701,8 +701,7 @@ def _told(f: NoticeFacts) -> Answered:
     high_risk = f.severity is not None and f.severity.level in ("high", "very_high")
     public = "public_communication" in exemptions and (d.notify_subjects or (
         high_risk and "unintelligible" not in exemptions and "measures" not in exemptions))
-    published = [n for n in f.incident.notices if n.kind == "public_notice" and n.status == "published"]
-    communication = published[-1] if published else None
+    communication = f.incident.public_notice
     missing = []
     if d.notify_subjects and not public:
         if f.subjects.total == 0:

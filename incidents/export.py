@@ -22,7 +22,6 @@ from incidents.notify.render import render
 from incidents.profile import Profile
 from incidents.register.tables import AuthorityFilingRow, NoticeRow
 from incidents.register.unit_of_work import UnitOfWork
-from incidents.subjects import notified
 from incidents.times import iso
 from incidents.views import IncidentView, incident_view
 
@@ -144,7 +143,7 @@ def _row(entry: RegisterEntry) -> dict[str, Any]:
         "authority_withdrawn_at": iso(withdrawal.filed_at) if withdrawal else None,
         "authority_withdrawal_reason": withdrawal.withdrawal_reason if withdrawal else None,
         "authority_notice_versions": entry.versions,
-        "subjects_total": sum(v.subjects.values()), "subjects_sent": notified(v.subjects),
+        "subjects_total": sum(v.subjects.values()), "subjects_sent": v.people_notified,
         "subjects_unreachable": v.subjects.get("unreachable", 0),
         "subjects_notified_at": iso(told.finished_at) if told and told.status == "done" else None,
         "public_notice_published_at": iso(v.public_notice.finished_at) if v.public_notice else None,

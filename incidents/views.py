@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import select
 
@@ -137,6 +137,29 @@ def latest_recommendations(uow: UnitOfWork, incident_id: str) -> list[Recommenda
         .order_by(RecommendationRow.id.desc()).limit(2)))
 
 
+# The public communication of art. 34(3)(c) is kept in versions: each is 'prepared' (its texts written), and
+# the one the organisation put online is 'published', which tells the people.
+PUBLIC_KIND = "public_notice"
+PREPARED, PUBLISHED = "prepared", "published"
+
+
+class _Notice(Protocol):  # a NoticeRow or a NoticeView
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def status(self) -> str: ...
+
+
+N = TypeVar("N", bound=_Notice)
+
+
+def published_public_notice(notices: list[N]) -> N | None:
+    """The newest version of the public communication that went online, of notices in the order kept."""
+    published = [n for n in notices if n.kind == PUBLIC_KIND and n.status == PUBLISHED]
+    return published[-1] if published else None
+
+
 @dataclass(frozen=True)
 class NoticeView:
     kind: str
@@ -206,8 +229,7 @@ class IncidentView:
     @property
     def public_notice(self) -> NoticeView | None:
         """The public communication that went online (the newest published version), if any."""
-        published = [n for n in self.notices if n.kind == "public_notice" and n.status == "published"]
-        return published[-1] if published else None
+        return published_public_notice(self.notices)
 
     def notice(self, kind: str) -> NoticeView | None:
         return next((n for n in self.notices if n.kind == kind), None)

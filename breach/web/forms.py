@@ -82,17 +82,23 @@ def validate(model: type[M], data: Any, what: str) -> M:
                                                            "in UTC)")]) from None
 
 
-# The services name a field by the CLI option that carries it; on the page it is the form field.
-CLI_FIELDS = {"--reference": "reference", "--at": "filed_at", "--delay-reason": "delay_reason", "--reason": "reason",
-              "--authority": "notify_authority", "--subjects": "notify_subjects"}
+# The services name a field by the CLI option that carries it; on the page it is the form field. An option that
+# means a different field in different forms (--at: when filed, when published) lists each; the form has one.
+CLI_FIELDS = {"--reference": ("reference",), "--at": ("filed_at", "published_at"),
+              "--delay-reason": ("delay_reason",), "--reason": ("reason",), "--url": ("url",),
+              "--authority": ("notify_authority",), "--subjects": ("notify_subjects",)}
 
 
 def place(errors: Iterable[FieldError], names: Iterable[str]) -> tuple[dict[str, list[str]], list[str]]:
     """Errors by the form field they belong to (the longest name that is a dotted prefix); the rest apart."""
     ordered = sorted(names, key=len, reverse=True)
+
+    def form_field(field: str) -> str:
+        return next((f for f in CLI_FIELDS.get(field, ()) if f in ordered), field)
+
     by_field: dict[str, list[str]] = {}
     general: list[str] = []
-    for error in (FieldError(CLI_FIELDS.get(e.field, e.field), e.message) for e in errors):
+    for error in (FieldError(form_field(e.field), e.message) for e in errors):
         target = next((n for n in ordered if error.field == n or error.field.startswith(n + ".")), None)
         if target is None:
             general.append(str(error))

@@ -531,7 +531,7 @@ async def write_public_notice(request: Request, incident_id: str, user: CurrentU
                                 ws.settings.notices_dir, view.id, user.username, now_utc(),
                                 forms.text(form, "url") or None)
     except InvalidInput as exc:
-        return _public_page(request, view, values, [_renamed(e, {"--url": "url"}) for e in exc.errors], status=422)
+        return _public_page(request, view, values, exc.errors, status=422)
     except InvalidTransition as exc:
         current = await run_in_threadpool(_incident, ws, incident_id)
         return _public_page(request, current, values, [FieldError("(incident)", str(exc))], problem="state",
@@ -551,8 +551,7 @@ async def publish_public_notice(request: Request, incident_id: str, user: Curren
         published_at = _moment(form, "published_at", "public communication", now)
         await run_in_threadpool(publish, ws.uow(), view.id, user.username, now, published_at)
     except InvalidInput as exc:
-        return _public_page(request, view, values, [_renamed(e, {"--at": "published_at"}) for e in exc.errors],
-                            status=422)
+        return _public_page(request, view, values, exc.errors, status=422)
     except InvalidTransition as exc:
         current = await run_in_threadpool(_incident, ws, incident_id)
         return _public_page(request, current, values, [FieldError("(incident)", str(exc))], problem="state",
@@ -594,7 +593,3 @@ async def close_incident(request: Request, incident_id: str, user: CurrentUser) 
                              status=409)
     return done(view.id, "closed" if outcome == "close" else "dismissed")
 
-
-def _renamed(error: FieldError, names: dict[str, str]) -> FieldError:
-    """A service names the CLI's option (--reason); the form names its field (reason)."""
-    return FieldError(names.get(error.field, error.field), error.message)

@@ -21,28 +21,24 @@ from incidents.register.unit_of_work import UnitOfWork
 
 SEND_BATCH = 1000  # a SendGrid request carries up to 1 000 personalizations
 
-# The public communication of art. 34(3)(c) is kept in versions: each is 'prepared' (its texts written), and
-# the one the organisation put online is 'published', which tells the people.
-PUBLIC_KIND = "public_notice"
-PREPARED, PUBLISHED = "prepared", "published"
+
+def _insert(uow: UnitOfWork, table: Any) -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT (SQLite and PostgreSQL)."""
+    if uow.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    return insert(table)
 
 
 def insert_ignoring_conflicts(uow: UnitOfWork, table: Any, columns: list[str]) -> Any:
     """INSERT ... ON CONFLICT (columns) DO NOTHING, on SQLite and PostgreSQL alike: the first writer wins."""
-    if uow.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    return insert(table).on_conflict_do_nothing(index_elements=columns)
+    return _insert(uow, table).on_conflict_do_nothing(index_elements=columns)
 
 
 def upsert(uow: UnitOfWork, table: Any, columns: list[str], changes: dict[str, Any]) -> Any:
     """INSERT ... ON CONFLICT (columns) DO UPDATE SET changes, on SQLite and PostgreSQL alike."""
-    if uow.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    return insert(table).on_conflict_do_update(index_elements=columns, set_=changes)
+    return _insert(uow, table).on_conflict_do_update(index_elements=columns, set_=changes)
 
 
 def keep_text(uow: UnitOfWork, incident_id: str, kind: str, version: int, language: str, subject: str, text: str,

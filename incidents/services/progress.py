@@ -11,11 +11,9 @@ from incidents.register.tables import (
 )
 from incidents.register.unit_of_work import UnitOfWork
 from incidents.services.common import (
-    PUBLIC_KIND,
-    PUBLISHED,
     move_status,
 )
-from incidents.views import latest_recommendations
+from incidents.views import PUBLIC_KIND, latest_recommendations, published_public_notice
 
 
 def progress(uow: UnitOfWork, row: IncidentRow) -> lifecycle.Progress:
@@ -33,14 +31,14 @@ def progress(uow: UnitOfWork, row: IncidentRow) -> lifecycle.Progress:
         subjects_pending=counts.get("pending", 0) + counts.get("sending", 0),
         subject_notice_done=subject_notice is not None and subject_notice.status == "done",
         public_notice_prepared=any(n.kind == PUBLIC_KIND for n in notices),
-        public_notice_published=any(n.kind == PUBLIC_KIND and n.status == PUBLISHED for n in notices),
+        public_notice_published=published_public_notice(notices) is not None,
         public_notice_required=public_notice_advised(uow, row.id),
     )
 
 
 def public_notice_published(uow: UnitOfWork, incident_id: str) -> bool:
     """Some version of the public communication went online (GDPR art. 34(3)(c)): the people are told."""
-    return any(n.kind == PUBLIC_KIND and n.status == PUBLISHED for n in uow.notices(incident_id))
+    return published_public_notice(uow.notices(incident_id)) is not None
 
 
 def public_notice_advised(uow: UnitOfWork, incident_id: str) -> bool:

@@ -26,9 +26,6 @@ from incidents.register.tables import (
 )
 from incidents.register.unit_of_work import UnitOfWork
 from incidents.services.common import (
-    PREPARED,
-    PUBLIC_KIND,
-    PUBLISHED,
     SEND_BATCH,
     Outcome,
     categories_of,
@@ -40,8 +37,9 @@ from incidents.services.common import (
     sender_of,
     upsert,
 )
+from incidents.services.progress import public_notice_advised
 from incidents.subjects import OTHER_CHANNEL, CsvSource, Person, ReadReport, Source, notified, read_source
-from incidents.views import incident_view, latest_recommendations
+from incidents.views import PREPARED, PUBLIC_KIND, PUBLISHED, incident_view
 
 # Called as work advances: (people done so far, fraction done 0..1 or None when the total is unknown).
 # Counts only: what crosses it may reach a terminal or a Prefect artifact.
@@ -424,9 +422,7 @@ def prepare_public_notice(uow: UnitOfWork, profile: Profile, templates: Path, no
                                     f"breach assess {row.id} FILE")
         if uow.latest_decision(row.id) is None:
             raise InvalidTransition(f"incident {row.id} has no decision yet; record it first: breach decide {row.id}")
-        recommendations = latest_recommendations(uow, row.id)
-        recommended = bool(recommendations and recommendations[0].assessment_id == assessment.id
-                           and recommendations[0].public_communication)
+        recommended = public_notice_advised(uow, row.id)
         if not public_communication_allowed(assessment.contact_effort, recommended):
             raise InvalidTransition(
                 f"the assessment of {row.id} says the people can be contacted individually, so they are told "
