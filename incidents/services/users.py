@@ -30,7 +30,10 @@ def _user(row: UserRow) -> User:
 
 
 def _find(uow: UnitOfWork, username: str) -> UserRow | None:
-    return uow.session.scalars(select(UserRow).where(UserRow.username == username.strip().lower())).first()
+    name = username.strip().lower()
+    if not users.USERNAME.fullmatch(name):  # no such name is ever stored (and a NUL byte upsets PostgreSQL)
+        return None
+    return uow.session.scalars(select(UserRow).where(UserRow.username == name)).first()
 
 
 def add_user(uow: UnitOfWork, username: str, password: str, role: str, language: str, actor: str,

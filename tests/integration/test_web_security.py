@@ -134,6 +134,9 @@ def test_wrong_credentials_on_the_api_are_refused(dashboard):
     client = dashboard.client()
     assert client.get("/api/incidents", headers=_basic("rick", "not the password")).status_code == 401
     assert client.get("/api/incidents", headers={"Authorization": "Basic !!!"}).status_code == 401
+    for name in ("\x00", "rick\x00", "ri\x00ck", "rick\n", "RICK "):  # a NUL byte reached PostgreSQL: a 500
+        expected = 200 if name in ("rick\n", "RICK ") else 401  # names are matched trimmed and in lower case
+        assert client.get("/api/incidents", headers=_basic(name)).status_code == expected, repr(name)
     assert client.get("/api/incidents", headers=_basic("rick")).status_code == 200
 
 
