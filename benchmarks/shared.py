@@ -16,6 +16,7 @@ def assessed_incident(ws, now: datetime) -> str:  # type: ignore[no-untyped-def]
 
     report = IncidentReport(title="Newsletter list exposed", description="The newsletter list was readable online.",
                             discovered_at=now - timedelta(hours=2), aware_at=now - timedelta(hours=1),
+                            awareness_reason="A short check confirmed that personal data were affected.",
                             source="internal", reported_by="bench")
     incident_id = services.report_incident(ws.uow(), ws.profile, report, "bench", now)
     facts = parse_model(AssessmentFacts, load_document(ROOT / "examples/qoers/assessment.yaml", "a"), "a")

@@ -48,6 +48,8 @@ def print_incident(ws: Workspace, view: IncidentView, waiting: list[str]) -> Non
     out(f"occurred      {occurred}\n")
     out(f"discovered    {show(view.discovered_at)}\n")
     out(f"aware         {show(view.aware_at)}  (starts the 72 hours)\n")
+    if view.awareness_reason:
+        out(f"              later than the discovery because: {view.awareness_reason}\n")
     out(f"reported      {show(view.reported_at)}\n")
     out(clock_line(view) + "\n")
     if view.assessment:
@@ -277,7 +279,8 @@ def parser() -> argparse.ArgumentParser:
     c = sub.add_parser("report", help="record a breach and start the response flow",
                        description="Record a reported breach from a YAML or JSON file and start the response flow. "
                        "Fields: title, description, occurred_from/occurred_until (optional), discovered_at, "
-                       "aware_at (default: now; starts the 72 hours), source (internal, processor:<name>, "
+                       "aware_at (default: discovered_at; starts the 72 hours), awareness_reason (needed when aware_at is later "
+                       "than discovered_at: what the short investigation established), source (internal, processor:<name>, "
                        "external, data_subject), reported_by, systems (optional, from the data inventory). "
                        "Times are ISO 8601; without an offset they are Europe/Amsterdam. Prints the new id.")
     c.add_argument("file")

@@ -232,7 +232,8 @@ QUESTIONS: tuple[Question, ...] = (
     Question("3.3", ("incident.source_processor", "profile.processors", "incident.systems",
                      "profile.data_inventory")),
     Question("4.1", ("incident.occurred_from", "incident.occurred_until")),
-    Question("4.2", ("incident.discovered_at", "incident.aware_at", "incident.source_processor"),
+    Question("4.2", ("incident.discovered_at", "incident.aware_at", "incident.awareness_reason",
+                     "incident.source_processor"),
              essential=("incident.discovered_at", "incident.aware_at"), basis="GDPR art. 33(1), 33(2)"),
     Question("4.3", ("incident.source_kind", "incident.source_processor", "incident.reported_by")),
     Question("4.5", ("filings.delay_reason", "incident.aware_at"), essential=("filings.delay_reason",),
@@ -557,6 +558,7 @@ def _period(f: NoticeFacts) -> Answered:
 def _discovered(f: NoticeFacts) -> Answered:
     i = f.incident
     return {"discovered_at": i.discovered_at, "aware_at": i.aware_at, "due_at": authority_deadline(i.aware_at),
+            "awareness_reason": i.awareness_reason,
             "processor": i.source_processor if i.source_kind == "processor" else None}, []
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from incidents.reasons import REASON_MIN, reason_problem
+
 AUTHORITY_HOURS = 72
 
 
@@ -17,6 +19,22 @@ def authority_deadline(aware_at: datetime) -> datetime:
     if aware_at.tzinfo is None:
         raise ValueError("aware_at must carry a time zone")
     return aware_at.astimezone(UTC) + timedelta(hours=AUTHORITY_HOURS)
+
+
+def awareness_problem(discovered_at: datetime, aware_at: datetime, reason: str | None,
+                      told_by_processor: bool) -> str | None:
+    """GDPR art. 33(1) and EDPB Guidelines 9/2022 (paragraph 31): the 72 hours run from the moment the controller
+    is aware, that is reasonably certain that a breach of personal data occurred. That is normally the discovery;
+    a short investigation to establish it may come first, and the moment awareness was reached must then be
+    documented with what was established. A processor's breach starts our clock when the processor tells us
+    (art. 33(2)), which is its own reason. Returns what to fix, or None."""
+    if aware_at <= discovered_at or told_by_processor:
+        return None
+    if reason_problem(reason) is None:
+        return None
+    return ("aware_at is later than discovered_at; say what was established in between (EDPB Guidelines 9/2022: a "
+            f"short investigation to be reasonably certain of a breach) in a sentence of {REASON_MIN} characters or "
+            "more, or leave aware_at out so the 72 hours start at discovery")
 
 
 @dataclass(frozen=True)

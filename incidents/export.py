@@ -27,7 +27,7 @@ from incidents.views import IncidentView, incident_view
 
 COLUMNS = [
     "id", "title", "status", "description", "source", "reported_by", "systems",
-    "occurred_from", "occurred_until", "discovered_at", "aware_at", "reported_at",
+    "occurred_from", "occurred_until", "discovered_at", "aware_at", "awareness_reason", "reported_at",
     "authority_due_at", "authority_clock", "overdue",
     "assessment_summary", "confidentiality", "integrity", "availability", "malicious", "categories",
     "count_min", "count_max", "groups", "measures",
@@ -122,7 +122,8 @@ def _row(entry: RegisterEntry) -> dict[str, Any]:
         "source": v.source_kind + (f":{v.source_processor}" if v.source_processor else ""),
         "reported_by": v.reported_by, "systems": "; ".join(v.systems),
         "occurred_from": iso(v.occurred_from), "occurred_until": iso(v.occurred_until),
-        "discovered_at": iso(v.discovered_at), "aware_at": iso(v.aware_at), "reported_at": iso(v.reported_at),
+        "discovered_at": iso(v.discovered_at), "aware_at": iso(v.aware_at),
+        "awareness_reason": v.awareness_reason, "reported_at": iso(v.reported_at),
         "authority_due_at": iso(v.authority_clock.due_at), "authority_clock": v.authority_clock.state,
         "overdue": v.overdue,
         "assessment_summary": a.summary if a else None,

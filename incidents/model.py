@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from incidents.deadlines import awareness_problem
+from incidents.reasons import REASON_MIN
 from incidents.times import as_utc, now_utc, parse_time
 
 # A little slack for clocks of different machines; a time further ahead is a typo.
@@ -46,7 +48,8 @@ class IncidentReport(Strict):
     occurred_from: Moment | None = None
     occurred_until: Moment | None = None
     discovered_at: Moment
-    aware_at: Moment | None = None  # defaults to the moment of reporting
+    aware_at: Moment | None = None  # defaults to discovered_at (see incidents.deadlines.awareness_problem)
+    awareness_reason: str | None = None  # why awareness came later than discovery
     source: str
     reported_by: str = Field(min_length=2, max_length=200)
     systems: list[str] = Field(default_factory=list)
@@ -67,7 +70,8 @@ class IncidentReport(Strict):
     def _times_in_order(self) -> IncidentReport:
         now = now_utc()
         if self.aware_at is None:
-            self.aware_at = now
+            self.aware_at = self.discovered_at
+        self.awareness_reason = self.awareness_reason or None
         problems = []
         for name in ("occurred_from", "occurred_until", "discovered_at", "aware_at"):
             value = getattr(self, name)
@@ -84,6 +88,9 @@ class IncidentReport(Strict):
             problems.append(
                 "@aware_at: is before discovered_at; awareness (the start of the 72 hours) comes at or after discovery"
             )
+        elif (problem := awareness_problem(self.discovered_at, self.aware_at, self.awareness_reason,
+                                           self.source_kind == SourceKind.PROCESSOR)) is not None:
+            problems.append(f"@awareness_reason: {problem}")
         if problems:
             raise ValueError(" ;; ".join(problems))
         return self
@@ -196,4 +203,4 @@ class Decision(Strict):
 
     notify_authority: bool
     notify_subjects: bool
-    reason: str = Field(min_length=10, description="why, in a sentence or more; it goes in the register")
+    reason: str = Field(min_length=REASON_MIN, description="why, in a sentence or more; it goes in the register")

@@ -210,6 +210,7 @@ class IncidentView:
     notices: list[NoticeView] = field(default_factory=list)
     subjects: dict[str, int] = field(default_factory=dict)
     recommendation: RecommendationView | None = None  # the advice for the latest assessment
+    awareness_reason: str | None = None  # why awareness came later than discovery (EDPB Guidelines 9/2022)
 
     @property
     def is_open(self) -> bool:
@@ -283,6 +284,7 @@ def incident_view(uow: UnitOfWork, incident_id: str, now: datetime) -> IncidentV
         notices=[NoticeView.of(n) for n in notices],
         subjects=uow.subject_counts(row.id),
         recommendation=_recommendation(uow, row.id),
+        awareness_reason=row.awareness_reason,
     )
 
 

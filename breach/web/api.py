@@ -110,6 +110,7 @@ def report_schema() -> dict[str, Any]:
     schema["examples"] = [{
         "title": "Laptop stolen from a car", "description": "An unencrypted laptop with client files was stolen.",
         "discovered_at": "2026-11-24T09:30:00+01:00", "aware_at": "2026-11-24T10:00:00+01:00",
+        "awareness_reason": "The car's owner confirmed the laptop was inside when the car was broken into.",
         "source": "internal", "reported_by": "Office manager", "systems": [],
     }]
     return schema

@@ -116,7 +116,7 @@ def split_list(value: str) -> list[str]:
 # --- the incident report --------------------------------------------------------------------------------------
 
 REPORT_FIELDS = ("title", "description", "occurred_from", "occurred_until", "discovered_at", "aware_at",
-                 "source", "reported_by", "systems")
+                 "awareness_reason", "source", "reported_by", "systems")
 SOURCE_KINDS = [k.value for k in SourceKind]
 
 
@@ -124,7 +124,7 @@ def report_data(form: FormData) -> dict[str, Any]:
     """Empty fields are left out, so the model says "is required" where something is missing."""
     data: dict[str, Any] = {}
     for name in ("title", "description", "reported_by", "occurred_from", "occurred_until", "discovered_at",
-                 "aware_at"):
+                 "aware_at", "awareness_reason"):
         if text(form, name):
             data[name] = text(form, name)
     kind, processor = text(form, "source_kind"), text(form, "source_processor")

@@ -63,6 +63,7 @@ class IncidentRow(Base):
     occurred_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     discovered_at: Mapped[datetime] = mapped_column(UTCDateTime)
     aware_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    awareness_reason: Mapped[str | None] = mapped_column(Text)  # why awareness came later than discovery
     reported_at: Mapped[datetime] = mapped_column(UTCDateTime)
     authority_due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(30), index=True)

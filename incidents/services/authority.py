@@ -33,6 +33,7 @@ from incidents.notify.email import Address, Attachment, EmailBackend, Message, R
 from incidents.notify.render import render, render_email
 from incidents.profile import Profile
 from incidents.register.tables import AuthorityFilingRow, IncidentRow, NoticeRow, RecommendationRow
+from incidents.reasons import reason_problem
 from incidents.register.unit_of_work import UnitOfWork
 from incidents.services.common import Outcome, claim_notice, location_of, send, sender_of
 from incidents.views import ClockView, incident_view
@@ -41,7 +42,6 @@ KIND = "authority_notice"
 MAIL_KIND = "authority_mail"  # the internal e-mail to the privacy contact with the notice attached
 LANGUAGES = ("nl", "en")  # Dutch is the form's language; English is a reading copy
 REFERENCE_MAX = 100  # the register's column
-TEXT_MIN = 10  # a reason or a list of changes says something: a sentence, not a word
 
 
 @dataclass(frozen=True)
@@ -294,9 +294,8 @@ def _reference(reference: str | None, option: str = "--reference") -> list[Field
 
 
 def _text(value: str | None, option: str, what: str) -> list[FieldError]:
-    if value is None or len(value.strip()) < TEXT_MIN:
-        return [FieldError(option, f"say {what} in a sentence ({TEXT_MIN} characters or more)")]
-    return []
+    problem = reason_problem(value, what)
+    return [FieldError(option, problem)] if problem else []
 
 
 def _when(row: IncidentRow, filed_at: datetime, now: datetime, after: Filing | None) -> list[FieldError]:
@@ -333,7 +332,7 @@ def record_filing(uow: UnitOfWork, incident_id: str, reference: str, filed_at: d
                                     "it after a decision to notify the AP")
         problems += _when(row, filed_at, now, None)
         late = notified_late(row.aware_at, filed_at)
-        if late and not (delay_reason and delay_reason.strip()):
+        if late and reason_problem(delay_reason) is not None:
             problems.append(FieldError(
                 "--delay-reason", "the notice is filed more than 72 hours after awareness; GDPR art. 33(1) "
                 "requires the reasons for the delay"))

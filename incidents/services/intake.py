@@ -23,6 +23,7 @@ from incidents.register.tables import (
     IncidentSystemRow,
     RecommendationRow,
 )
+from incidents.reasons import REASON_MIN, reason_problem
 from incidents.register.unit_of_work import UnitOfWork
 from incidents.services import recommendation as advice
 from incidents.services.common import (
@@ -31,7 +32,6 @@ from incidents.services.common import (
 from incidents.severity import resolve_categories
 from incidents.times import AMSTERDAM
 
-MIN_JUSTIFICATION = 10  # characters: a sentence, like every other reason in the register
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,8 @@ def _next_id(uow: UnitOfWork, now: datetime) -> str:
 
 
 def report_incident(uow: UnitOfWork, profile: Profile, report: IncidentReport, actor: str, now: datetime) -> str:
-    """Record a reported breach; the AP clock starts at `aware_at` (GDPR art. 33(1), EDPB Guidelines 9/2022)."""
+    """Record a reported breach; the AP clock starts at `aware_at`, by default the discovery (GDPR art. 33(1),
+    EDPB Guidelines 9/2022; incidents.deadlines.awareness_problem)."""
     problems = profile.check_source(report.source_processor) + profile.check_systems(report.systems)
     if problems:
         raise InvalidInput("incident report", problems)
@@ -69,6 +70,7 @@ def report_incident(uow: UnitOfWork, profile: Profile, report: IncidentReport, a
             source_kind=report.source_kind.value, source_processor=processor.name if processor else None,
             reported_by=report.reported_by, occurred_from=report.occurred_from,
             occurred_until=report.occurred_until, discovered_at=report.discovered_at, aware_at=report.aware_at,
+            awareness_reason=report.awareness_reason,
             reported_at=now, authority_due_at=authority_deadline(report.aware_at),
             status=Status.DETECTED.value, status_changed_at=now,
             systems=[IncidentSystemRow(position=i, system=profile.system(name).name)  # type: ignore[union-attr]
@@ -153,18 +155,18 @@ def decide(uow: UnitOfWork, incident_id: str, actor: str, now: datetime, *, noti
         authority, subjects = _answers(recommended, notify_authority, notify_subjects)
         follows = None if recommended is None else (
             (authority, subjects) == (recommended.notify_authority, recommended.notify_subjects))
-        if recommended is not None and not follows and len(given) < MIN_JUSTIFICATION:
+        if recommended is not None and not follows and len(given) < REASON_MIN:
             raise InvalidInput("decision", [FieldError("--reason", (
                 f"the decision (AP: {_yn(authority)}, people: {_yn(subjects)}) departs from the recommendation "
                 f"(AP: {_yn(recommended.notify_authority)}, people: {_yn(recommended.notify_subjects)}); "
                 "write why in a sentence: GDPR art. 5(2) asks you to be able to justify it"))])
         if not given:
             if recommended is None or templates is None:
-                raise InvalidInput("decision", [FieldError("--reason", "say why in a sentence (10 characters or "
-                                                                       "more); it goes in the register")])
+                raise InvalidInput("decision", [FieldError("--reason", f"{reason_problem(None)}; it goes in the "
+                                                                       "register")])
             given = _reason_from(uow, row.id, templates, language)
-        elif len(given) < MIN_JUSTIFICATION:
-            raise InvalidInput("decision", [FieldError("--reason", "say why in a sentence (10 characters or more)")])
+        elif (problem := reason_problem(given)) is not None:
+            raise InvalidInput("decision", [FieldError("--reason", problem)])
         decision = DecisionRow(
             incident_id=row.id, assessment_id=assessment.id, notify_authority=authority, notify_subjects=subjects,
             reason=given, decided_by=actor, decided_at=now,
@@ -220,8 +222,8 @@ def close(uow: UnitOfWork, incident_id: str, reason: str, actor: str, now: datet
 
 
 def _finish(uow: UnitOfWork, incident_id: str, target: Status, reason: str, actor: str, now: datetime) -> None:
-    if len(reason.strip()) < 10:
-        raise InvalidInput(target.value, [FieldError("--reason", "say why in a sentence (10 characters or more)")])
+    if (problem := reason_problem(reason)) is not None:
+        raise InvalidInput(target.value, [FieldError("--reason", problem)])
     with uow:
         row = uow.incident(incident_id)
         move_status(uow, row, target, actor, now)

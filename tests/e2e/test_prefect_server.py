@@ -143,7 +143,7 @@ def test_an_incident_runs_on_a_server_and_waits_for_people(env, worker, tmp_path
         "title": "Drive folder shared by public link",
         "description": "A folder with coaching reports was shared with anyone who has the link.",
         "discovered_at": (now - timedelta(hours=3)).isoformat(), "aware_at": (now - timedelta(hours=2)).isoformat(),
-        "source": "data_subject", "reported_by": "Privacycontact Qoers",
+        "awareness_reason": "A short check confirmed that personal data were affected.", "source": "data_subject", "reported_by": "Privacycontact Qoers",
     }), encoding="utf-8")
 
     started = time.monotonic()

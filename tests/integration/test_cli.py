@@ -32,6 +32,7 @@ def report_file(tmp_path):
         "occurred_from": (now - timedelta(days=40)).isoformat(),
         "discovered_at": (now - timedelta(hours=20)).isoformat(),
         "aware_at": (now - timedelta(hours=10)).isoformat(),
+        "awareness_reason": "A short check confirmed that personal data were affected.",
         "source": "data_subject",
         "reported_by": "Privacycontact Qoers",
         "systems": ["Coachverslagen (Google Drive)"],
@@ -64,6 +65,34 @@ def test_list_and_show_as_json_carry_status_and_deadline_with_offset(cli, report
     assert shown["waiting_for"] == ["team_alert"]
 
 
+def test_a_report_without_aware_at_starts_the_ap_clock_at_discovery_not_at_reporting(cli, report_file):
+    data = yaml.safe_load(report_file.read_text(encoding="utf-8"))
+    del data["aware_at"], data["awareness_reason"]
+    report_file.write_text(yaml.safe_dump(data), encoding="utf-8")
+    _, out, _ = cli("report", str(report_file), "--no-flow")
+    shown = json.loads(cli("show", out.strip(), "--json")[1])
+    discovered = datetime.fromisoformat(shown["discovered_at"])
+    assert abs(discovered - datetime.fromisoformat(data["discovered_at"])) < timedelta(seconds=1)
+    assert datetime.fromisoformat(shown["aware_at"]) == discovered
+    assert datetime.fromisoformat(shown["authority_clock"]["due_at"]) == discovered + timedelta(hours=72)
+
+
+def test_a_later_awareness_without_its_reason_is_refused_and_nothing_is_recorded(cli, report_file):
+    data = yaml.safe_load(report_file.read_text(encoding="utf-8"))
+    del data["awareness_reason"]
+    report_file.write_text(yaml.safe_dump(data), encoding="utf-8")
+    code, _, err = cli("report", str(report_file), "--no-flow")
+    assert code == 2 and "awareness_reason" in err and "leave aware_at out" in err
+    assert json.loads(cli("list", "--json")[1])["incidents"] == []
+
+
+def test_the_reason_for_a_later_awareness_is_shown_and_kept_in_the_register(cli, report_file):
+    _, out, _ = cli("report", str(report_file), "--no-flow")
+    assert "later than the discovery because: A short check confirmed" in cli("show", out.strip())[1]
+    _, csv_text, _ = cli("register", "export", "--format", "csv")
+    assert "awareness_reason" in csv_text.splitlines()[0] and "A short check confirmed" in csv_text
+
+
 def test_show_reads_like_a_page_for_a_person(cli, report_file):
     _, out, _ = cli("report", str(report_file), "--no-flow")
     code, out, _ = cli("show", out.strip())
@@ -78,7 +107,7 @@ def test_an_overdue_incident_says_so_in_the_list(cli, tmp_path):
     path.write_text(json.dumps({
         "title": "Laptop stolen", "description": "An unencrypted laptop was stolen from a car.",
         "discovered_at": (now - timedelta(hours=80)).isoformat(), "aware_at": (now - timedelta(hours=79)).isoformat(),
-        "source": "internal", "reported_by": "Privacycontact Qoers"}), encoding="utf-8")
+        "awareness_reason": "A short check confirmed that personal data were affected.", "source": "internal", "reported_by": "Privacycontact Qoers"}), encoding="utf-8")
     cli("report", str(path), "--no-flow")
     _, out, _ = cli("list")
     assert "OVERDUE" in out

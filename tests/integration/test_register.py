@@ -28,6 +28,7 @@ def a_report(now, **changes) -> IncidentReport:
         "description": "A folder with coaching reports was shared with anyone who has the link.",
         "discovered_at": (now - timedelta(hours=5)).isoformat(),
         "aware_at": (now - timedelta(hours=2)).isoformat(),
+        "awareness_reason": "A short check confirmed that personal data were affected.",
         "source": "data_subject",
         "reported_by": "Privacycontact Qoers",
         "systems": ["Coachverslagen (Google Drive)"],

@@ -38,7 +38,7 @@ def _report(**changes: object) -> dict[str, object]:
     now = datetime.now(UTC)
     return {"title": SECRET_TITLE, "description": "A payroll export went to another client by e-mail.",
             "discovered_at": (now - timedelta(hours=3)).isoformat(), "aware_at": (now - timedelta(hours=2)).isoformat(),
-            "source": "internal", "reported_by": "Office manager", **changes}
+            "awareness_reason": "A short check confirmed that personal data were affected.", "source": "internal", "reported_by": "Office manager", **changes}
 
 
 class Dashboard:

@@ -13,6 +13,7 @@ GOOD = {
     "description": "A folder with coaching reports was shared with anyone who has the link.",
     "discovered_at": "2026-11-20T19:42+01:00",
     "aware_at": "2026-11-21T09:10+01:00",
+    "awareness_reason": "The next morning the link was opened to confirm other reports were readable.",
     "source": "data_subject",
     "reported_by": "Privacycontact Qoers",
 }
@@ -35,10 +36,23 @@ def test_a_time_without_offset_is_amsterdam_wall_clock():
     assert report.discovered_at == datetime(2026, 7, 1, 8, 0, tzinfo=UTC)
 
 
-def test_aware_at_defaults_to_now():
-    data = {k: v for k, v in GOOD.items() if k != "aware_at"}
+def test_without_aware_at_the_72_hours_start_at_discovery_not_at_the_report():
+    data = {k: v for k, v in GOOD.items() if k not in ("aware_at", "awareness_reason")}
     report = parse_model(IncidentReport, data, "r")
-    assert abs(report.aware_at - datetime.now(UTC)) < timedelta(seconds=5)
+    assert report.aware_at == report.discovered_at == datetime(2026, 11, 20, 18, 42, tzinfo=UTC)
+
+
+def test_an_awareness_later_than_the_discovery_needs_the_reason_edpb_9_2022():
+    data = {k: v for k, v in GOOD.items() if k != "awareness_reason"}
+    message = errors_of(data)["awareness_reason"]
+    assert "later than discovered_at" in message and "leave aware_at out" in message
+    assert "awareness_reason" in errors_of({**data, "awareness_reason": "checked"})
+
+
+def test_a_processor_telling_us_later_is_its_own_reason_art_33_2():
+    data = {k: v for k, v in GOOD.items() if k != "awareness_reason"}
+    report = parse_model(IncidentReport, {**data, "source": "processor:SendinBlue"}, "r")
+    assert report.aware_at > report.discovered_at and report.awareness_reason is None
 
 
 @pytest.mark.parametrize("field", ["title", "description", "discovered_at", "source", "reported_by"])
