@@ -22,6 +22,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from incidents.deadlines import authority_deadline
+from incidents.legal import NO_FINDINGS, Findings, is_special_category, told_by_public_communication
 from incidents.model import VOCABULARY
 from incidents.notify.email import TEXT_TOKENS
 from incidents.profile import Processor, Profile
@@ -186,6 +187,12 @@ class NoticeFacts:
         return SubjectCounts.of(self.incident.subjects)
 
     @property
+    def findings(self) -> Findings:
+        """The legal findings stored with the advice on the latest assessment (incidents.legal)."""
+        rec = self.incident.recommendation
+        return rec.findings if rec is not None else NO_FINDINGS
+
+    @property
     def subject_notice(self) -> NoticeView | None:
         return self.incident.notice("subject_notice")
 
@@ -315,17 +322,6 @@ def _fields_of(tp: Any) -> dict[str, Any]:
 
 # --- the rules the answers apply ---------------------------------------------------------------------------
 
-SPECIAL_CATEGORIES = frozenset({"health", "special_category", "genetic", "biometric", "sexual_life", "political",
-                                "religious", "union_membership", "ethnic_origin"})
-
-
-def is_special_category(term: str) -> bool:
-    """GDPR art. 9(1): racial or ethnic origin, political opinions, religious or philosophical beliefs,
-    trade-union membership, genetic and biometric data, health, sex life or sexual orientation. Criminal-law
-    data (art. 10) is not one of them: the AP form asks for it among the kinds of data (6.1)."""
-    return term in SPECIAL_CATEGORIES
-
-
 def notified_late(aware_at: datetime, notified_at: datetime) -> bool:
     """GDPR art. 33(1): a notification made more than 72 hours after the controller became aware must be
     accompanied by the reasons for the delay. For a breach a processor reported, aware_at is when the
@@ -407,20 +403,6 @@ def severity_factors(a: AssessmentView) -> list[str]:
     found = [name for name in order if a.context.get(name)]
     if a.malicious:
         found.append("malicious")
-    return found
-
-
-def subject_exemptions(a: AssessmentView) -> list[str]:
-    """GDPR art. 34(3): (a) data unintelligible to anyone unauthorised (state-of-the-art encryption, key safe);
-    (b) later measures make the high risk no longer likely; (c) disproportionate effort, so a public
-    communication instead of telling each person."""
-    found = []
-    if a.encryption == "state_of_the_art" and not a.key_compromised:
-        found.append("unintelligible")
-    if a.measures_make_high_risk_unlikely:
-        found.append("measures")
-    if a.contact_effort == "disproportionate":
-        found.append("public_communication")
     return found
 
 
@@ -671,7 +653,7 @@ def _people(f: NoticeFacts, a: AssessmentView) -> Answered:
 
 def _protection(f: NoticeFacts, a: AssessmentView) -> Answered:
     return {"encryption": a.encryption, "key_compromised": a.key_compromised, "hashing": a.hashing,
-            "backup_available": a.backup_available}, []
+            "backup_available": a.backup_available, "unintelligible": f.findings.unintelligible}, []
 
 
 def _effects(f: NoticeFacts, a: AssessmentView) -> Answered:
@@ -697,12 +679,9 @@ def _told(f: NoticeFacts) -> Answered:
         return {"decided": False}, ["decision.notify_subjects"]
     sent = f.subject_notice
     done = sent is not None and sent.status == "done" and sent.finished_at is not None
-    exemptions = subject_exemptions(a)
-    # art. 34(3)(c): told by a public communication instead, when telling each is disproportionate and they are
-    # to be told at all: the decision says so, or the risk is high and neither (a) nor (b) applies
-    high_risk = f.severity is not None and f.severity.level in ("high", "very_high")
-    public = "public_communication" in exemptions and (d.notify_subjects or (
-        high_risk and "unintelligible" not in exemptions and "measures" not in exemptions))
+    exemptions = f.findings.exemptions
+    rec = f.incident.recommendation
+    public = told_by_public_communication(f.findings, d.notify_subjects, rec is not None and rec.public_communication)
     communication = f.incident.public_notice
     missing = []
     if d.notify_subjects and not public:
@@ -717,6 +696,7 @@ def _told(f: NoticeFacts) -> Answered:
     else:
         texts = {t.language: t for t in f.texts if t.kind == "subject_notice"} if done else {}
     return {"decided": True, "notify": d.notify_subjects, "public": public, "exemptions": exemptions,
+            "high_risk": f.findings.high_risk,
             "subjects": f.subjects, "sent_at": sent.finished_at if done and sent else None,
             "sent_to": sent.recipients if done and sent else 0, "reason": d.reason,
             "published_at": communication.finished_at if communication else None,

@@ -21,7 +21,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from incidents.authority_notice import AnswerSet, NoticeFacts, answer_set, subject_exemptions
+from incidents.authority_notice import AnswerSet, NoticeFacts, answer_set
 from incidents.errors import FieldError, InvalidInput
 from incidents.model import VOCABULARY
 from incidents.notify.render import environment, render
@@ -264,9 +264,6 @@ HARM = {"discrimination": "c", "reputation": "h", "identity_fraud": "d", "financ
 
 SEVERITY = {"low": "a", "medium": "b", "high": "c", "very_high": "c"}  # ENISA level onto field 87
 EXEMPTION = {"unintelligible": "a", "measures": "b", "public_communication": "c"}  # art. 34(3), field 100
-# The recommendation's lines that say the breach is likely to result in a high risk (incidents/recommendation.py).
-HIGH_RISK_LINES = frozenset({"subjects_high_risk", "subjects_high_risk_factor", "exception_measures",
-                             "exception_disproportionate"})
 UNRECORDED_CAUSE = "unrecorded:cause_origin"  # an "other" incident: whether its cause lay inside is not recorded
 
 
@@ -565,14 +562,12 @@ def _confidentiality(c: _Ctx) -> Value:
 
 
 def unintelligible(c: _Ctx) -> str:
-    """Field 57, GDPR art. 34(3)(a): unreadable to anyone unauthorised (a) — state-of-the-art encryption with the
-    key safe, or what the severity engine flagged as unintelligible (salted hashes of credentials only);
-    protected, but likely subverted (b) — weak encryption, a compromised key, or hashing alone; no (c)."""
+    """Field 57, GDPR art. 34(3)(a): unreadable to anyone unauthorised (a) — as the stored legal findings say
+    (incidents.legal.unintelligible); protected, but likely subverted (b) — weak encryption, a compromised key,
+    or hashing alone; no (c)."""
     a = c.facts.assessment
     assert a is not None
-    rec = c.facts.incident.recommendation
-    flagged = rec is not None and any(line.code == "flag_unintelligible" for line in rec.lines)
-    if "unintelligible" in subject_exemptions(a) or flagged:
+    if c.facts.findings.unintelligible:
         return "a"
     if a.encryption != "none" or a.hashing != "none":
         return "b"
@@ -838,18 +833,14 @@ def _severity(c: _Ctx) -> Value:
 # --- 4.2 the risk -----------------------------------------------------------------------------------------------
 
 def risk_outcome(c: _Ctx) -> str | None:
-    """Field 89, GDPR art. 33(1) and 34(1): the recommendation's outcome — a high risk (a) when it found one
-    (also when an art. 34(3) exception then spares telling the people), a risk (b) when it advises notifying the
-    AP, unlikely to result in a risk (c) otherwise; without a recommendation, the decision's. A withdrawal says
-    the breach turned out unlikely to result in a risk (c)."""
+    """Field 89, GDPR art. 33(1) and 34(1): the stored legal findings — a high risk (a) when they found one
+    (also when an art. 34(3) exception then spares telling the people), a risk (b), unlikely to result in a risk
+    (c) otherwise; without a recommendation, the decision's. A withdrawal says the breach turned out unlikely
+    to result in a risk (c)."""
     if c.facts.purpose == "withdrawal":
         return "c"
-    rec = c.facts.incident.recommendation
-    if rec is not None and c.facts.severity is not None:
-        if rec.notify_subjects or rec.public_communication or any(line.code in HIGH_RISK_LINES
-                                                                   for line in rec.lines):
-            return "a"
-        return "b" if rec.notify_authority else "c"
+    if c.facts.incident.recommendation is not None and c.facts.severity is not None:
+        return {"high": "a", "risk": "b", "none": "c"}[c.facts.findings.risk_level]
     d = c.facts.decision
     if d is not None:
         return "a" if d.notify_subjects else ("b" if d.notify_authority else "c")

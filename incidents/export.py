@@ -16,7 +16,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from incidents.authority_notice import Filing, notified_late
+from incidents.authority_notice import Filing, consequences_for_people, notified_late
+from incidents.legal import NO_FINDINGS
 from incidents.lifecycle import Status
 from incidents.notify.render import render
 from incidents.profile import Profile
@@ -31,6 +32,8 @@ COLUMNS = [
     "authority_due_at", "authority_clock", "overdue",
     "assessment_summary", "confidentiality", "integrity", "availability", "malicious", "categories",
     "count_min", "count_max", "groups", "measures",
+    "severity_level", "high_risk", "special_categories", "criminal_data", "art34_3_exemptions",
+    "likely_consequences",
     "notify_authority", "notify_subjects", "decision_reason", "decided_by", "decided_at",
     "authority_notification", "not_notified_reason",
     "authority_notice_prepared_at", "authority_filed_at", "authority_reference", "delay_reason",
@@ -114,7 +117,8 @@ def register_rows(uow: UnitOfWork, now: datetime) -> list[dict[str, Any]]:
 
 def _row(entry: RegisterEntry) -> dict[str, Any]:
     v = entry.incident
-    a, d = v.assessment, v.decision
+    a, d, rec = v.assessment, v.decision, v.recommendation
+    found = rec.findings if rec else NO_FINDINGS
     notice, told = v.notice("authority_notice"), v.notice("subject_notice")
     first, withdrawal = entry.first, entry.withdrawal
     return {
@@ -132,6 +136,11 @@ def _row(entry: RegisterEntry) -> dict[str, Any]:
         "categories": "; ".join(a.categories) if a else None,
         "count_min": a.count_min if a else None, "count_max": a.count_max if a else None,
         "groups": "; ".join(a.groups) if a else None, "measures": a.measures if a else None,
+        "severity_level": rec.level if rec else None, "high_risk": found.high_risk if rec else None,
+        "special_categories": found.special_categories if rec else None,
+        "criminal_data": found.criminal_data if rec else None,
+        "art34_3_exemptions": "; ".join(found.exemptions) if rec else None,
+        "likely_consequences": "; ".join(consequences_for_people(a)) if a else None,
         "notify_authority": d.notify_authority if d else None, "notify_subjects": d.notify_subjects if d else None,
         "decision_reason": d.reason if d else None, "decided_by": d.decided_by if d else None,
         "decided_at": iso(d.decided_at) if d else None,

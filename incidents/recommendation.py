@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from incidents import legal
 from incidents.model import AssessmentFacts
 from incidents.severity import Category, Line, Severity, assess_severity
 
@@ -20,8 +21,13 @@ IDENTITY_FRAUD_TERMS = frozenset({"national_id", "identity_document", "payment_c
 # against case no. 03 (two days in a hospital: notify). The EDPB names no number; 24 hours is our line.
 QUICK_RESTORE_HOURS = 24.0
 # Factors that make a medium severity a high risk (EDPB Guidelines 9/2022 and 01/2021, see high_risk()).
-HIGH_RISK_FACTORS = ("factor_special_categories", "factor_identity_fraud", "factor_exfiltration_confirmed",
-                     "factor_vulnerable_subjects")
+HIGH_RISK_FACTORS = ("factor_special_categories", "factor_criminal_data", "factor_identity_fraud",
+                     "factor_exfiltration_confirmed", "factor_vulnerable_subjects")
+# What rules out a harmless mistake (EDPB Guidelines 01/2021, cases no. 13 and 16).
+WEIGHTY_FACTORS = ("factor_special_categories", "factor_criminal_data", "factor_identity_fraud",
+                   "factor_vulnerable_subjects")
+# The reasons that found a high risk (GDPR art. 34(1)), see high_risk().
+HIGH_RISK_CODES = frozenset({"subjects_high_risk", "subjects_high_risk_factor"})
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,7 @@ class Recommendation:
     notify_subjects: bool
     public_communication: bool
     reasons: tuple[Line, ...]
+    findings: legal.Findings = legal.NO_FINDINGS
 
     @property
     def outcome(self) -> tuple[bool, bool, bool]:
@@ -45,7 +52,8 @@ class Recommendation:
 def risk_factors(facts: AssessmentFacts, categories: Sequence[Category]) -> list[Line]:
     """EDPB Guidelines 9/2022 (factors for assessing risk) and 01/2021: what weighs toward a (high) risk.
 
-    Special categories (GDPR art. 9; cases no. 03, 12); data that enables identity theft or fraud (recital 85;
+    Special categories (GDPR art. 9; cases no. 03, 12) and criminal-law data (art. 10, which the EDPB weighs
+    alike: Guidelines 9/2022, "special categories ... or data on criminal convictions"); data that enables identity theft or fraud (recital 85;
     cases no. 07, 14: identity numbers, card data, full financial details, readable credentials); confirmed
     exfiltration (case no. 04); vulnerable people (recital 75; cases no. 03, 10, 12); a large number of people
     (recital 75; ENISA's flag above 100); malicious intent (case no. 08: no reassurance about the intentions).
@@ -54,9 +62,11 @@ def risk_factors(facts: AssessmentFacts, categories: Sequence[Category]) -> list
     context, protection = facts.data.context, facts.protection
     readable_credentials = "account_credentials" in terms and protection.hashing != "salted_state_of_the_art"
     found = []
-    if any(c.enisa_class == "sensitive" for c in categories):
+    if legal.special_categories(terms):
         found.append(Line("reason", "factor_special_categories", "GDPR art. 9; EDPB Guidelines 01/2021, cases no. 03 "
                           "and 12"))
+    if legal.criminal_data(terms):
+        found.append(Line("reason", "factor_criminal_data", "GDPR art. 10; EDPB Guidelines 9/2022"))
     if terms & IDENTITY_FRAUD_TERMS or context.full_financial_details or readable_credentials:
         found.append(Line("reason", "factor_identity_fraud", "GDPR recital 85; EDPB Guidelines 01/2021, cases no. "
                           "07 and 14"))
@@ -99,8 +109,7 @@ def confidentiality_contained(facts: AssessmentFacts, severity: Severity,
     if accidental_and_retrieved and c.recipient_trusted:
         return True, Line("reason", "c_trusted_recipient", "EDPB Guidelines 01/2021, case no. 09")
     if accidental_and_retrieved and severity.level == "low" and not _has(
-            factors, "factor_special_categories", "factor_identity_fraud", "factor_vulnerable_subjects",
-            "factor_many_people"):
+            factors, *WEIGHTY_FACTORS, "factor_many_people"):
         return True, Line("reason", "c_retrieved", "EDPB Guidelines 01/2021, case no. 13")
     return False, None
 
@@ -114,7 +123,7 @@ def availability_contained(facts: AssessmentFacts, factors: Sequence[Line]) -> t
         return True, None
     quick = (b.availability == "temporary" and c.restored_within_hours is not None
              and c.restored_within_hours <= QUICK_RESTORE_HOURS)
-    if quick and not _has(factors, "factor_special_categories", "factor_vulnerable_subjects"):
+    if quick and not _has(factors, "factor_special_categories", "factor_criminal_data", "factor_vulnerable_subjects"):
         return True, Line("reason", "a_restored", "EDPB Guidelines 01/2021, case no. 01",
                           points=c.restored_within_hours)
     return False, None
@@ -136,8 +145,7 @@ def contained_disclosure(facts: AssessmentFacts, severity: Severity, factors: Se
     b = facts.breach
     return (severity.level == "high" and b.confidentiality == "known_recipients" and not b.malicious
             and facts.containment.exfiltration == "none" and b.integrity == "none"
-            and not _has(factors, "factor_special_categories", "factor_identity_fraud", "factor_vulnerable_subjects",
-                         "factor_many_people"))
+            and not _has(factors, *WEIGHTY_FACTORS, "factor_many_people"))
 
 
 def high_risk(facts: AssessmentFacts, severity: Severity, factors: Sequence[Line]) -> tuple[bool, Line]:
@@ -215,4 +223,19 @@ def recommend(facts: AssessmentFacts, categories: Sequence[Category]) -> Recomme
                 notify_subjects = True
     reasons.append(Line("reason", "document", "GDPR art. 33(5)"))
     return Recommendation(severity=severity, notify_authority=notify_authority, notify_subjects=notify_subjects,
-                          public_communication=public, reasons=tuple(reasons))
+                          public_communication=public, reasons=tuple(reasons),
+                          findings=findings(facts, categories, reasons))
+
+
+def findings(facts: AssessmentFacts, categories: Sequence[Category], reasons: Sequence[Line]) -> legal.Findings:
+    """The legal findings the advice rests on (incidents.legal), stored with it so every document reads them."""
+    terms = [c.term for c in categories]
+    high = [r for r in reasons if r.code in HIGH_RISK_CODES]
+    grounds = tuple(r.code for r in high) + tuple(r.code for r in reasons if high and r.code in HIGH_RISK_FACTORS)
+    p = facts.protection
+    return legal.Findings(
+        risk=any(r.code == "authority_required" for r in reasons), high_risk=bool(high), high_risk_grounds=grounds,
+        unintelligible=legal.unintelligible(p.encryption, p.key_compromised, p.hashing, terms),
+        later_measures=legal.later_measures(facts.containment.measures_make_high_risk_unlikely),
+        disproportionate_effort=legal.disproportionate_effort(facts.subjects.contact_effort),
+        special_categories=legal.special_categories(terms), criminal_data=legal.criminal_data(terms))

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from incidents import legal
 from incidents.errors import FieldError, InvalidInput
 from incidents.model import VOCABULARY, AssessmentFacts
 from incidents.profile import Profile
@@ -115,19 +116,9 @@ def resolve_categories(names: Sequence[str], profile: Profile | None) -> list[Ca
 
 
 def data_unintelligible(facts: AssessmentFacts, categories: Sequence[Category]) -> str | None:
-    """GDPR art. 34(3)(a); ENISA 2013 ("unintelligible data"); EDPB Guidelines 01/2021, cases no. 01, 06, 10:
-    data that nobody without authorisation can read — state-of-the-art encryption whose key is safe, or passwords
-    hashed with a salted state-of-the-art algorithm when nothing but credentials was breached.
-
-    Returns how the data is protected ("encryption" or "hashing"), or None when it can be read.
-    """
-    protection = facts.protection
-    if protection.encryption == "state_of_the_art" and not protection.key_compromised:
-        return "encryption"
-    if protection.hashing == "salted_state_of_the_art" and categories and all(
-            c.term == "account_credentials" for c in categories):
-        return "hashing"
-    return None
+    """incidents.legal.unintelligible (GDPR art. 34(3)(a)) for an assessment's facts."""
+    p = facts.protection
+    return legal.unintelligible(p.encryption, p.key_compromised, p.hashing, [c.term for c in categories])
 
 
 def category_score(category: Category, facts: AssessmentFacts) -> tuple[int, list[Line]]:

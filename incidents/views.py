@@ -9,6 +9,7 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy import select
 
 from incidents.deadlines import authority_clock
+from incidents.legal import NO_FINDINGS, Findings
 from incidents.lifecycle import OPEN, Status
 from incidents.register.tables import AssessmentRow, DecisionRow, IncidentRow, NoticeRow, RecommendationRow
 from incidents.register.unit_of_work import UnitOfWork
@@ -105,6 +106,7 @@ class RecommendationView:
     computed_at: datetime | None = None
     changed: bool = False  # the outcome differs from the recommendation for the assessment before
     previous: dict[str, bool] | None = None  # that earlier outcome, when it differs
+    findings: Findings = NO_FINDINGS  # the legal findings the advice rests on (incidents.legal)
 
     @property
     def outcome(self) -> dict[str, bool]:
@@ -124,10 +126,19 @@ class RecommendationView:
         view = cls(score=row.score, level=row.level, dpc=row.dpc, ei=row.ei, cb=row.cb,
                    notify_authority=row.notify_authority, notify_subjects=row.notify_subjects,
                    public_communication=row.public_communication, lines=lines, id=row.id,
-                   assessment_id=row.assessment_id, computed_at=row.computed_at)
+                   assessment_id=row.assessment_id, computed_at=row.computed_at, findings=findings_of(row))
         if before is not None and before != view.outcome:
             return replace(view, changed=True, previous=before)
         return view
+
+
+def findings_of(row: RecommendationRow) -> Findings:
+    """The legal findings as the register stores them with a recommendation."""
+    return Findings(risk=row.risk, high_risk=row.high_risk,
+                    high_risk_grounds=tuple(g for g in row.high_risk_grounds.split(",") if g),
+                    unintelligible=row.unintelligible, later_measures=row.later_measures,
+                    disproportionate_effort=row.disproportionate_effort, special_categories=row.special_categories,
+                    criminal_data=row.criminal_data)
 
 
 def latest_recommendations(uow: UnitOfWork, incident_id: str) -> list[RecommendationRow]:

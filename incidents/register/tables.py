@@ -171,6 +171,15 @@ class RecommendationRow(Base):
     notify_authority: Mapped[bool] = mapped_column(Boolean)
     notify_subjects: Mapped[bool] = mapped_column(Boolean)
     public_communication: Mapped[bool] = mapped_column(Boolean)
+    # the legal findings the advice rests on (incidents.legal.Findings), read by every document
+    risk: Mapped[bool] = mapped_column(Boolean)  # art. 33(1)
+    high_risk: Mapped[bool] = mapped_column(Boolean)  # art. 34(1)
+    high_risk_grounds: Mapped[str] = mapped_column(String(300))  # reason codes, comma-separated
+    unintelligible: Mapped[str | None] = mapped_column(String(20))  # art. 34(3)(a): encryption | hashing
+    later_measures: Mapped[bool] = mapped_column(Boolean)  # art. 34(3)(b)
+    disproportionate_effort: Mapped[bool] = mapped_column(Boolean)  # art. 34(3)(c)
+    special_categories: Mapped[bool] = mapped_column(Boolean)  # art. 9
+    criminal_data: Mapped[bool] = mapped_column(Boolean)  # art. 10
     reasons: Mapped[list[RecommendationReasonRow]] = relationship(
         cascade="all, delete-orphan", order_by="RecommendationReasonRow.position"
     )

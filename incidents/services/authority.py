@@ -32,8 +32,8 @@ from incidents.errors import FieldError, InvalidInput, InvalidTransition
 from incidents.notify.email import Address, Attachment, EmailBackend, Message, Recipient
 from incidents.notify.render import render, render_email
 from incidents.profile import Profile
-from incidents.register.tables import AuthorityFilingRow, IncidentRow, NoticeRow, RecommendationRow
 from incidents.reasons import reason_problem
+from incidents.register.tables import AuthorityFilingRow, IncidentRow, NoticeRow, RecommendationRow
 from incidents.register.unit_of_work import UnitOfWork
 from incidents.services.common import Outcome, claim_notice, location_of, send, sender_of
 from incidents.views import ClockView, incident_view

@@ -13,6 +13,7 @@ from incidents.lifecycle import Status
 from incidents.model import AssessmentFacts, Decision, IncidentReport
 from incidents.notify.render import render
 from incidents.profile import Profile
+from incidents.reasons import REASON_MIN, reason_problem
 from incidents.register.tables import (
     AssessmentCategoryRow,
     AssessmentGroupRow,
@@ -23,7 +24,6 @@ from incidents.register.tables import (
     IncidentSystemRow,
     RecommendationRow,
 )
-from incidents.reasons import REASON_MIN, reason_problem
 from incidents.register.unit_of_work import UnitOfWork
 from incidents.services import recommendation as advice
 from incidents.services.common import (
@@ -31,7 +31,6 @@ from incidents.services.common import (
 )
 from incidents.severity import resolve_categories
 from incidents.times import AMSTERDAM
-
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ def view_of(recommendation: Recommendation) -> RecommendationView:
         public_communication=recommendation.public_communication,
         lines=[RecommendationLineView(li.kind, li.code, li.detail, li.points, li.source)
                for li in recommendation.lines],
+        findings=recommendation.findings,
     )
 
 
@@ -65,11 +67,15 @@ def store(uow: UnitOfWork, incident_id: str, assessment_id: int, facts: Assessme
     """
     recommendation = recommend(facts, categories)
     previous = latest_recommendations(uow, incident_id)
-    s = recommendation.severity
+    s, found = recommendation.severity, recommendation.findings
     row = RecommendationRow(
         incident_id=incident_id, assessment_id=assessment_id, computed_at=now, score=s.score, level=s.level,
         dpc=s.dpc, ei=s.ei, cb=s.cb, notify_authority=recommendation.notify_authority,
         notify_subjects=recommendation.notify_subjects, public_communication=recommendation.public_communication,
+        risk=found.risk, high_risk=found.high_risk, high_risk_grounds=",".join(found.high_risk_grounds),
+        unintelligible=found.unintelligible, later_measures=found.later_measures,
+        disproportionate_effort=found.disproportionate_effort, special_categories=found.special_categories,
+        criminal_data=found.criminal_data,
         reasons=[RecommendationReasonRow(position=i, kind=li.kind,
                                          code=f"{li.code}:{li.detail}" if li.detail else li.code,
                                          points=li.points, source=li.source)
@@ -159,6 +165,8 @@ def describe(view: RecommendationView, numbers: dict[str, Any], templates: Path,
         "notify_authority": view.notify_authority,
         "notify_subjects": view.notify_subjects,
         "public_communication": view.public_communication,
+        "findings": {**asdict(view.findings), "risk_level": view.findings.risk_level,
+                     "exemptions": view.findings.exemptions},
         "reasons": [{"text": text(li), "source": li.source, "code": li.code}
                     for li in view.lines if li.kind == "reason"],
         "language": language,

@@ -14,6 +14,7 @@ from typing import Any, cast
 
 from sqlalchemy import CursorResult, Table, bindparam, func, select, text
 
+from incidents import legal
 from incidents.errors import DispatchFailed, FieldError, InvalidInput, InvalidTransition
 from incidents.lifecycle import Status
 from incidents.notify.email import Address, EmailBackend, Message, Recipient
@@ -37,9 +38,9 @@ from incidents.services.common import (
     sender_of,
     upsert,
 )
-from incidents.services.progress import public_notice_advised
+from incidents.services.recommendation import current_recommendation
 from incidents.subjects import OTHER_CHANNEL, CsvSource, Person, ReadReport, Source, notified, read_source
-from incidents.views import PREPARED, PUBLIC_KIND, PUBLISHED, incident_view
+from incidents.views import PREPARED, PUBLIC_KIND, PUBLISHED, findings_of, incident_view
 
 # Called as work advances: (people done so far, fraction done 0..1 or None when the total is unknown).
 # Counts only: what crosses it may reach a terminal or a Prefect artifact.
@@ -382,13 +383,6 @@ class PublicNotice:
     paths: list[Path]  # per language: the web page (HTML, then plain text) and the short message; Dutch first
 
 
-def public_communication_allowed(contact_effort: str, recommended_public: bool) -> bool:
-    """GDPR art. 34(3)(c): telling each person would involve disproportionate effort, so a public communication
-    (or a similar measure) informs them in an equally effective manner instead. The IT assessment says whether
-    contacting them individually is disproportionate; the recommendation then advises the public communication."""
-    return contact_effort == "disproportionate" or recommended_public
-
-
 def public_notice_paths(notices_dir: Path, incident_id: str, version: int) -> list[tuple[str, str, Path]]:
     """(language, template, file) of one version of the public communication, Dutch first."""
     folder = notices_dir / incident_id
@@ -422,8 +416,9 @@ def prepare_public_notice(uow: UnitOfWork, profile: Profile, templates: Path, no
                                     f"breach assess {row.id} FILE")
         if uow.latest_decision(row.id) is None:
             raise InvalidTransition(f"incident {row.id} has no decision yet; record it first: breach decide {row.id}")
-        recommended = public_notice_advised(uow, row.id)
-        if not public_communication_allowed(assessment.contact_effort, recommended):
+        advice = current_recommendation(uow, row.id, now)
+        assert advice is not None  # there is an assessment
+        if not legal.public_communication_allowed(findings_of(advice), advice.public_communication):
             raise InvalidTransition(
                 f"the assessment of {row.id} says the people can be contacted individually, so they are told "
                 f"each in person (breach subjects notify {row.id}); a public communication replaces that only "
@@ -454,7 +449,7 @@ def prepare_public_notice(uow: UnitOfWork, profile: Profile, templates: Path, no
                       bodies[language, "public/message.txt.j2"].strip(), bodies[language, "public/notice.txt.j2"], now)
         version = notice.version
         uow.record(at=now, actor=actor, incident_id=row.id, action="public_notice_prepared",
-                   version=version, files=len(written), recommended=recommended)
+                   version=version, files=len(written), recommended=advice.public_communication)
         uow.commit()
     return PublicNotice(version, written)
 

@@ -35,6 +35,7 @@ from incidents.register.tables import (
 )
 from incidents.services import authority
 from incidents.validation import load_document, parse_model
+from incidents.views import latest_recommendations
 from incidents.workspace import Workspace
 from tests.conftest import EXAMPLES
 from tests.integration.conftest_sendgrid import prism_url  # noqa: F401
@@ -91,10 +92,16 @@ def recommend(uow, incident_id: str, now: datetime, level: str, score: float, *,
     that does not move when the engine's weights are tuned."""
     with uow:
         assessment = uow.latest_assessment(incident_id)
+        engine = latest_recommendations(uow, incident_id)[0]  # its legal findings, as the engine found them
         uow.session.add(RecommendationRow(
             incident_id=incident_id, assessment_id=assessment.id, computed_at=now, score=score, level=level,
-            dpc=3.0, ei=1.0, cb=0.5, notify_authority=True, notify_subjects=subjects, public_communication=False))
+            dpc=3.0, ei=1.0, cb=0.5, notify_authority=True, notify_subjects=subjects, public_communication=False,
+            **{name: getattr(engine, name) for name in FINDINGS}))
         uow.commit()
+
+
+FINDINGS = ("risk", "high_risk", "high_risk_grounds", "unintelligible", "later_measures", "disproportionate_effort",
+            "special_categories", "criminal_data")
 
 
 def drive_incident(uow, profile, now, tmp_path: Path, **changes: object) -> str:

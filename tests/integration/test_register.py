@@ -314,3 +314,41 @@ def test_a_register_of_an_earlier_release_upgrades_with_its_people_and_its_writt
         assert connection.execute(text("SELECT status, finished_at FROM notices")).all() == [("prepared", None)]
         assert connection.execute(text("SELECT email, status FROM subjects")).all() == [("an@example.nl", "pending")]
         assert connection.execute(text("SELECT count(*) FROM message_texts")).scalar() == 0
+
+
+def test_a_register_before_the_stored_findings_gets_them_from_its_recommendations_and_assessments(
+        uow, profile, now, database_url):
+    """0009 -> head: each recommendation's legal findings come from the reasons stored with it and its
+    assessment, the same as the engine stores them today."""
+    from alembic import command
+
+    from incidents.register.db import alembic_config, engine_for, migrate
+    from incidents.views import latest_recommendations
+
+    shared = the_assessment().model_dump()
+    cases = {
+        "high": {},
+        "encrypted": {"protection": {"encryption": "state_of_the_art"}},
+        "criminal, disproportionate": {"data": {**shared["data"], "categories": ["name", "criminal"]},
+                                       "subjects": {**shared["subjects"], "contact_effort": "disproportionate"},
+                                       "containment": {"measures_make_high_risk_unlikely": True}},
+    }
+    stored = {}
+    for name, changes in cases.items():
+        incident_id = services.report_incident(uow, profile, a_report(now), "po", now)
+        services.record_assessment(uow, profile, incident_id, AssessmentFacts.model_validate({**shared, **changes}),
+                                   "it", now)
+        with uow:
+            stored[name] = incident_view(uow, incident_id, now).recommendation.findings
+    assert stored["high"].high_risk and stored["high"].special_categories and not stored["high"].exemptions
+    assert stored["encrypted"].unintelligible == "encryption"
+    assert stored["criminal, disproportionate"].criminal_data
+    assert stored["criminal, disproportionate"].exemptions == ["measures", "public_communication"]
+    config = alembic_config(database_url)
+    with engine_for(database_url).begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0009")
+    migrate(database_url)
+    with uow:
+        rows = [latest_recommendations(uow, row.id)[0] for row in uow.incidents()]
+        assert [incident_view(uow, r.incident_id, now).recommendation.findings for r in rows] == list(stored.values())

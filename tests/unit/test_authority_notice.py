@@ -21,10 +21,10 @@ from incidents.authority_notice import (
     consequences_for_people,
     filing_verdict,
     form_group,
-    is_special_category,
     notified_late,
     source_type,
 )
+from incidents.legal import is_special_category
 from incidents.model import VOCABULARY
 from incidents.notify.render import LANGUAGES, environment
 from tests.unit.test_templates import AWARE, PROFILE, TEMPLATES, assessment, incident

@@ -23,6 +23,7 @@ import pytest
 from incidents import edpb
 from incidents.authority_notice import QUESTION, Filing, NoticeFacts, OpenAnswers, Severity, source_type
 from incidents.errors import InvalidInput
+from incidents.legal import NO_FINDINGS
 from incidents.notify.render import LANGUAGES, environment
 from incidents.views import NoticeView, RecommendationLineView, RecommendationView
 from tests.unit.test_templates import AWARE, FIRST_FILING, PROFILE, TEMPLATES, assessment, incident
@@ -79,10 +80,14 @@ COMPLETE = OpenAnswers(other_regulators=[], countries=["NL"], other_authorities=
 
 
 def recommendation(*, authority: bool = True, subjects: bool = True, public: bool = False,
-                   codes: tuple[str, ...] = ()) -> RecommendationView:
+                   codes: tuple[str, ...] = (), **found: Any) -> RecommendationView:
+    """A stored recommendation with its legal findings: a risk when it advises the AP, a high risk when it advises
+    telling the people (or found one that an art. 34(3) condition then spares them); `found` sets others."""
     lines = [RecommendationLineView("reason", code, None, None, "test") for code in codes]
+    high = subjects or public or "subjects_high_risk" in codes
+    findings = replace(NO_FINDINGS, risk=authority, high_risk=high, **{"disproportionate_effort": public, **found})
     return RecommendationView(score=3.5, level="high", dpc=3.0, ei=1.0, cb=0.5, notify_authority=authority,
-                              notify_subjects=subjects, public_communication=public, lines=lines)
+                              notify_subjects=subjects, public_communication=public, lines=lines, findings=findings)
 
 
 def sent(at: datetime = AWARE + timedelta(hours=20), recipients: int = 40) -> NoticeView:
@@ -338,7 +343,7 @@ def test_type_of_confidentiality_breach(confidentiality: str, exfiltration: str,
 
 
 @pytest.mark.parametrize(("protection", "letter"), [
-    ({"encryption": "state_of_the_art"}, "a"),
+    ({"encryption": "state_of_the_art"}, "b"),  # as the assessment says, but only the stored finding makes it (a)
     ({"encryption": "state_of_the_art", "key_compromised": True}, "b"),
     ({"encryption": "weak"}, "b"),
     ({"hashing": "unsalted"}, "b"),
@@ -349,9 +354,10 @@ def test_unintelligible_data_follows_the_protection(protection: dict[str, Any], 
     assert document(facts(incident=view))["field_57"] == letter
 
 
-def test_salted_hashes_of_credentials_only_count_as_unintelligible_as_the_engine_says() -> None:
-    view = incident(assessment=assessment(hashing="salted_state_of_the_art"),
-                    recommendation=recommendation(codes=("flag_unintelligible",)))
+@pytest.mark.parametrize("how", ["encryption", "hashing"])
+def test_unintelligible_data_is_the_stored_finding_of_art_34_3_a(how: str) -> None:
+    protection = {"encryption": "state_of_the_art"} if how == "encryption" else {"hashing": "salted_state_of_the_art"}
+    view = incident(assessment=assessment(**protection), recommendation=recommendation(unintelligible=how))
     assert document(facts(incident=view))["field_57"] == "a"
 
 
@@ -490,10 +496,12 @@ def test_without_a_decision_the_investigation_is_ongoing() -> None:
     assert result.answers[97].value == "c"
 
 
-@pytest.mark.parametrize(("changes", "exemption"), [
-    ({"encryption": "state_of_the_art"}, "a"), ({"measures_make_high_risk_unlikely": True}, "b")])
-def test_not_told_because_of_an_art_34_3_condition_names_it(changes: dict[str, Any], exemption: str) -> None:
-    view = incident(assessment=assessment(**changes), recommendation=recommendation(),
+@pytest.mark.parametrize(("changes", "found", "exemption"), [
+    ({"encryption": "state_of_the_art"}, {"unintelligible": "encryption"}, "a"),
+    ({"measures_make_high_risk_unlikely": True}, {"later_measures": True}, "b")])
+def test_not_told_because_of_an_art_34_3_condition_names_it(changes: dict[str, Any], found: dict[str, Any],
+                                                            exemption: str) -> None:
+    view = incident(assessment=assessment(**changes), recommendation=recommendation(**found),
                     decision=replace(incident().decision, notify_subjects=False))
     d = document(facts(incident=view))
     assert (d["field_97"], d["field_100"]) == ("e", exemption)
@@ -501,7 +509,8 @@ def test_not_told_because_of_an_art_34_3_condition_names_it(changes: dict[str, A
 
 
 def test_a_public_communication_is_the_34_3_c_condition() -> None:
-    view = incident(assessment=assessment(contact_effort="disproportionate"), recommendation=recommendation())
+    view = incident(assessment=assessment(contact_effort="disproportionate"),
+                    recommendation=recommendation(disproportionate_effort=True))
     d = document(facts(incident=view))
     assert (d["field_97"], d["field_100"]) == ("e", "c")
 

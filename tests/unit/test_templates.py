@@ -11,11 +11,12 @@ from typing import Any, get_args
 import pytest
 
 from incidents.authority_notice import Filing, NoticeFacts, Purpose, Severity, answer_set
+from incidents.legal import NO_FINDINGS
 from incidents.lifecycle import Status
 from incidents.model import VOCABULARY, AssessmentFacts, BreachFacts, SourceKind
 from incidents.notify.render import LANGUAGES, render, render_email
 from incidents.profile import Profile
-from incidents.views import AssessmentView, ClockView, DecisionView, IncidentView
+from incidents.views import AssessmentView, ClockView, DecisionView, IncidentView, RecommendationView
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 HOSTILE = "{{ 7*7 }} <script>alert(1)</script>"
@@ -298,7 +299,11 @@ def test_10_1_follows_the_decision_and_gives_its_reason() -> None:
 
     reason = "Versleuteld met een veilige sleutel; geen risico."
     decision = DecisionView(False, False, reason, "Anne Privacy", AWARE)
-    view = incident(decision=decision, assessment=assessment(encryption="state_of_the_art"))
+    findings = replace(NO_FINDINGS, unintelligible="encryption")
+    view = incident(decision=decision, assessment=assessment(encryption="state_of_the_art"),
+                    recommendation=RecommendationView(score=1.5, level="low", dpc=4, ei=1, cb=0.5,
+                                                      notify_authority=False, notify_subjects=False,
+                                                      public_communication=False, lines=[], findings=findings))
     not_told = answer(notice("nl", view), "10.1")
     assert not_told.startswith("Nee")
     assert "art. 34 lid 3 onder a" in not_told and "Versleuteld met een veilige sleutel" in not_told

@@ -15,10 +15,9 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('incidents', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('awareness_reason', sa.Text(), nullable=True))
+    op.add_column('incidents', sa.Column('awareness_reason', sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('incidents', schema=None) as batch_op:
-        batch_op.drop_column('awareness_reason')
+    # not a batch operation: SQLite refuses to copy a table other tables refer to (see 0010)
+    op.execute('ALTER TABLE incidents DROP COLUMN awareness_reason')
