@@ -7,6 +7,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -394,8 +395,10 @@ async def file_notice(request: Request, incident_id: str, user: CurrentUser) -> 
     try:
         forms.guard(values, "filing")
         filed_at = _moment(form, "filed_at", "filing", now)
-        await run_in_threadpool(services.record_filing, ws.uow(), view.id, forms.text(form, "reference"), filed_at,
-                                forms.text(form, "delay_reason") or None, user.username, now)
+        await run_in_threadpool(partial(
+            services.record_filing, ws.uow(), view.id, forms.text(form, "reference"), filed_at,
+            forms.text(form, "delay_reason") or None, user.username, now, profile=ws.profile,
+            templates=ws.settings.templates_dir, notices_dir=ws.settings.notices_dir))
     except InvalidInput as exc:
         return _filing_form(request, view, values, exc.errors, status=422)
     except InvalidTransition:

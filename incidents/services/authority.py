@@ -314,9 +314,10 @@ def record_filing(uow: UnitOfWork, incident_id: str, reference: str, filed_at: d
     """Record that the first AP notice was filed through the AP's form: when, by whom, the meldnummer.
 
     GDPR art. 33(1): a notification made later than 72 hours after awareness must give the reasons for the
-    delay; without them the filing is refused. The reasons must then appear in the notice: given `profile`,
-    `templates` and `notices_dir` (the CLI and the dashboard pass them), a late filing keeps a new version of
-    the notice with the reasons under question 4.5; a filing in time records the latest prepared version.
+    delay; without them the filing is refused. The reasons must then appear in the notice: a late filing keeps
+    a new version of the notice with the reasons under question 4.5, rendered with `profile`, `templates` and
+    `notices_dir` (every door passes them; a late filing without them is a programming error, not a silent
+    notice without its reasons); a filing in time records the latest prepared version.
     """
     problems = _reference(reference)
     with uow:
@@ -338,7 +339,10 @@ def record_filing(uow: UnitOfWork, incident_id: str, reference: str, filed_at: d
                 "requires the reasons for the delay"))
         if problems:
             raise InvalidInput("filing", problems)
-        render_now = late and profile is not None and templates is not None and notices_dir is not None
+        render_now = late
+        if late and (profile is None or templates is None or notices_dir is None):
+            raise TypeError("a late filing keeps a new notice version with the reasons for the delay: pass "
+                            "profile, templates and notices_dir")
         notice = _new_version(uow, row.id, now) if render_now else versions[-1]
         filing_row = AuthorityFilingRow(
             incident_id=row.id, notice_id=notice.id, kind="first", filed_at=filed_at, filed_by=actor,

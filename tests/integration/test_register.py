@@ -167,7 +167,9 @@ def test_a_late_filing_needs_the_reasons_for_the_delay(uow, profile, now, tmp_pa
     with pytest.raises(InvalidInput) as err:
         services.record_filing(uow, incident_id, "M-1", late, None, "po", late)
     assert err.value.errors[0].field == "--delay-reason"
-    services.record_filing(uow, incident_id, "M-1", late, "the processor told us only on day three", "po", late)
+    filed = services.record_filing(uow, incident_id, "M-1", late, "the processor told us only on day three", "po",
+                                   late, profile=profile, templates=TEMPLATES, notices_dir=tmp_path / "notices")
+    assert filed.late and filed.version == 2
 
 
 def test_importing_the_same_people_twice_links_them_once(uow, profile, now):

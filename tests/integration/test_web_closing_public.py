@@ -149,3 +149,36 @@ def test_the_written_files_can_be_downloaded_to_put_online_and_nothing_else(dash
     for other in ("public-notice-v2.nl.html", "authority-notice-v1.nl.txt", "..%2F..%2Fregister.db",
                   "public-notice-v1.nl.html.tmp"):
         assert responder.get(f"/incidents/{incident_id}/public/{other}").status_code == 404, other
+
+
+# --- a late filing (GDPR art. 33(1)) ------------------------------------------------------------------------
+
+def test_a_late_filing_from_the_dashboard_needs_the_reasons_and_keeps_a_notice_version_that_quotes_them(
+        dashboard):  # noqa: F811
+    incident_id = _assessed(dashboard)
+    officer = dashboard.login("olga")
+    officer.post(f"/incidents/{incident_id}/decision", data={
+        "csrf_token": dashboard.token(officer), "notify_authority": "yes", "notify_subjects": "no",
+        "reason": "salary data of twelve employees went to another client"})
+    ws = dashboard.ws
+    with ws.uow() as uow:  # the breach became known four days ago
+        row = uow.session.get(IncidentRow, incident_id)
+        row.aware_at = row.discovered_at = datetime.now(UTC) - timedelta(hours=96)
+        uow.commit()
+    services.prepare_authority_notice(ws.uow(), ws.profile, ws.settings.templates_dir, ws.settings.notices_dir,
+                                      incident_id, datetime.now(UTC))  # what the response flow does
+    token = dashboard.token(officer)
+    refused = officer.post(f"/incidents/{incident_id}/filing", data={"csrf_token": token, "reference": "M-77"})
+    assert refused.status_code == 422 and _invalid(refused.text, "delay_reason")
+    assert "art. 33 lid 1 AVG vraagt de redenen van de vertraging" in refused.text
+    reason = "De IT-leverancier gaf de lijst van geopende bestanden pas na vier dagen."
+    answer = officer.post(f"/incidents/{incident_id}/filing",
+                          data={"csrf_token": token, "reference": "M-77", "delay_reason": reason})
+    assert answer.status_code == 303, answer.text
+    with ws.uow() as uow:
+        versions = uow.session.scalars(select(NoticeRow).where(
+            NoticeRow.incident_id == incident_id, NoticeRow.kind == "authority_notice")
+            .order_by(NoticeRow.version)).all()
+        assert [v.version for v in versions] == [1, 2]
+        kept = (ws.settings.notices_dir / incident_id / "authority-notice-v2.nl.txt").read_text(encoding="utf-8")
+    assert reason in kept and "M-77" in kept
