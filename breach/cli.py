@@ -35,10 +35,32 @@ def clock_line(view: IncidentView) -> str:
     return f"AP deadline   {due}  {c.hours_left:.1f} h left"
 
 
+def track_words(view: IncidentView) -> tuple[str, str]:
+    """The two tracks in a few words each (`breach list`, `breach show`)."""
+    t = view.tracks
+    a, p = t.authority.details, t.people.details
+    authority = t.authority.state.value.replace("_", " ")
+    if t.authority.state in ("to_file", "undecided"):
+        authority += f", due {show(a['due_at'])}" + (" OVERDUE" if a["overdue"] else f" ({a['hours_left']:.1f} h)")
+    elif "reference" in a:
+        authority += f" ({a['reference']}{', late' if a.get('late') else ''})"
+    elif t.authority.state == "not_required":
+        authority += f" ({a['reason'].replace('_', ' ')})"
+    people = t.people.state.value.replace("_", " ")
+    if t.people.state in ("told", "sending"):
+        people += f" ({p['notified']} of {p['total']})"
+    elif t.people.state == "approved":
+        people += f" (waiting for {p['waiting_for'].replace('_', ' ')})"
+    elif t.people.state == "not_required":
+        people += f" ({p['reason'].replace('_', ' ')})"
+    return authority, people
+
+
 def print_incident(ws: Workspace, view: IncidentView, waiting: list[str]) -> None:
     out = sys.stdout.write
     out(f"{view.id}  {view.title}\n")
-    out(f"status        {view.status.value}\n")
+    authority, people = track_words(view)
+    out(f"status        {view.tracks.frame.value}; AP notice: {authority}; people: {people}\n")
     out(f"source        {view.source_kind}{(': ' + view.source_processor) if view.source_processor else ''}"
         f"; reported by {view.reported_by}\n")
     if view.systems:
@@ -94,20 +116,27 @@ def cmd_list(ws: Workspace, args: argparse.Namespace) -> int:
     now = now_utc()
     with ws.uow() as uow:
         views = [incident_view(uow, row.id, now) for row in uow.incidents()]
-    if args.open:
+    if args.open or args.waiting:
         views = [v for v in views if v.is_open]
+    waiting = {v.id: services.waiting_for(ws.uow(), v.id) for v in views} if args.waiting else {}
     if args.json:
-        print(json.dumps({"incidents": [v.as_json() for v in views]}, ensure_ascii=False, indent=2))
+        items = [v.as_json() | ({"waiting_for": waiting[v.id]} if args.waiting else {}) for v in views]
+        print(json.dumps({"incidents": items}, ensure_ascii=False, indent=2))
         return 0
     if not views:
-        print("the register is empty: `breach report FILE` records an incident")
+        print("the register is empty: `breach report FILE` records an incident" if not (args.open or args.waiting)
+              else "no open incidents")
         return 0
-    print(f"{'ID':<13} {'STATUS':<23} {'AP DEADLINE (Europe/Amsterdam)':<31} {'LEFT':>9}  TITLE")
+    if args.waiting:
+        for v in views:
+            print(f"{v.id}  {v.title[:60]}")
+            print("  waiting for " + ("\n              ".join(WAITING[w].format(id=v.id) for w in waiting[v.id])
+                                      or "nothing"))
+        return 0
+    print(f"{'ID':<13} {'STAGE':<16} {'AP NOTICE':<44} {'PEOPLE':<36} TITLE")
     for v in views:
-        c = v.authority_clock
-        left = {"not_required": "n/a", "met": "done", "met_late": "done late"}.get(
-            c.state, "OVERDUE" if c.state == "overdue" else f"{c.hours_left:.1f} h")
-        print(f"{v.id:<13} {v.status.value:<23} {show(c.due_at):<31} {left:>9}  {v.title[:60]}")
+        authority, people = track_words(v)
+        print(f"{v.id:<13} {v.tracks.frame.value:<16} {authority:<44} {people:<36} {v.title[:50]}")
     return 0
 
 
@@ -288,8 +317,11 @@ def parser() -> argparse.ArgumentParser:
     c.set_defaults(func=cmd_report)
 
     c = sub.add_parser("list", help="the register: every incident with its status and AP deadline",
-                       description="List the incidents in the register with status and AP deadline.")
+                       description="List the incidents in the register: the stage, where the AP notice (art. 33) and the "
+                       "people's notice (art. 34) each stand, with the AP deadline. --json carries "
+                       "\"tracks\": {\"authority\": {\"state\": ...}, \"people\": {\"state\": ...}}.")
     c.add_argument("--open", action="store_true", help="only incidents that are not closed or dismissed")
+    c.add_argument("--waiting", action="store_true", help="what each open incident waits for, and who acts")
     c.add_argument("--json", action="store_true", help="machine-readable output (ISO 8601 times with offset)")
     c.set_defaults(func=cmd_list)
 

@@ -24,10 +24,10 @@ from incidents.profile import Profile
 from incidents.register.tables import AuthorityFilingRow, NoticeRow
 from incidents.register.unit_of_work import UnitOfWork
 from incidents.times import iso
-from incidents.views import IncidentView, incident_view
+from incidents.views import IncidentView, incident_view, tracks_json
 
 COLUMNS = [
-    "id", "title", "status", "description", "source", "reported_by", "systems",
+    "id", "title", "status", "authority_track", "people_track", "description", "source", "reported_by", "systems",
     "occurred_from", "occurred_until", "discovered_at", "aware_at", "awareness_reason", "reported_at",
     "authority_due_at", "authority_clock", "overdue",
     "assessment_summary", "confidentiality", "integrity", "availability", "malicious", "categories",
@@ -119,10 +119,12 @@ def _row(entry: RegisterEntry) -> dict[str, Any]:
     v = entry.incident
     a, d, rec = v.assessment, v.decision, v.recommendation
     found = rec.findings if rec else NO_FINDINGS
+    tracks = v.tracks
     notice, told = v.notice("authority_notice"), v.notice("subject_notice")
     first, withdrawal = entry.first, entry.withdrawal
     return {
-        "id": v.id, "title": v.title, "status": v.status.value, "description": v.description,
+        "id": v.id, "title": v.title, "status": v.status.value, "authority_track": tracks.authority.state.value,
+        "people_track": tracks.people.state.value, "description": v.description,
         "source": v.source_kind + (f":{v.source_processor}" if v.source_processor else ""),
         "reported_by": v.reported_by, "systems": "; ".join(v.systems),
         "occurred_from": iso(v.occurred_from), "occurred_until": iso(v.occurred_until),
@@ -158,6 +160,7 @@ def _row(entry: RegisterEntry) -> dict[str, Any]:
         "subjects_notified_at": iso(told.finished_at) if told and told.status == "done" else None,
         "public_notice_published_at": iso(v.public_notice.finished_at) if v.public_notice else None,
         "closing_reason": v.closing_reason,
+        "tracks": tracks_json(tracks),
         "authority_filings": [
             {"kind": f.kind, "filed_at": iso(f.filed_at), "filed_by": f.filed_by, "reference": f.reference,
              "delay_reason": f.delay_reason, "changes": f.changes, "withdrawal_reason": f.withdrawal_reason,

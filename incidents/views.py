@@ -14,6 +14,7 @@ from incidents.lifecycle import OPEN, Status
 from incidents.register.tables import AssessmentRow, DecisionRow, IncidentRow, NoticeRow, RecommendationRow
 from incidents.register.unit_of_work import UnitOfWork
 from incidents.times import iso
+from incidents.tracks import FilingFact, Tracks, authority_track, frame_of, people_track
 
 
 @dataclass(frozen=True)
@@ -222,6 +223,8 @@ class IncidentView:
     subjects: dict[str, int] = field(default_factory=dict)
     recommendation: RecommendationView | None = None  # the advice for the latest assessment
     awareness_reason: str | None = None  # why awareness came later than discovery (EDPB Guidelines 9/2022)
+    filings: list[FilingFact] = field(default_factory=list)  # the AP filings, oldest first
+    computed_at: datetime | None = None  # the moment this view was made ("now" for the clocks)
 
     @property
     def is_open(self) -> bool:
@@ -246,12 +249,42 @@ class IncidentView:
     def notice(self, kind: str) -> NoticeView | None:
         return next((n for n in self.notices if n.kind == kind), None)
 
+    @property
+    def tracks(self) -> Tracks:
+        """The frame and the two duties' tracks (incidents.tracks), from what this view holds."""
+        rec, d = self.recommendation, self.decision
+        dismissed = self.status == Status.DISMISSED
+        subject_notice = self.notice("subject_notice")
+        public = self.public_notice
+        now = self.computed_at or self.authority_clock.due_at
+        return Tracks(
+            frame=frame_of(self.status.value, d is not None),
+            authority=authority_track(dismissed=dismissed, notify_authority=d.notify_authority if d else None,
+                                      due_at=self.authority_clock.due_at, filings=self.filings, now=now),
+            people=people_track(
+                dismissed=dismissed, notify_subjects=d.notify_subjects if d else None,
+                findings=rec.findings if rec else NO_FINDINGS, public_advised=bool(rec and rec.public_communication),
+                counts=self.subjects, notified=self.people_notified,
+                dispatch_done=subject_notice is not None and subject_notice.status == "done",
+                dispatch_started=subject_notice is not None,
+                public_prepared=any(n.kind == PUBLIC_KIND for n in self.notices),
+                public_published_at=public.finished_at if public else None),
+        )
+
     def as_json(self) -> dict[str, Any]:
-        """Machine-readable: times ISO 8601 with offset, every deadline with its due time."""
+        """Machine-readable: times ISO 8601 with offset, every deadline with its due time, both tracks."""
         data = asdict(self)
         data["status"] = self.status.value
         data["overdue"] = self.overdue
+        data["tracks"] = tracks_json(self.tracks)
         return _isoify(data)
+
+
+def tracks_json(tracks: Tracks) -> dict[str, Any]:
+    """`"frame"` and `"tracks": {"authority": {"state": ..., ...}, "people": {"state": ..., ...}}` for scripts."""
+    return _isoify({"frame": tracks.frame.value,
+                    "authority": {"state": tracks.authority.state.value, **tracks.authority.details},
+                    "people": {"state": tracks.people.state.value, **tracks.people.details}})
 
 
 def _isoify(value: Any) -> Any:
@@ -280,7 +313,8 @@ def incident_view(uow: UnitOfWork, incident_id: str, now: datetime) -> IncidentV
     assessment = uow.latest_assessment(row.id)
     decision = uow.latest_decision(row.id)
     notices = uow.notices(row.id)
-    filing = uow.authority_filing(row.id)
+    filings = uow.authority_filings(row.id)
+    filing = filings[0] if filings else None
     return IncidentView(
         id=row.id, title=row.title, description=row.description, status=Status(row.status),
         status_changed_at=row.status_changed_at, source_kind=row.source_kind,
@@ -296,6 +330,8 @@ def incident_view(uow: UnitOfWork, incident_id: str, now: datetime) -> IncidentV
         subjects=uow.subject_counts(row.id),
         recommendation=_recommendation(uow, row.id),
         awareness_reason=row.awareness_reason,
+        filings=[FilingFact(f.kind, f.filed_at, f.reference, f.open_questions) for f in filings],
+        computed_at=now,
     )
 
 

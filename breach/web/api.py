@@ -20,7 +20,7 @@ from incidents.errors import FieldError, InvalidInput
 from incidents.model import IncidentReport
 from incidents.subjects import notified
 from incidents.times import local, now_utc
-from incidents.views import IncidentView, incident_view
+from incidents.views import IncidentView, incident_view, tracks_json
 
 router = APIRouter(prefix="/api", tags=["incidents"], dependencies=[Depends(require_user), Depends(auth.check_csrf)])
 
@@ -73,6 +73,10 @@ class IncidentStatus(BaseModel):
     decision: DecisionSummary | None
     subjects: SubjectCounts
     waiting_for: list[str]
+    tracks: dict[str, Any] = Field(default_factory=dict, description=(
+        'where each duty stands: {"frame": ..., "authority": {"state": undecided|to_file|filed|phased|complete|'
+        'withdrawn|not_required, ...}, "people": {"state": undecided|awaiting_approval|approved|sending|told|'
+        'public_online|not_required, ...}} with the details of each state (deadline, counts, reason)'))
     url: str = Field(description="the incident's page on the dashboard")
 
 
@@ -92,7 +96,7 @@ def status_of(view: IncidentView, waiting: list[str]) -> IncidentStatus:
                                                         decided_at=local(d.decided_at), decided_by=d.decided_by),
         subjects=SubjectCounts(total=sum(s.values()), pending=s.get("pending", 0), sent=notified(s),
                                unreachable=s.get("unreachable", 0), by_status=dict(s)),
-        waiting_for=waiting, url=f"/incidents/{view.id}",
+        waiting_for=waiting, tracks=tracks_json(view.tracks), url=f"/incidents/{view.id}",
     )
 
 

@@ -253,6 +253,8 @@ class AuthorityFilingRow(Base):
     withdrawal_reason: Mapped[str | None] = mapped_column(Text)  # a withdrawal: why it is not reportable
     previous_id: Mapped[int | None] = mapped_column(
         ForeignKey("authority_filings.id", name="fk_authority_filings_previous_id"))  # the notice it follows
+    # questions of the AP form the notice as filed left open (art. 33(4): a follow-up is due); None: not recorded
+    open_questions: Mapped[int | None] = mapped_column(Integer)
 
 
 class AuthorityAnswerRow(Base):

@@ -73,6 +73,11 @@ class UnitOfWork:
             self.session.scalars(select(NoticeRow).where(NoticeRow.incident_id == incident_id).order_by(NoticeRow.id))
         )
 
+    def authority_filings(self, incident_id: str) -> list[AuthorityFilingRow]:
+        """Every filing at the AP (first, follow-ups, a withdrawal), oldest first."""
+        return list(self.session.scalars(select(AuthorityFilingRow).where(AuthorityFilingRow.incident_id == incident_id)
+                                         .order_by(AuthorityFilingRow.id)))
+
     def authority_filing(self, incident_id: str) -> AuthorityFilingRow | None:
         return self.session.scalars(
             select(AuthorityFilingRow).where(AuthorityFilingRow.incident_id == incident_id)

@@ -339,11 +339,10 @@ def record_filing(uow: UnitOfWork, incident_id: str, reference: str, filed_at: d
                 "requires the reasons for the delay"))
         if problems:
             raise InvalidInput("filing", problems)
-        render_now = late
         if late and (profile is None or templates is None or notices_dir is None):
             raise TypeError("a late filing keeps a new notice version with the reasons for the delay: pass "
                             "profile, templates and notices_dir")
-        notice = _new_version(uow, row.id, now) if render_now else versions[-1]
+        notice = _new_version(uow, row.id, now) if late else versions[-1]
         filing_row = AuthorityFilingRow(
             incident_id=row.id, notice_id=notice.id, kind="first", filed_at=filed_at, filed_by=actor,
             reference=reference.strip(), delay_reason=delay_reason.strip() if late and delay_reason else None,
@@ -352,12 +351,14 @@ def record_filing(uow: UnitOfWork, incident_id: str, reference: str, filed_at: d
         uow.session.add(filing_row)
         uow.session.flush()
         paths: list[Path] = []
-        if render_now:
-            assert profile is not None and templates is not None and notices_dir is not None
+        if profile is not None:
             filing = _filing(filing_row, {notice.id: notice.version})
             facts = _facts(uow, profile, row, filed_at, now, purpose="first", history=history, filing=filing,
                            version=notice.version)
-            paths = _keep(uow, templates, notices_dir, notice, facts, now)
+            filing_row.open_questions = len(answer_set(facts).unanswered)
+            if late:
+                assert templates is not None and notices_dir is not None
+                paths = _keep(uow, templates, notices_dir, notice, facts, now)
         uow.record(at=now, actor=actor, incident_id=row.id, action="authority_notice_filed", late=late,
                    version=notice.version, filing=filing_row.id)
         uow.commit()
@@ -429,6 +430,7 @@ def _record_later(uow: UnitOfWork, profile: Profile, templates: Path, notices_di
     facts = _facts(uow, profile, row, filed_at, now, purpose=kind, history=history, filing=filing,
                    version=notice.version)
     paths = _keep(uow, templates, notices_dir, notice, facts, now)
+    filing_row.open_questions = len(answer_set(facts).unanswered) if kind == "follow_up" else None
     action = "authority_follow_up_filed" if kind == "follow_up" else "authority_notice_withdrawn"
     uow.record(at=now, actor=actor, incident_id=row.id, action=action, version=notice.version,
                filing=filing_row.id, previous=history[-1].id)

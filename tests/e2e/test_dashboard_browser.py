@@ -105,6 +105,8 @@ def test_a_privacy_officer_handles_an_incident_from_report_to_decision(served):
             page.get_by_label("Wat er gebeurde").fill("Een map met verslagen was te openen voor iedereen met de link.")
             page.get_by_label("Ontdekt op").fill((aware - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"))
             page.get_by_label("Bekend op").fill(aware.strftime("%Y-%m-%dT%H:%M"))
+            page.get_by_label("Waarom later dan de ontdekking").fill(
+                "De volgende ochtend is de link zelf geopend om te zien of de verslagen echt open stonden.")
             page.get_by_label("Bron", exact=True).select_option("data_subject")
             page.get_by_label("Coachverslagen (Google Drive)").check()
             page.get_by_role("button", name="Opslaan").click()

@@ -182,3 +182,18 @@ def test_a_late_filing_from_the_dashboard_needs_the_reasons_and_keeps_a_notice_v
         assert [v.version for v in versions] == [1, 2]
         kept = (ws.settings.notices_dir / incident_id / "authority-notice-v2.nl.txt").read_text(encoding="utf-8")
     assert reason in kept and "M-77" in kept
+
+
+def test_the_list_and_the_incident_page_show_both_tracks(dashboard):  # noqa: F811
+    incident_id = _assessed(dashboard)
+    officer = dashboard.login("olga")  # Dutch
+    officer.post(f"/incidents/{incident_id}/decision", data={
+        "csrf_token": dashboard.token(officer), "notify_authority": "yes", "notify_subjects": "no",
+        "reason": "salary data of twelve employees went to another client"})
+    page = officer.get(f"/incidents/{incident_id}").text
+    assert 'id="authority-track" data-state="to_file">Melding aan de AP: nog indienen' in page
+    assert 'id="people-track" data-state="not_required">Betrokkenen: niet nodig' in page
+    listed = officer.get("/incidents").text
+    assert 'data-track="authority" data-state="to_file">nog indienen' in listed
+    api = dashboard.login("rick").get(f"/api/incidents/{incident_id}").json()
+    assert api["tracks"]["authority"]["state"] == "to_file" and api["tracks"]["people"]["state"] == "not_required"

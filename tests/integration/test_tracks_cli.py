@@ -1,0 +1,55 @@
+"""Two tracks in the register, as `breach list --json` and `breach show --json` give them to scripts: an incident
+decided "notify both", whose people were told and whose AP notice is not filed yet, then filed."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from incidents import services
+from incidents.workspace import Workspace
+from tests.conftest import EXAMPLES
+from tests.integration.test_cli import cli, report_file  # noqa: F401
+from tests.integration.test_register import the_assessment
+
+
+def told_not_filed(cli, report_file) -> str:  # noqa: F811
+    incident_id = cli("report", str(report_file), "--no-flow")[1].strip()
+    ws = Workspace()
+    now = datetime.now(UTC)
+    services.record_assessment(ws.uow(), ws.profile, incident_id, the_assessment(), "it", now)
+    services.import_subjects(ws.uow(), incident_id, EXAMPLES / "subjects.csv", "po", now)
+    assert cli("decide", incident_id, "--authority", "yes", "--subjects", "yes", "--no-flow")[0] == 0
+    services.prepare_authority_notice(ws.uow(), ws.profile, ws.settings.templates_dir, ws.settings.notices_dir,
+                                      incident_id, now)  # what the response flow does, as in the demo
+    services.notify_subjects(ws.uow(), ws.profile, ws.mailer, ws.settings.templates_dir, incident_id, None, now)
+    return incident_id
+
+
+def test_people_told_and_the_ap_notice_to_be_filed_are_two_tracks_then_the_filing_moves_only_the_ap_one(
+        cli, report_file):  # noqa: F811
+    incident_id = told_not_filed(cli, report_file)
+    listed = json.loads(cli("list", "--json")[1])["incidents"][0]
+    shown = json.loads(cli("show", incident_id, "--json")[1])
+    for data in (listed, shown):
+        people, authority = data["tracks"]["people"], data["tracks"]["authority"]
+        assert people["state"] == "told" and people["notified"] >= 1 and people["notified"] == data["subjects"]["sent"]
+        assert authority["state"] == "to_file" and authority["due_at"] == data["authority_clock"]["due_at"]
+        assert data["tracks"]["frame"] == "decided"
+    code, out, _ = cli("list")
+    assert code == 0 and "to file, due" in out and f"told ({listed['tracks']['people']['notified']} of" in out
+
+    assert cli("authority", "filed", incident_id, "--reference", "M-123456", "--no-flow")[0] == 0
+    after = json.loads(cli("show", incident_id, "--json")[1])["tracks"]
+    assert after["authority"]["state"] in ("filed", "phased", "complete")
+    assert after["authority"]["reference"] == "M-123456" and after["people"]["state"] == "told"
+    code, out, _ = cli("audit", "verify")
+    assert code == 0 and "intact" in out
+
+
+def test_list_waiting_says_what_each_open_incident_waits_for(cli, report_file):  # noqa: F811
+    incident_id = told_not_filed(cli, report_file)
+    code, out, _ = cli("list", "--waiting")
+    assert code == 0 and incident_id in out and f"breach authority filed {incident_id}" in out
+    items = json.loads(cli("list", "--waiting", "--json")[1])["incidents"]
+    assert items[0]["waiting_for"] == ["authority_filing"]
