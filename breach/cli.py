@@ -194,12 +194,7 @@ def cmd_decide(ws: Workspace, args: argparse.Namespace) -> int:
     sys.stderr.write(f"decision recorded for {args.id.upper()}: notify AP: "
                      f"{'yes' if decided.notify_authority else 'no'}, notify people: "
                      f"{'yes' if decided.notify_subjects else 'no'} ({how})\n")
-    with ws.uow() as uow:
-        recorded = uow.latest_decision(uow.incident(args.id).id)
-        assert recorded is not None  # recorded just above
-        run_input = {"notify_authority": recorded.notify_authority, "notify_subjects": recorded.notify_subjects,
-                     "reason": recorded.reason}
-    after_record(ws, args, args.id.upper(), "decision", run_input)
+    after_record(ws, args, args.id.upper(), "decision", decided.run_input())
     return 0
 
 

@@ -25,7 +25,7 @@ from incidents import services
 from incidents.errors import FieldError, InvalidInput, InvalidTransition
 from incidents.export import register_rows, to_csv
 from incidents.lifecycle import OPEN
-from incidents.model import AssessmentFacts, Decision, IncidentReport
+from incidents.model import AssessmentFacts, IncidentReport
 from incidents.services import users as user_service
 from incidents.services.users import User
 from incidents.subjects import notified
@@ -344,23 +344,40 @@ def _decision_form(request: Request, view: IncidentView, values: dict[str, Any],
 @router.get("/incidents/{incident_id}/decision")
 def decision_form(request: Request, incident_id: str, user: CurrentUser) -> Response:
     require(user, "decide")
-    return _decision_form(request, _incident(workspace(request), incident_id), {}, [])
+    view = _incident(workspace(request), incident_id)
+    r = view.recommendation  # the answers default to the advice, as `breach decide ID` does
+    values = {} if r is None else {"notify_authority": "yes" if r.notify_authority else "no",
+                                   "notify_subjects": "yes" if r.notify_subjects else "no"}
+    return _decision_form(request, view, values, [])
+
+
+def _answer(form: FormData, name: str) -> bool | None:
+    """A yes/no field of the decision form; empty: the recommendation's answer (services.decide)."""
+    value = forms.text(form, name)
+    if not value:
+        return None
+    if value not in ("yes", "no"):
+        raise InvalidInput("decision", [FieldError(name, "choose yes or no")])
+    return value == "yes"
 
 
 @router.post("/incidents/{incident_id}/decision")
 async def decide(request: Request, incident_id: str, user: CurrentUser) -> Response:
+    """The same service as `breach decide`, with the same defaults: each answer left out is the advice's, and a
+    decision that follows the advice may leave the reason out (the advice's reasons are recorded)."""
     ws, view, form, values = await _acting(request, incident_id, user, "decide")
-    data = {name: forms.text(form, name) for name in ("notify_authority", "notify_subjects", "reason")
-            if forms.text(form, name)}
     try:
-        decision = forms.validate(Decision, data, "decision")
-        await run_in_threadpool(services.record_decision, ws.uow(), view.id, decision, user.username, now_utc())
+        decided = await run_in_threadpool(partial(
+            services.decide, ws.uow(), view.id, user.username, now_utc(),
+            notify_authority=_answer(form, "notify_authority"), notify_subjects=_answer(form, "notify_subjects"),
+            reason=forms.text(form, "reason") or None, templates=ws.settings.templates_dir,
+            language=ws.profile.language))
     except InvalidInput as exc:
         return _decision_form(request, view, values, exc.errors, status=422)
     except InvalidTransition:
         current = await run_in_threadpool(_incident, ws, incident_id)
         return _decision_form(request, current, values, [], problem="state", status=409)
-    await launch(request, view.id, "decision", decision.model_dump(mode="json"))
+    await launch(request, view.id, "decision", decided.run_input())
     return done(view.id, "decision")
 
 

@@ -32,6 +32,9 @@ from incidents.services.common import (
 from incidents.severity import resolve_categories
 from incidents.times import AMSTERDAM
 
+DEPARTS = ("the decision departs from the recommendation; write why in a sentence (10 characters or more): GDPR "
+           "art. 5(2) asks you to be able to justify it")
+
 
 @dataclass(frozen=True)
 class Decided:
@@ -41,6 +44,12 @@ class Decided:
     notify_subjects: bool
     follows_recommendation: bool | None  # None: there was no recommendation
     recommendation_id: int | None
+    reason: str = ""  # as recorded: the justification given, or the advice's reasons in words
+
+    def run_input(self) -> dict[str, object]:
+        """What a response run waiting for the decision is resumed with (flows/inputs.py DecisionInput)."""
+        return {"notify_authority": self.notify_authority, "notify_subjects": self.notify_subjects,
+                "reason": self.reason}
 
 
 def _next_id(uow: UnitOfWork, now: datetime) -> str:
@@ -155,10 +164,7 @@ def decide(uow: UnitOfWork, incident_id: str, actor: str, now: datetime, *, noti
         follows = None if recommended is None else (
             (authority, subjects) == (recommended.notify_authority, recommended.notify_subjects))
         if recommended is not None and not follows and len(given) < REASON_MIN:
-            raise InvalidInput("decision", [FieldError("--reason", (
-                f"the decision (AP: {_yn(authority)}, people: {_yn(subjects)}) departs from the recommendation "
-                f"(AP: {_yn(recommended.notify_authority)}, people: {_yn(recommended.notify_subjects)}); "
-                "write why in a sentence: GDPR art. 5(2) asks you to be able to justify it"))])
+            raise InvalidInput("decision", [FieldError("--reason", DEPARTS)])
         if not given:
             if recommended is None or templates is None:
                 raise InvalidInput("decision", [FieldError("--reason", f"{reason_problem(None)}; it goes in the "
@@ -184,7 +190,7 @@ def decide(uow: UnitOfWork, incident_id: str, actor: str, now: datetime, *, noti
                                     "public_communication": recommended.public_communication},
                        decided={"notify_authority": authority, "notify_subjects": subjects})
         uow.commit()
-        return Decided(authority, subjects, follows, decision.recommendation_id)
+        return Decided(authority, subjects, follows, decision.recommendation_id, given)
 
 
 def _answers(recommended: RecommendationRow | None, authority: bool | None,
@@ -199,10 +205,6 @@ def _answers(recommended: RecommendationRow | None, authority: bool | None,
         return authority, subjects
     return (recommended.notify_authority if authority is None else authority,
             recommended.notify_subjects if subjects is None else subjects)
-
-
-def _yn(value: bool) -> str:
-    return "yes" if value else "no"
 
 
 def _reason_from(uow: UnitOfWork, incident_id: str, templates: Path, language: str) -> str:

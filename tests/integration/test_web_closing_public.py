@@ -197,3 +197,29 @@ def test_the_list_and_the_incident_page_show_both_tracks(dashboard):  # noqa: F8
     assert 'data-track="authority" data-state="to_file">nog indienen' in listed
     api = dashboard.login("rick").get(f"/api/incidents/{incident_id}").json()
     assert api["tracks"]["authority"]["state"] == "to_file" and api["tracks"]["people"]["state"] == "not_required"
+
+
+def test_the_dashboard_and_the_cli_decide_with_the_same_defaults_and_record_the_same_rows(dashboard):  # noqa: F811
+    """`breach decide ID` and the dashboard's form left as it comes (the advice's answers, no reason) call the
+    same service: the same decision rows, the advice's reasons as the reason, ids, times and actors aside."""
+    from breach.cli import main
+    from incidents.register.tables import DecisionRow
+
+    by_cli, by_form = _assessed(dashboard), _assessed(dashboard)
+    assert main(["decide", by_cli, "--no-flow"]) == 0
+    officer = dashboard.login("olga")
+    form = officer.get(f"/incidents/{by_form}/decision").text
+    assert re.search(r'name="notify_authority" value="yes" checked', form)  # the advice, preselected
+    answer = officer.post(f"/incidents/{by_form}/decision", data={"csrf_token": dashboard.token(officer)})
+    assert answer.status_code == 303, answer.text
+    fields = ("notify_authority", "notify_subjects", "reason", "follows_recommendation")
+    with dashboard.ws.uow() as uow:
+        rows = {r.incident_id: [getattr(r, f) for f in fields] for r in uow.session.scalars(select(DecisionRow))}
+    assert rows[by_cli] == rows[by_form]
+    assert rows[by_form][3] is True and len(rows[by_form][2]) > 20
+
+    departing = _assessed(dashboard)
+    refused = officer.post(f"/incidents/{departing}/decision", data={
+        "csrf_token": dashboard.token(officer), "notify_authority": "no", "notify_subjects": "no"})
+    assert refused.status_code == 422 and _invalid(refused.text, "reason")
+    assert "het besluit wijkt af van het advies" in refused.text
