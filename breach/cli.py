@@ -144,27 +144,19 @@ def cmd_show(ws: Workspace, args: argparse.Namespace) -> int:
     now = now_utc()
     uow = ws.uow()
     with uow:
-        view = incident_view(uow, args.id, now)
+        view = incident_view(uow, args.id, now, ws.profile)
     events = timeline(ws.uow(), view.id)
     waiting = services.waiting_for(ws.uow(), view.id)
-    processor = None
-    if view.source_processor and (agreed := ws.profile.processor(view.source_processor)) and agreed.notice_hours:
-        from incidents.deadlines import processor_clock
-
-        processor = processor_clock(view.discovered_at, view.aware_at, agreed.notice_hours)
     if args.json:
         data = view.as_json()
         data["waiting_for"] = waiting
         data["timeline"] = [{**e, "at": iso(e["at"])} for e in events]  # type: ignore[arg-type]
         data.update(advice_json(ws, view.id))
-        if processor:
-            data["processor_clock"] = {"due_at": iso(processor.due_at), "state": processor.state(now),
-                                       "told_at": iso(view.aware_at)}
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return 0
     print_incident(ws, view, waiting)
-    if processor:
-        late = processor.state(now) == "met_late"
+    if (processor := view.processor_clock) is not None:
+        late = processor.state == "met_late"
         print(f"processor     {view.source_processor} had to tell us by {show(processor.due_at)} (agreed in the "
               f"processing agreement); it told us {show(view.aware_at)}{' - LATE' if late else ''}")
     sys.stdout.write(advice_text(ws, view.id))

@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from incidents.deadlines import authority_deadline
+from incidents.deadlines import authority_deadline, notified_late
 from incidents.legal import NO_FINDINGS, Findings, is_special_category, told_by_public_communication
 from incidents.model import VOCABULARY
 from incidents.notify.email import TEXT_TOKENS
@@ -321,13 +321,6 @@ def _fields_of(tp: Any) -> dict[str, Any]:
 
 
 # --- the rules the answers apply ---------------------------------------------------------------------------
-
-def notified_late(aware_at: datetime, notified_at: datetime) -> bool:
-    """GDPR art. 33(1): a notification made more than 72 hours after the controller became aware must be
-    accompanied by the reasons for the delay. For a breach a processor reported, aware_at is when the
-    processor told us (art. 33(2); EDPB Guidelines 9/2022)."""
-    return notified_at > authority_deadline(aware_at)
-
 
 # The form's groups of people (7.1), by the labels organisations use for them (Dutch and English).
 FORM_GROUPS = {

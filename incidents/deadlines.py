@@ -21,6 +21,18 @@ def authority_deadline(aware_at: datetime) -> datetime:
     return aware_at.astimezone(UTC) + timedelta(hours=AUTHORITY_HOURS)
 
 
+def late(due_at: datetime, at: datetime) -> bool:
+    """A duty met at `at` is late when that is after its deadline: the one comparison every clock makes."""
+    return at > due_at
+
+
+def notified_late(aware_at: datetime, notified_at: datetime) -> bool:
+    """GDPR art. 33(1): a notification made more than 72 hours after the controller became aware must be
+    accompanied by the reasons for the delay. For a breach a processor reported, aware_at is when the
+    processor told us (art. 33(2); EDPB Guidelines 9/2022)."""
+    return late(authority_deadline(aware_at), notified_at)
+
+
 def awareness_problem(discovered_at: datetime, aware_at: datetime, reason: str | None,
                       told_by_processor: bool) -> str | None:
     """GDPR art. 33(1) and EDPB Guidelines 9/2022 (paragraph 31): the 72 hours run from the moment the controller
@@ -54,7 +66,7 @@ class Clock:
 
     def state(self, now: datetime) -> str:
         if self.stopped_at is not None:
-            return "met" if self.stopped_at <= self.due_at else "met_late"
+            return "met_late" if late(self.due_at, self.stopped_at) else "met"
         return "overdue" if self.is_overdue(now) else "running"
 
 

@@ -16,14 +16,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from incidents.authority_notice import Filing, consequences_for_people, notified_late
+from incidents.authority_notice import Filing, consequences_for_people
 from incidents.legal import NO_FINDINGS
-from incidents.lifecycle import Status
 from incidents.notify.render import render
 from incidents.profile import Profile
 from incidents.register.tables import AuthorityFilingRow, NoticeRow
 from incidents.register.unit_of_work import UnitOfWork
 from incidents.times import iso
+from incidents.tracks import AuthorityState
 from incidents.views import IncidentView, incident_view, tracks_json
 
 COLUMNS = [
@@ -65,18 +65,16 @@ class RegisterEntry:
 
     @property
     def notification(self) -> str:
-        """How the AP notification stands: dismissed (not a personal-data breach), undecided, not_required,
-        pending (decided, not filed yet), filed, filed_late (after 72 hours, art. 33(1)) or withdrawn."""
-        v = self.incident
-        if self.withdrawal is not None:
-            return "withdrawn"
-        if self.first is not None:
-            return "filed_late" if notified_late(v.aware_at, self.first.filed_at) else "filed"
-        if v.status == Status.DISMISSED:
+        """The AP track (incidents.tracks) in the register's words: dismissed (not a personal-data breach),
+        undecided, not_required, pending (decided, not filed yet), filed, filed_late (after 72 hours,
+        art. 33(1)) or withdrawn."""
+        track = self.incident.tracks.authority
+        state, details = track.state, track.details
+        if state in (AuthorityState.FILED, AuthorityState.PHASED, AuthorityState.COMPLETE):
+            return "filed_late" if details["late"] else "filed"
+        if state == AuthorityState.NOT_REQUIRED and details["reason"] == "not_a_breach":
             return "dismissed"
-        if v.decision is None:
-            return "undecided"
-        return "pending" if v.decision.notify_authority else "not_required"
+        return {AuthorityState.TO_FILE: "pending"}.get(state, state.value)
 
     @property
     def not_notified_reason(self) -> str | None:

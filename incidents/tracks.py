@@ -15,6 +15,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from incidents.deadlines import late
 from incidents.legal import Findings
 
 
@@ -108,7 +109,7 @@ def authority_track(*, dismissed: bool, notify_authority: bool | None, due_at: d
     if first is not None:
         latest = filings[-1]
         details = {"reference": first.reference, "filed_at": first.filed_at, "due_at": due_at,
-                   "late": first.filed_at > due_at, "follow_ups": sum(f.kind == "follow_up" for f in filings)}
+                   "late": late(due_at, first.filed_at), "follow_ups": sum(f.kind == "follow_up" for f in filings)}
         if latest.open_questions is None:
             return Track(AuthorityState.FILED, details)
         if latest.open_questions:

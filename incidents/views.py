@@ -8,9 +8,10 @@ from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import select
 
-from incidents.deadlines import authority_clock
+from incidents.deadlines import authority_clock, processor_clock
 from incidents.legal import NO_FINDINGS, Findings
 from incidents.lifecycle import OPEN, Status
+from incidents.profile import Profile
 from incidents.register.tables import AssessmentRow, DecisionRow, IncidentRow, NoticeRow, RecommendationRow
 from incidents.register.unit_of_work import UnitOfWork
 from incidents.times import iso
@@ -224,6 +225,7 @@ class IncidentView:
     recommendation: RecommendationView | None = None  # the advice for the latest assessment
     awareness_reason: str | None = None  # why awareness came later than discovery (EDPB Guidelines 9/2022)
     filings: list[FilingFact] = field(default_factory=list)  # the AP filings, oldest first
+    processor_clock: ClockView | None = None  # art. 33(2): when the processor had to tell us, if agreed
     computed_at: datetime | None = None  # the moment this view was made ("now" for the clocks)
 
     @property
@@ -277,6 +279,8 @@ class IncidentView:
         data["status"] = self.status.value
         data["overdue"] = self.overdue
         data["tracks"] = tracks_json(self.tracks)
+        if self.processor_clock is not None:
+            data["processor_clock"]["told_at"] = self.aware_at
         return _isoify(data)
 
 
@@ -308,7 +312,19 @@ def authority_clock_view(row: IncidentRow, decision: DecisionRow | None, filed_a
     return ClockView("authority_notice", clock.due_at, clock.state(now), round(clock.hours_left(now), 2))
 
 
-def incident_view(uow: UnitOfWork, incident_id: str, now: datetime) -> IncidentView:
+def processor_clock_view(row: IncidentRow, profile: Profile | None, now: datetime) -> ClockView | None:
+    """GDPR art. 33(2): a processor tells the controller without undue delay; the processing agreement in the
+    profile fixes the hours. It ran from the processor's discovery to its message to us (our awareness)."""
+    agreed = profile.processor(row.source_processor) if profile is not None and row.source_processor else None
+    if agreed is None or not agreed.notice_hours:
+        return None
+    clock = processor_clock(row.discovered_at, row.aware_at, agreed.notice_hours)
+    return ClockView(clock.name, clock.due_at, clock.state(now), round(clock.hours_left(now), 2))
+
+
+def incident_view(uow: UnitOfWork, incident_id: str, now: datetime, profile: Profile | None = None) -> IncidentView:
+    """The incident as people and scripts see it; with the organisation's `profile`, also the processor's
+    clock its processing agreement sets."""
     row = uow.incident(incident_id)
     assessment = uow.latest_assessment(row.id)
     decision = uow.latest_decision(row.id)
@@ -332,6 +348,7 @@ def incident_view(uow: UnitOfWork, incident_id: str, now: datetime) -> IncidentV
         awareness_reason=row.awareness_reason,
         filings=[FilingFact(f.kind, f.filed_at, f.reference, f.open_questions) for f in filings],
         computed_at=now,
+        processor_clock=processor_clock_view(row, profile, now),
     )
 
 

@@ -100,7 +100,7 @@ def _rows(ws: Workspace, only_open: bool) -> list[Row]:
 
 def _incident(ws: Workspace, incident_id: str) -> IncidentView:
     with ws.uow() as uow:
-        return incident_view(uow, incident_id, now_utc())
+        return incident_view(uow, incident_id, now_utc(), ws.profile)
 
 
 # --- login, logout, language (the only routes without a user) -----------------------------------------------

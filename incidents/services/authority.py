@@ -24,9 +24,9 @@ from incidents.authority_notice import (
     Severity,
     answer_set,
     filing_verdict,
-    notified_late,
     open_answers,
 )
+from incidents.deadlines import notified_late
 from incidents.edpb import EdpbAnswers, template_answers
 from incidents.errors import FieldError, InvalidInput, InvalidTransition
 from incidents.notify.email import Address, Attachment, EmailBackend, Message, Recipient

@@ -223,3 +223,17 @@ def test_the_dashboard_and_the_cli_decide_with_the_same_defaults_and_record_the_
         "csrf_token": dashboard.token(officer), "notify_authority": "no", "notify_subjects": "no"})
     assert refused.status_code == 422 and _invalid(refused.text, "reason")
     assert "het besluit wijkt af van het advies" in refused.text
+
+
+def test_the_incident_page_shows_the_processors_agreed_deadline_and_that_it_was_missed(dashboard):  # noqa: F811
+    """GDPR art. 33(2): the profile agrees 24 hours with WordPress; it told us 30 hours after its discovery."""
+    from tests.integration.test_web_security import _basic, _report
+
+    now = datetime.now(UTC)
+    report = _report(source="processor:WordPress", discovered_at=(now - timedelta(hours=32)).isoformat(),
+                     aware_at=(now - timedelta(hours=2)).isoformat())
+    answer = dashboard.login("rick").post("/api/incidents", json=report, headers=_basic("rick"))
+    assert answer.status_code == 201, answer.text
+    page = dashboard.login("olga").get(f"/incidents/{answer.json()['id']}").text
+    clock = re.search(r'<p id="processor-clock">(.*?)</p>', page, re.S)
+    assert clock and "art. 33 lid 2 AVG" in clock.group(1) and "(te laat)" in clock.group(1)

@@ -21,9 +21,9 @@ from incidents.authority_notice import (
     consequences_for_people,
     filing_verdict,
     form_group,
-    notified_late,
     source_type,
 )
+from incidents.deadlines import notified_late
 from incidents.legal import is_special_category
 from incidents.model import VOCABULARY
 from incidents.notify.render import LANGUAGES, environment
