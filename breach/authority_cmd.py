@@ -91,9 +91,7 @@ def cmd_filed(ws: Workspace, args: argparse.Namespace) -> int:
                      f"notice version {filed.version}{' filed after 72 hours' if filed.late else ''}\n")
     _paths("kept with the reasons for the delay", filed.paths)
     # a deployed run waiting for the filing is resumed with what was recorded (flows/inputs.py FilingInput)
-    after_record(ws, args, filed.incident_id, "authority_filing",
-                     {"reference": args.reference.strip(), "filed_at": filed_at.isoformat(),
-                      "delay_reason": args.delay_reason})
+    after_record(ws, args, filed.incident_id, "authority_filing", filed.run_input())
     return 0
 
 

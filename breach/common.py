@@ -59,21 +59,14 @@ def when_option(cmd: argparse.ArgumentParser, what: str) -> None:
 
 def after_record(ws: Workspace, args: argparse.Namespace, incident_id: str, step: str | None = None,
                  run_input: dict[str, object] | None = None) -> None:
-    """Each command that records something runs the response flow, which goes as far as it can.
-
-    With a Prefect server (PREFECT_API_URL), a new incident is announced as an event that starts the deployed
-    flow, and a recorded input resumes the run that waits for it; otherwise the flow runs from here.
-    """
-    from breach import prefect_link
-    from breach.runner import run_detached, run_here
+    """Each command that records something continues the response (breach.runner.continue_response, the one
+    way every door does it) unless --no-flow, and says what happened."""
+    from breach.runner import continue_response
 
     if args.no_flow:
         return
-    if prefect_link.server_configured():
-        sys.stderr.write(prefect_link.continue_on_server(incident_id, step, run_input) + "\n")
-        return
-    if args.wait:
-        result = run_here(ws, incident_id)
+    result = continue_response(ws, incident_id, step, run_input, wait=args.wait)
+    if "waiting_for" in result:
         waiting = result["waiting_for"]
         with ws.uow() as uow:
             view = incident_view(uow, incident_id, now_utc())
@@ -81,10 +74,10 @@ def after_record(ws: Workspace, args: argparse.Namespace, incident_id: str, step
         sys.stderr.write(("; waiting for " + "; ".join(WAITING[w].format(id=view.id) for w in waiting)) if waiting
                          else "")
         sys.stderr.write("\n")
+    elif "log" in result:
+        sys.stderr.write(f"{result['message']}; `breach show {incident_id}` follows it\n")
     else:
-        log = run_detached(ws, incident_id)
-        sys.stderr.write(f"response flow started in the background (log: {log}); `breach show {incident_id}` "
-                         "follows it\n")
+        sys.stderr.write(result["message"] + "\n")
 
 
 

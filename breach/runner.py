@@ -45,3 +45,33 @@ def run_detached(ws: Workspace, incident_id: str) -> Path:
             env=dict(os.environ),
         )
     return log
+
+
+def continue_response(ws: Workspace, incident_id: str, step: str | None = None,
+                      run_input: dict[str, Any] | None = None, *, wait: bool = False) -> dict[str, Any]:
+    """After something was recorded (through any door: a command, the dashboard, the API), the response flow
+    goes as far as it can. The one way to do it:
+
+    - with a Prefect server (PREFECT_API_URL), a new incident (`step` None) is announced as an event that starts
+      the deployed flow, and a recorded input resumes the run that waits for `step`, with `run_input` checked
+      against that step's form (flows/inputs.py) first;
+    - otherwise the flow runs here (`wait`) or detached, so the caller answers at once.
+
+    Returns what happened: {"message": ...}, plus "waiting_for" after a run here or "log" for a detached one.
+    """
+    from breach import prefect_link
+
+    if prefect_link.server_configured():
+        payload = None
+        if step is not None and run_input is not None:
+            from flows.inputs import INPUTS
+
+            payload = INPUTS[step].model_validate(run_input).model_dump(mode="json") if step in INPUTS \
+                else run_input
+        return {"message": prefect_link.continue_on_server(incident_id, step, payload)}
+    if wait:
+        result = run_here(ws, incident_id)
+        return {"message": "ran the response flow here", "waiting_for": result["waiting_for"]}
+    log = run_detached(ws, incident_id)
+    return {"message": f"response flow started in the background (log: {log})", "log": str(log)}
+

@@ -120,6 +120,7 @@ def cmd_notify(ws: Workspace, args: argparse.Namespace) -> int:
         plan = dispatch_plan(ws.uow(), ws.profile, ws.settings.templates_dir, args.id)
         print("dry run, nothing sent: " + (", ".join(f"{k}: {v}" for k, v in plan.items()) or "nobody to notify"))
         return 0
+    services.request_dispatch(ws.uow(), args.id, _cli().actor(args), now_utc())
     with ProgressBar("notifying", "people") as bar:
         outcome = services.notify_subjects(ws.uow(), ws.profile, ws.mailer, ws.settings.templates_dir,
                                            args.id.upper(), ws.settings.mail_from, now_utc(), progress=bar)

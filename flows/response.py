@@ -140,7 +140,9 @@ def record_input(incident_id: str, step: str, key: str) -> list[str]:
             services.record_assessment(ws.uow(), ws.profile, incident_id, facts, actor, now_utc())
         elif step == "decision":
             decision = parse_model(Decision, data, "decision")
-            services.record_decision(ws.uow(), incident_id, decision, actor, now_utc())
+            services.decide(ws.uow(), incident_id, actor, now_utc(), notify_authority=decision.notify_authority,
+                            notify_subjects=decision.notify_subjects, reason=decision.reason,
+                            templates=ws.settings.templates_dir, language=ws.profile.language)
         elif step == "authority_filing":
             from incidents.times import as_utc
 

@@ -17,20 +17,15 @@ Launcher = Callable[[Workspace, str, str | None, dict[str, Any] | None], Any]
 
 
 def continue_flow(ws: Workspace, incident_id: str, step: str | None, run_input: dict[str, Any] | None) -> None:
-    """As breach.common.after_record does: with a Prefect server, announce a new incident or resume the run that waits
-    for this step (in a thread: resuming may wait some seconds for the run to pause); otherwise start the flow in
-    the background with `breach.runner.run_detached`."""
-    from breach import prefect_link
-    from breach.runner import run_detached
+    """breach.runner.continue_response, as after a command, in a thread: resuming a run on a Prefect server may
+    wait some seconds for it to pause, and the page answers at once. What was recorded stays recorded if it
+    fails; `breach flow run ID` continues by hand."""
+    from breach.runner import continue_response
 
-    if not prefect_link.server_configured():
-        run_detached(ws, incident_id)
-        return
-
-    def tell_prefect() -> None:
+    def go() -> None:
         try:
-            log.info("dashboard: %s", prefect_link.continue_on_server(incident_id, step, run_input))
-        except Exception:  # the register has it; `breach flow run ID` continues by hand
-            log.exception("dashboard: could not reach the Prefect server for %s", incident_id)
+            log.info("dashboard: %s", continue_response(ws, incident_id, step, run_input)["message"])
+        except Exception:
+            log.exception("dashboard: could not continue the response flow for %s", incident_id)
 
-    threading.Thread(target=tell_prefect, name=f"prefect-{incident_id}", daemon=True).start()
+    threading.Thread(target=go, name=f"response-{incident_id}", daemon=True).start()

@@ -412,7 +412,7 @@ async def file_notice(request: Request, incident_id: str, user: CurrentUser) -> 
     try:
         forms.guard(values, "filing")
         filed_at = _moment(form, "filed_at", "filing", now)
-        await run_in_threadpool(partial(
+        filed = await run_in_threadpool(partial(
             services.record_filing, ws.uow(), view.id, forms.text(form, "reference"), filed_at,
             forms.text(form, "delay_reason") or None, user.username, now, profile=ws.profile,
             templates=ws.settings.templates_dir, notices_dir=ws.settings.notices_dir))
@@ -421,9 +421,7 @@ async def file_notice(request: Request, incident_id: str, user: CurrentUser) -> 
     except InvalidTransition:
         current = await run_in_threadpool(_incident, ws, incident_id)
         return _filing_form(request, current, values, [], problem="state", status=409)
-    await launch(request, view.id, "authority_filing",
-                 {"reference": forms.text(form, "reference"), "filed_at": filed_at.isoformat(),
-                  "delay_reason": forms.text(form, "delay_reason") or None})
+    await launch(request, view.id, "authority_filing", filed.run_input())
     return done(view.id, "filing")
 
 
@@ -484,8 +482,10 @@ async def dispatch(request: Request, incident_id: str, user: CurrentUser) -> Res
     require(user, "dispatch")
     ws = workspace(request)
     view = await run_in_threadpool(_incident, ws, incident_id)
-    await run_in_threadpool(services.record_request, ws.uow(), view.id, "subject_dispatch_requested", user.username,
-                            now_utc())
+    try:
+        await run_in_threadpool(services.request_dispatch, ws.uow(), view.id, user.username, now_utc())
+    except InvalidTransition:
+        return done(view.id, "dispatch_refused")
     await launch(request, view.id, "subject_notice")
     return done(view.id, "dispatch")
 

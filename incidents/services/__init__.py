@@ -28,7 +28,14 @@ from incidents.services.intake import (
     record_decision,
     report_incident,
 )
-from incidents.services.progress import advance, decision_of, progress, record_request, waiting_for
+from incidents.services.progress import (
+    advance,
+    decision_of,
+    progress,
+    record_request,
+    request_dispatch,
+    waiting_for,
+)
 from incidents.services.recommendation import (
     describe,
     evaluate,
@@ -76,6 +83,7 @@ __all__ = [
     "record_request",
     "record_withdrawal",
     "report_incident",
+    "request_dispatch",
     "scope_of",
     "tell_team_advice_changed",
     "waiting_for",

@@ -64,6 +64,14 @@ class Filed:
     version: int
     late: bool
     paths: list[Path] = field(default_factory=list)  # the version's files when it was rendered now
+    reference: str = ""
+    filed_at: datetime | None = None
+    delay_reason: str | None = None
+
+    def run_input(self) -> dict[str, object]:
+        """What a response run waiting for the filing is resumed with (flows/inputs.py FilingInput)."""
+        return {"reference": self.reference, "filed_at": self.filed_at.isoformat() if self.filed_at else None,
+                "delay_reason": self.delay_reason}
 
 
 @dataclass(frozen=True)
@@ -362,7 +370,8 @@ def record_filing(uow: UnitOfWork, incident_id: str, reference: str, filed_at: d
         uow.record(at=now, actor=actor, incident_id=row.id, action="authority_notice_filed", late=late,
                    version=notice.version, filing=filing_row.id)
         uow.commit()
-        return Filed(row.id, filing_row.id, "first", notice.version, late, paths)
+        return Filed(row.id, filing_row.id, "first", notice.version, late, paths, filing_row.reference, filed_at,
+                     filing_row.delay_reason)
 
 
 def _after_first(uow: UnitOfWork, row: IncidentRow, action: str) -> list[Filing]:

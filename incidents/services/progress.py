@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from incidents import lifecycle
+from incidents.errors import InvalidTransition
 from incidents.lifecycle import Status
 from incidents.register.tables import (
     IncidentRow,
@@ -79,3 +80,23 @@ def record_request(uow: UnitOfWork, incident_id: str, action: str, actor: str, n
         row = uow.incident(incident_id)
         uow.record(at=now, actor=actor, incident_id=row.id, action=action, **counts)
         uow.commit()
+
+
+def request_dispatch(uow: UnitOfWork, incident_id: str, actor: str, now: datetime) -> None:
+    """A person asks for the notices to the people to be sent (or resumed): allowed once the decision says to
+    tell them one by one (GDPR art. 34(1)), and kept in the audit trail. Both doors call this before sending
+    (`breach subjects notify` in the foreground, the dashboard through the response flow)."""
+    with uow:
+        row = uow.incident(incident_id)
+        decision = uow.latest_decision(row.id)
+        if row.status in (Status.CLOSED, Status.DISMISSED):
+            raise InvalidTransition(f"incident {row.id} is {row.status}; nothing is sent any more")
+        if decision is None:
+            raise InvalidTransition(f"incident {row.id} has no decision yet; the people are told once it says so: "
+                                    f"breach decide {row.id}")
+        if not decision.notify_subjects:
+            raise InvalidTransition(f"the decision on incident {row.id} is not to tell the people one by one; "
+                                    "nothing is sent")
+        uow.record(at=now, actor=actor, incident_id=row.id, action="subject_dispatch_requested")
+        uow.commit()
+

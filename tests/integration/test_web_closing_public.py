@@ -235,5 +235,5 @@ def test_the_incident_page_shows_the_processors_agreed_deadline_and_that_it_was_
     answer = dashboard.login("rick").post("/api/incidents", json=report, headers=_basic("rick"))
     assert answer.status_code == 201, answer.text
     page = dashboard.login("olga").get(f"/incidents/{answer.json()['id']}").text
-    clock = re.search(r'<p id="processor-clock">(.*?)</p>', page, re.S)
+    clock = re.search(r'<p id="processor-clock">(.*?)</p>', page, re.DOTALL)
     assert clock and "art. 33 lid 2 AVG" in clock.group(1) and "(te laat)" in clock.group(1)

@@ -486,10 +486,23 @@ def test_the_worklist_is_for_those_who_must_call_or_write_and_its_export_is_audi
 
 
 def test_starting_the_notices_from_the_page_is_audited_with_the_user(dashboard):
-    incident_id = dashboard.incident()
+    incident_id = _assessed(dashboard)
     responder = dashboard.login("rick")
+    early = responder.post(f"/incidents/{incident_id}/dispatch", data={"csrf_token": dashboard.token(responder)})
+    assert early.headers["location"].endswith("?done=dispatch_refused")  # no decision to tell them yet
+    assert dashboard.count(AuditRow) and not _dispatch_requests(dashboard)
+    officer = dashboard.login("olga")
+    officer.post(f"/incidents/{incident_id}/decision", data={
+        "csrf_token": dashboard.token(officer), "notify_authority": "yes", "notify_subjects": "yes",
+        "reason": "salary data of twelve employees went to another client"})
     answer = responder.post(f"/incidents/{incident_id}/dispatch", data={"csrf_token": dashboard.token(responder)})
-    assert answer.status_code == 303
+    assert answer.status_code == 303 and answer.headers["location"].endswith("?done=dispatch")
     with dashboard.ws.uow() as uow:
         entry = uow.session.scalars(select(AuditRow).where(AuditRow.action == "subject_dispatch_requested")).one()
         assert entry.actor == "rick"
+
+
+def _dispatch_requests(board: Dashboard) -> list[AuditRow]:
+    with board.ws.uow() as uow:
+        return list(uow.session.scalars(select(AuditRow).where(AuditRow.action == "subject_dispatch_requested")))
+
