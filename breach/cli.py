@@ -93,6 +93,8 @@ def print_incident(ws: Workspace, view: IncidentView, waiting: list[str]) -> Non
         out("people        " + ", ".join(f"{k}: {v}" for k, v in sorted(view.subjects.items())) + "\n")
     if view.closing_reason:
         out(f"closed        {view.closing_reason}\n")
+    if view.closed_despite:
+        out(f"              with a duty still open, because: {view.closed_despite}\n")
     if waiting:
         out("waiting for   " + "\n              ".join(WAITING[w].format(id=view.id) for w in waiting) + "\n")
 
@@ -226,7 +228,7 @@ def cmd_dismiss(ws: Workspace, args: argparse.Namespace) -> int:
 
 
 def cmd_close(ws: Workspace, args: argparse.Namespace) -> int:
-    services.close(ws.uow(), args.id, args.reason, actor(args), now_utc())
+    services.close(ws.uow(), args.id, args.reason, actor(args), now_utc(), despite=args.despite)
     print(f"{args.id.upper()} closed")
     return 0
 
@@ -365,9 +367,13 @@ def parser() -> argparse.ArgumentParser:
     c.set_defaults(func=cmd_dismiss)
 
     c = sub.add_parser("close", help="close an incident whose notifications are done",
-                       description="Close an incident after the people were notified or that was not required.")
+                       description="Close an incident once both duties are done: the AP notice filed, withdrawn "
+                       "or not required, and the people told (or their public communication online) or not "
+                       "required. With one still open it closes only with --despite.")
     c.add_argument("id")
-    c.add_argument("--reason", required=True)
+    c.add_argument("--reason", required=True, help="what was done, in a sentence; it goes in the register")
+    c.add_argument("--despite", metavar="REASON",
+                   help="close although a duty is still open, and why (kept in the register and the audit trail)")
     c.set_defaults(func=cmd_close)
 
     add_authority_commands(sub)

@@ -39,7 +39,7 @@ COLUMNS = [
     "authority_notice_prepared_at", "authority_filed_at", "authority_reference", "delay_reason",
     "authority_follow_ups", "authority_withdrawn_at", "authority_withdrawal_reason", "authority_notice_versions",
     "subjects_total", "subjects_sent", "subjects_unreachable", "subjects_notified_at", "public_notice_published_at",
-    "closing_reason",
+    "closing_reason", "closed_despite",
 ]
 
 
@@ -157,7 +157,7 @@ def _row(entry: RegisterEntry) -> dict[str, Any]:
         "subjects_unreachable": v.subjects.get("unreachable", 0),
         "subjects_notified_at": iso(told.finished_at) if told and told.status == "done" else None,
         "public_notice_published_at": iso(v.public_notice.finished_at) if v.public_notice else None,
-        "closing_reason": v.closing_reason,
+        "closing_reason": v.closing_reason, "closed_despite": v.closed_despite,
         "tracks": tracks_json(tracks),
         "authority_filings": [
             {"kind": f.kind, "filed_at": iso(f.filed_at), "filed_by": f.filed_by, "reference": f.reference,

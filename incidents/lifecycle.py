@@ -36,6 +36,9 @@ ALLOWED: dict[Status, frozenset[Status]] = {
 }
 
 OPEN = frozenset(set(Status) - {Status.CLOSED, Status.DISMISSED})
+# Closing with a duty still open, with the reason recorded (services.intake.close, despite=...): any decided state.
+CLOSABLE_DESPITE = frozenset({Status.ASSESSED, Status.AUTHORITY_NOTIFIED, Status.AUTHORITY_NOT_REQUIRED,
+                              Status.SUBJECTS_NOTIFIED, Status.SUBJECTS_NOT_REQUIRED})
 
 # what a person must do next, per state, for messages that say how to get out of a refused step
 NEXT_STEP: dict[Status, str] = {

@@ -154,3 +154,17 @@ def people_track(*, dismissed: bool, notify_subjects: bool | None, findings: Fin
         return Track(PeopleState.SENDING, people)
     return Track(PeopleState.APPROVED, {"channel": "email",
                                         "waiting_for": "subject_notice" if total else "subjects_list", **people})
+
+
+def closing_problem(tracks: Tracks) -> str | None:
+    """GDPR art. 33 and 34 both met before an incident is closed: the AP notice filed (or withdrawn, or not
+    required) and the people told (or their public communication online, or not required). Returns what is still
+    open, or None."""
+    if tracks.frame in (Frame.CLOSED, Frame.DISMISSED):
+        return f"it is {tracks.frame.value} already"
+    if tracks.frame != Frame.DECIDED:
+        return "there is no decision on notifying yet"
+    open_ = [f"the AP notice is {tracks.authority.state.value}" for _ in [0] if not tracks.authority.finished]
+    open_ += [f"the people's notice is {tracks.people.state.value}" for _ in [0] if not tracks.people.finished]
+    return "; ".join(open_) or None
+

@@ -69,6 +69,7 @@ class IncidentRow(Base):
     status: Mapped[str] = mapped_column(String(30), index=True)
     status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closing_reason: Mapped[str | None] = mapped_column(Text)
+    closed_despite: Mapped[str | None] = mapped_column(Text)  # why it was closed with a duty still open
 
     systems: Mapped[list[IncidentSystemRow]] = relationship(
         back_populates="incident", cascade="all, delete-orphan", order_by="IncidentSystemRow.position"

@@ -25,12 +25,15 @@ from incidents.register.tables import (
     RecommendationRow,
 )
 from incidents.register.unit_of_work import UnitOfWork
+from incidents.services import progress
 from incidents.services import recommendation as advice
 from incidents.services.common import (
     move_status,
 )
 from incidents.severity import resolve_categories
 from incidents.times import AMSTERDAM
+from incidents.tracks import closing_problem
+from incidents.views import incident_view
 
 DEPARTS = ("the decision departs from the recommendation; write why in a sentence (10 characters or more): GDPR "
            "art. 5(2) asks you to be able to justify it")
@@ -218,8 +221,37 @@ def dismiss(uow: UnitOfWork, incident_id: str, reason: str, actor: str, now: dat
     _finish(uow, incident_id, Status.DISMISSED, reason, actor, now)
 
 
-def close(uow: UnitOfWork, incident_id: str, reason: str, actor: str, now: datetime) -> None:
-    _finish(uow, incident_id, Status.CLOSED, reason, actor, now)
+def close(uow: UnitOfWork, incident_id: str, reason: str, actor: str, now: datetime, *,
+          despite: str | None = None) -> None:
+    """Close an incident once both duties are done (incidents.tracks.closing_problem): the AP notice filed,
+    withdrawn or not required, and the people told or not required. With a duty still open it closes only
+    `despite` it: the reason for closing anyway, kept in the register and the audit trail (GDPR art. 5(2),
+    33(5)). The lifecycle is first moved as far as the recorded facts allow."""
+    problems = [FieldError("--reason", p) for p in [reason_problem(reason)] if p]
+    if despite is not None and (p := reason_problem(despite, "why it is closed with a duty open")):
+        problems.append(FieldError("--despite", p))
+    if problems:
+        raise InvalidInput("closed", problems)
+    with uow:
+        row = uow.incident(incident_id)
+        while (target := lifecycle.next_status(progress.progress(uow, row))) is not None:
+            move_status(uow, row, target, actor, now)
+        view = incident_view(uow, row.id, now)
+        still_open = closing_problem(view.tracks)
+        if still_open is not None and (despite is None or Status(row.status) not in lifecycle.CLOSABLE_DESPITE):
+            how = "; or close it anyway with --despite REASON" if Status(row.status) in lifecycle.CLOSABLE_DESPITE \
+                else ""
+            raise InvalidTransition(f"incident {row.id} cannot be closed: {still_open}{how}")
+        if still_open is not None:
+            previous, row.status, row.status_changed_at = row.status, Status.CLOSED.value, now
+            uow.record(at=now, actor=actor, incident_id=row.id, action="closed_despite_open_duty",
+                       **{"from": previous, "authority": view.tracks.authority.state.value,
+                          "people": view.tracks.people.state.value})
+            row.closed_despite = (despite or "").strip()
+        else:
+            move_status(uow, row, Status.CLOSED, actor, now)
+        row.closing_reason = reason.strip()
+        uow.commit()
 
 
 def _finish(uow: UnitOfWork, incident_id: str, target: Status, reason: str, actor: str, now: datetime) -> None:

@@ -53,3 +53,31 @@ def test_list_waiting_says_what_each_open_incident_waits_for(cli, report_file): 
     assert code == 0 and incident_id in out and f"breach authority filed {incident_id}" in out
     items = json.loads(cli("list", "--waiting", "--json")[1])["incidents"]
     assert items[0]["waiting_for"] == ["authority_filing"]
+
+
+def test_closing_needs_both_duties_done_or_the_reason_for_closing_anyway(cli, report_file):  # noqa: F811
+    incident_id = told_not_filed(cli, report_file)
+    code, _, err = cli("close", incident_id, "--reason", "Iedereen is geïnformeerd en de map is dicht.")
+    assert code == 2 and "the AP notice is to_file" in err and "--despite" in err
+    assert json.loads(cli("show", incident_id, "--json")[1])["tracks"]["frame"] == "decided"
+
+    assert cli("authority", "filed", incident_id, "--reference", "M-1", "--no-flow")[0] == 0
+    code, _, _ = cli("close", incident_id, "--reason", "Iedereen is geïnformeerd en de map is dicht.")
+    assert code == 0  # the lifecycle catches up with the filing first
+    shown = json.loads(cli("show", incident_id, "--json")[1])
+    assert shown["status"] == "closed" and shown["closed_despite"] is None
+
+
+def test_closing_anyway_keeps_the_reason_and_which_duty_was_open(cli, report_file):  # noqa: F811
+    incident_id = told_not_filed(cli, report_file)
+    despite = "De AP heeft telefonisch laten weten dat deze melding niet nodig is."
+    code, _, err = cli("close", incident_id, "--reason", "Iedereen is geïnformeerd.", "--despite", "kort")
+    assert code == 2 and "--despite" in err
+    assert cli("close", incident_id, "--reason", "Iedereen is geïnformeerd.", "--despite", despite)[0] == 0
+    shown = json.loads(cli("show", incident_id, "--json")[1])
+    assert shown["status"] == "closed" and shown["closed_despite"] == despite
+    entry = next(e for e in shown["timeline"] if e["action"] == "closed_despite_open_duty")
+    assert entry["details"] == {"from": "assessed", "authority": "to_file", "people": "told"}
+    _, csv_text, _ = cli("register", "export", "--format", "csv")
+    assert despite in csv_text
+    assert cli("audit", "verify")[0] == 0
