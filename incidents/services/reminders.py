@@ -17,15 +17,15 @@ from incidents.escalation import (
     follow_up_clock,
     subject_clock,
 )
-from incidents.lifecycle import OPEN, Status
+from incidents.lifecycle import OPEN
 from incidents.notify.email import EmailBackend, Message, Recipient
 from incidents.notify.render import render_email
 from incidents.profile import Profile
-from incidents.register.tables import AuthorityFilingRow, IncidentRow, ReminderRow
+from incidents.register.tables import IncidentRow, ReminderRow
 from incidents.register.unit_of_work import UnitOfWork
 from incidents.services.common import insert_ignoring_conflicts, sender_of
-from incidents.services.progress import public_notice_advised, public_notice_published
 from incidents.services.team import team_recipients
+from incidents.tracks import AuthorityState, PeopleState
 from incidents.views import incident_view
 
 # Art. 33(4) "without undue further delay": the internal target for the follow-up of a phased first notice.
@@ -40,23 +40,16 @@ def running_clocks(uow: UnitOfWork, now: datetime, subject_target: timedelta,
     """The clocks still running (inside the caller's `with uow`); first filings that may owe a follow-up are
     added to `follow_ups`, for the caller to check after the transaction (the check reads the register anew)."""
     clocks = []
-    rows = uow.session.scalars(select(IncidentRow).where(IncidentRow.status.in_([s.value for s in OPEN])))
-    for row in rows:
-        decision = uow.latest_decision(row.id)
-        if (decision is None or decision.notify_authority) and uow.authority_filing(row.id) is None:
-            clocks.append(authority_clock(row.id, row.aware_at))
-        filings = list(uow.session.scalars(select(AuthorityFilingRow).where(
-            AuthorityFilingRow.incident_id == row.id).order_by(AuthorityFilingRow.id)))
-        if follow_ups is not None and [f.kind for f in filings] == ["first"]:
-            follow_ups.append((row.id, filings[0].filed_at))  # chased until a follow-up or a withdrawal
-        if decision is None or row.status == Status.SUBJECTS_NOTIFIED or public_notice_published(uow, row.id):
-            continue
-        if decision.notify_subjects:
-            counts = uow.subject_counts(row.id)
-            if not counts or counts.get("pending", 0) or counts.get("sending", 0):
-                clocks.append(subject_clock(row.id, decision.decided_at, subject_target))
-        elif public_notice_advised(uow, row.id):  # art. 34(3)(c): told by a public communication instead
-            clocks.append(subject_clock(row.id, decision.decided_at, subject_target))
+    ids = uow.session.scalars(select(IncidentRow.id).where(IncidentRow.status.in_([s.value for s in OPEN])))
+    for incident_id in list(ids):
+        view = incident_view(uow, incident_id, now)
+        tracks = view.tracks  # the clocks run while their track does (incidents.tracks)
+        if tracks.authority.state in (AuthorityState.UNDECIDED, AuthorityState.TO_FILE):
+            clocks.append(authority_clock(view.id, view.aware_at))
+        if follow_ups is not None and [f.kind for f in view.filings] == ["first"]:
+            follow_ups.append((view.id, view.filings[0].filed_at))  # chased until a follow-up or a withdrawal
+        if view.decision is not None and tracks.people.state in (PeopleState.APPROVED, PeopleState.SENDING):
+            clocks.append(subject_clock(view.id, view.decision.decided_at, subject_target))
     return clocks
 
 

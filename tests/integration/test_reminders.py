@@ -45,6 +45,7 @@ def test_the_team_is_reminded_once_after_a_day(uow, profile, now, tmp_path):
     assert len(emails) == len(profile.incident_team)
     text = emails[0].read_text(encoding="utf-8")
     assert "42,0 uur" in text and incident_id in text and "breach assess" in text
+    assert "Stand: melding aan de AP: nog geen besluit; betrokkenen: nog geen besluit." in text  # both tracks
 
 
 def test_two_watches_at_the_same_time_send_once(database_url, profile, now, tmp_path):
