@@ -95,6 +95,8 @@ def print_incident(ws: Workspace, view: IncidentView, waiting: list[str]) -> Non
         out(f"closed        {view.closing_reason}\n")
     if view.closed_despite:
         out(f"              with a duty still open, because: {view.closed_despite}\n")
+    if view.lessons:
+        out(f"learned       {view.lessons}\nchanged       {view.improvements}\n")
     if waiting:
         out("waiting for   " + "\n              ".join(WAITING[w].format(id=view.id) for w in waiting) + "\n")
 
@@ -228,7 +230,8 @@ def cmd_dismiss(ws: Workspace, args: argparse.Namespace) -> int:
 
 
 def cmd_close(ws: Workspace, args: argparse.Namespace) -> int:
-    services.close(ws.uow(), args.id, args.reason, actor(args), now_utc(), despite=args.despite)
+    services.close(ws.uow(), args.id, args.reason, actor(args), now_utc(), lessons=args.lessons,
+                   improvements=args.improvements, despite=args.despite)
     print(f"{args.id.upper()} closed")
     return 0
 
@@ -372,6 +375,10 @@ def parser() -> argparse.ArgumentParser:
                        "required. With one still open it closes only with --despite.")
     c.add_argument("id")
     c.add_argument("--reason", required=True, help="what was done, in a sentence; it goes in the register")
+    c.add_argument("--lessons", required=True, metavar="TEXT",
+                   help="the evaluation: what you learn from this breach (kept in the register, art. 33(5))")
+    c.add_argument("--improvements", required=True, metavar="TEXT",
+                   help="the evaluation: what you change so that it does not happen again")
     c.add_argument("--despite", metavar="REASON",
                    help="close although a duty is still open, and why (kept in the register and the audit trail)")
     c.set_defaults(func=cmd_close)

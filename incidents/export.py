@@ -17,14 +17,18 @@ from typing import Any
 from sqlalchemy import select
 
 from incidents.authority_notice import Filing, consequences_for_people
+from incidents.edpb import cause
 from incidents.legal import NO_FINDINGS
 from incidents.notify.render import render
 from incidents.profile import Profile
-from incidents.register.tables import AuthorityFilingRow, NoticeRow
+from incidents.register.tables import AuthorityAnswerRow, AuthorityFilingRow, NoticeRow
 from incidents.register.unit_of_work import UnitOfWork
 from incidents.times import iso
 from incidents.tracks import AuthorityState
 from incidents.views import IncidentView, incident_view, tracks_json
+
+CAUSES = {"a": "internal_accidental", "b": "internal_malicious", "c": "external_accidental",
+          "d": "external_malicious"}
 
 COLUMNS = [
     "id", "title", "status", "authority_track", "people_track", "description", "source", "reported_by", "systems",
@@ -39,7 +43,7 @@ COLUMNS = [
     "authority_notice_prepared_at", "authority_filed_at", "authority_reference", "delay_reason",
     "authority_follow_ups", "authority_withdrawn_at", "authority_withdrawal_reason", "authority_notice_versions",
     "subjects_total", "subjects_sent", "subjects_unreachable", "subjects_notified_at", "public_notice_published_at",
-    "closing_reason", "closed_despite",
+    "closing_reason", "closed_despite", "lessons", "improvements", "incident_kind", "cause",
 ]
 
 
@@ -50,6 +54,16 @@ class RegisterEntry:
     incident: IncidentView
     filings: list[Filing] = field(default_factory=list)
     versions: int = 0  # kept versions of the AP notice
+    incident_kind: str | None = None  # the AP form's 5.2, as answered (`breach authority answer ID 5.2 KIND`)
+
+    @property
+    def cause(self) -> str | None:
+        """Where the cause lay and whether it was intended (the EDPB template's field 61, edpb.cause), from the
+        kind of incident and the assessment: internal_accidental, internal_malicious, external_accidental,
+        external_malicious; None while it cannot be told."""
+        a = self.incident.assessment
+        letter = cause(self.incident_kind, a.malicious if a else False)
+        return CAUSES.get(letter) if letter else None
 
     @property
     def first(self) -> Filing | None:
@@ -106,7 +120,9 @@ def register_entries(uow: UnitOfWork, now: datetime) -> list[RegisterEntry]:
         counts: dict[str, int] = {}
         for incident_id, _version in versions.values():
             counts[incident_id] = counts.get(incident_id, 0) + 1
-        return [RegisterEntry(v, filings.get(v.id, []), counts.get(v.id, 0)) for v in views]
+        kinds = {a.incident_id: json.loads(a.value)[0] for a in uow.session.scalars(  # the latest answer counts
+            select(AuthorityAnswerRow).where(AuthorityAnswerRow.question == "5.2").order_by(AuthorityAnswerRow.id))}
+        return [RegisterEntry(v, filings.get(v.id, []), counts.get(v.id, 0), kinds.get(v.id)) for v in views]
 
 
 def register_rows(uow: UnitOfWork, now: datetime) -> list[dict[str, Any]]:
@@ -158,6 +174,8 @@ def _row(entry: RegisterEntry) -> dict[str, Any]:
         "subjects_notified_at": iso(told.finished_at) if told and told.status == "done" else None,
         "public_notice_published_at": iso(v.public_notice.finished_at) if v.public_notice else None,
         "closing_reason": v.closing_reason, "closed_despite": v.closed_despite,
+        "lessons": v.lessons, "improvements": v.improvements,
+        "incident_kind": entry.incident_kind, "cause": entry.cause,
         "tracks": tracks_json(tracks),
         "authority_filings": [
             {"kind": f.kind, "filed_at": iso(f.filed_at), "filed_by": f.filed_by, "reference": f.reference,

@@ -227,6 +227,8 @@ class IncidentView:
     filings: list[FilingFact] = field(default_factory=list)  # the AP filings, oldest first
     processor_clock: ClockView | None = None  # art. 33(2): when the processor had to tell us, if agreed
     closed_despite: str | None = None  # why it was closed with a duty still open (services.intake.close)
+    lessons: str | None = None  # the evaluation at closing: what we learn
+    improvements: str | None = None  # and what we change
     computed_at: datetime | None = None  # the moment this view was made ("now" for the clocks)
 
     @property
@@ -350,7 +352,7 @@ def incident_view(uow: UnitOfWork, incident_id: str, now: datetime, profile: Pro
         filings=[FilingFact(f.kind, f.filed_at, f.reference, f.open_questions) for f in filings],
         computed_at=now,
         processor_clock=processor_clock_view(row, profile, now),
-        closed_despite=row.closed_despite,
+        closed_despite=row.closed_despite, lessons=row.lessons, improvements=row.improvements,
     )
 
 

@@ -86,7 +86,8 @@ def validate(model: type[M], data: Any, what: str) -> M:
 # means a different field in different forms (--at: when filed, when published) lists each; the form has one.
 CLI_FIELDS = {"--reference": ("reference",), "--at": ("filed_at", "published_at"),
               "--delay-reason": ("delay_reason",), "--reason": ("reason",), "--url": ("url",),
-              "--authority": ("notify_authority",), "--subjects": ("notify_subjects",), "--despite": ("despite",)}
+              "--authority": ("notify_authority",), "--subjects": ("notify_subjects",), "--despite": ("despite",),
+              "--lessons": ("lessons",), "--improvements": ("improvements",)}
 
 
 def place(errors: Iterable[FieldError], names: Iterable[str]) -> tuple[dict[str, list[str]], list[str]]:

@@ -584,8 +584,8 @@ async def publish_public_notice(request: Request, incident_id: str, user: Curren
 
 def _closing_form(request: Request, view: IncidentView, values: dict[str, Any], errors: list[FieldError],
                   problem: str | None = None, status: int = 200) -> Response:
-    return _form_page(request, "closing.html.j2", ["outcome", "reason", "despite"], view, values, errors, problem,
-                      status)
+    return _form_page(request, "closing.html.j2", ["outcome", "reason", "lessons", "improvements", "despite"], view,
+                      values, errors, problem, status)
 
 
 @router.get("/incidents/{incident_id}/closing")
@@ -606,8 +606,9 @@ async def close_incident(request: Request, incident_id: str, user: CurrentUser) 
             raise InvalidInput("closing", [FieldError("outcome", "choose: closed, or dismissed (not a breach)")])
         reason, despite = forms.text(form, "reason"), forms.text(form, "despite") or None
         if outcome == "close":
-            await run_in_threadpool(partial(services.close, ws.uow(), view.id, reason, user.username, now_utc(),
-                                            despite=despite))
+            await run_in_threadpool(partial(
+                services.close, ws.uow(), view.id, reason, user.username, now_utc(),
+                lessons=forms.text(form, "lessons"), improvements=forms.text(form, "improvements"), despite=despite))
         else:
             await run_in_threadpool(services.dismiss, ws.uow(), view.id, reason, user.username, now_utc())
     except InvalidInput as exc:

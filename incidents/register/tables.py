@@ -70,6 +70,8 @@ class IncidentRow(Base):
     status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closing_reason: Mapped[str | None] = mapped_column(Text)
     closed_despite: Mapped[str | None] = mapped_column(Text)  # why it was closed with a duty still open
+    lessons: Mapped[str | None] = mapped_column(Text)  # the evaluation at closing: what we learn
+    improvements: Mapped[str | None] = mapped_column(Text)  # and what we change
 
     systems: Mapped[list[IncidentSystemRow]] = relationship(
         back_populates="incident", cascade="all, delete-orphan", order_by="IncidentSystemRow.position"

@@ -221,13 +221,21 @@ def dismiss(uow: UnitOfWork, incident_id: str, reason: str, actor: str, now: dat
     _finish(uow, incident_id, Status.DISMISSED, reason, actor, now)
 
 
-def close(uow: UnitOfWork, incident_id: str, reason: str, actor: str, now: datetime, *,
-          despite: str | None = None) -> None:
+def close(uow: UnitOfWork, incident_id: str, reason: str, actor: str, now: datetime, *, lessons: str | None,
+          improvements: str | None, despite: str | None = None) -> None:
     """Close an incident once both duties are done (incidents.tracks.closing_problem): the AP notice filed,
     withdrawn or not required, and the people told or not required. With a duty still open it closes only
     `despite` it: the reason for closing anyway, kept in the register and the audit trail (GDPR art. 5(2),
-    33(5)). The lifecycle is first moved as far as the recorded facts allow."""
+    33(5)). The lifecycle is first moved as far as the recorded facts allow.
+
+    Closing keeps an evaluation, as the register documents the remedial action (art. 33(5)): `lessons`, what
+    the organisation learns from the breach, and `improvements`, what it changes so it does not happen again.
+    """
     problems = [FieldError("--reason", p) for p in [reason_problem(reason)] if p]
+    problems += [FieldError(option, p) for option, text, what in (
+        ("--lessons", lessons, "what you learn from this breach"),
+        ("--improvements", improvements, "what you change so that it does not happen again"))
+        if (p := reason_problem(text, what))]
     if despite is not None and (p := reason_problem(despite, "why it is closed with a duty open")):
         problems.append(FieldError("--despite", p))
     if problems:
@@ -251,6 +259,7 @@ def close(uow: UnitOfWork, incident_id: str, reason: str, actor: str, now: datet
         else:
             move_status(uow, row, Status.CLOSED, actor, now)
         row.closing_reason = reason.strip()
+        row.lessons, row.improvements = (lessons or "").strip(), (improvements or "").strip()
         uow.commit()
 
 

@@ -172,6 +172,8 @@ def test_a_privacy_officer_handles_an_incident_from_report_to_decision(served):
             page.get_by_role("link", name="Afsluiten").click()
             page.get_by_label("Afgesloten: de nazorg is klaar").check()
             page.get_by_label("Reden").fill("Geen melding nodig; deelinstelling van de map hersteld.")
+            page.get_by_label("Wat we ervan leren").fill("Delen via een link stond standaard open.")
+            page.get_by_label("Wat we veranderen").fill("Delen via een link staat nu uit voor de hele organisatie.")
             page.get_by_role("button", name="Opslaan").click()
             expect(page.locator("#stage")).to_have_text("afgesloten")
             expect(page.get_by_role("status")).to_contain_text("Het incident is afgesloten.")

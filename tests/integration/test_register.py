@@ -137,7 +137,8 @@ def test_the_whole_response_produces_notices_and_moves_the_lifecycle(uow, profil
     assert services.advance(uow, incident_id, now) == ["closing"]
     with uow:
         assert uow.incident(incident_id).status == Status.SUBJECTS_NOTIFIED
-    services.close(uow, incident_id, "all coachees informed; sharing policy changed", "po", now)
+    services.close(uow, incident_id, "all coachees informed; sharing policy changed", "po", now,
+                   lessons="Sharing by link was open by default.", improvements="Sharing by link is now turned off.")
     with uow:
         assert uow.incident(incident_id).status == Status.CLOSED
 

@@ -13,6 +13,9 @@ from tests.integration.test_cli import cli, report_file  # noqa: F401
 from tests.integration.test_register import the_assessment
 
 
+EVALUATION = ("--lessons", "Delen via een link stond standaard open.", "--improvements", "Delen via een link staat uit.")
+
+
 def told_not_filed(cli, report_file) -> str:  # noqa: F811
     incident_id = cli("report", str(report_file), "--no-flow")[1].strip()
     ws = Workspace()
@@ -57,12 +60,12 @@ def test_list_waiting_says_what_each_open_incident_waits_for(cli, report_file): 
 
 def test_closing_needs_both_duties_done_or_the_reason_for_closing_anyway(cli, report_file):  # noqa: F811
     incident_id = told_not_filed(cli, report_file)
-    code, _, err = cli("close", incident_id, "--reason", "Iedereen is geïnformeerd en de map is dicht.")
+    code, _, err = cli("close", incident_id, *EVALUATION, "--reason", "Iedereen is geïnformeerd en de map is dicht.")
     assert code == 2 and "the AP notice is to_file" in err and "--despite" in err
     assert json.loads(cli("show", incident_id, "--json")[1])["tracks"]["frame"] == "decided"
 
     assert cli("authority", "filed", incident_id, "--reference", "M-1", "--no-flow")[0] == 0
-    code, _, _ = cli("close", incident_id, "--reason", "Iedereen is geïnformeerd en de map is dicht.")
+    code, _, _ = cli("close", incident_id, *EVALUATION, "--reason", "Iedereen is geïnformeerd en de map is dicht.")
     assert code == 0  # the lifecycle catches up with the filing first
     shown = json.loads(cli("show", incident_id, "--json")[1])
     assert shown["status"] == "closed" and shown["closed_despite"] is None
@@ -71,9 +74,9 @@ def test_closing_needs_both_duties_done_or_the_reason_for_closing_anyway(cli, re
 def test_closing_anyway_keeps_the_reason_and_which_duty_was_open(cli, report_file):  # noqa: F811
     incident_id = told_not_filed(cli, report_file)
     despite = "De AP heeft telefonisch laten weten dat deze melding niet nodig is."
-    code, _, err = cli("close", incident_id, "--reason", "Iedereen is geïnformeerd.", "--despite", "kort")
+    code, _, err = cli("close", incident_id, *EVALUATION, "--reason", "Iedereen is geïnformeerd.", "--despite", "kort")
     assert code == 2 and "--despite" in err
-    assert cli("close", incident_id, "--reason", "Iedereen is geïnformeerd.", "--despite", despite)[0] == 0
+    assert cli("close", incident_id, *EVALUATION, "--reason", "Iedereen is geïnformeerd.", "--despite", despite)[0] == 0
     shown = json.loads(cli("show", incident_id, "--json")[1])
     assert shown["status"] == "closed" and shown["closed_despite"] == despite
     entry = next(e for e in shown["timeline"] if e["action"] == "closed_despite_open_duty")
@@ -81,3 +84,20 @@ def test_closing_anyway_keeps_the_reason_and_which_duty_was_open(cli, report_fil
     _, csv_text, _ = cli("register", "export", "--format", "csv")
     assert despite in csv_text
     assert cli("audit", "verify")[0] == 0
+
+
+def test_closing_keeps_the_evaluation_and_the_register_the_cause_art_33_5(cli, report_file):  # noqa: F811
+    incident_id = told_not_filed(cli, report_file)
+    assert cli("authority", "filed", incident_id, "--reference", "M-1", "--no-flow")[0] == 0
+    assert cli("authority", "answer", incident_id, "5.2", "network_folders")[0] == 0
+    code, _, err = cli("close", incident_id, "--reason", "Iedereen is geïnformeerd.", "--lessons", "niets",
+                       "--improvements", "")
+    assert code == 2 and "--lessons" in err and "--improvements" in err
+    assert json.loads(cli("show", incident_id, "--json")[1])["status"] != "closed"
+    assert cli("close", incident_id, *EVALUATION, "--reason", "Iedereen is geïnformeerd.")[0] == 0
+    row = json.loads(cli("register", "export", "--format", "json")[1])["register"][0]
+    assert (row["lessons"], row["improvements"]) == (EVALUATION[1], EVALUATION[3])
+    assert (row["incident_kind"], row["cause"]) == ("network_folders", "internal_accidental")
+    assert row["severity_level"] and row["likely_consequences"] and row["measures"]
+    _, html, _ = cli("register", "export", "--format", "html")
+    assert "Wat we ervan leren" in html and "binnen de organisatie, per vergissing" in html

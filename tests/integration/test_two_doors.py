@@ -45,6 +45,8 @@ REPORT = {
 }
 ASSESSMENT = (EXAMPLES / "assessment.yaml").read_text(encoding="utf-8")
 CLOSING = "Alle coachees zijn geïnformeerd en de map wordt niet meer gedeeld."
+LESSONS = "Delen via een link stond standaard open en niemand controleerde het."
+IMPROVEMENTS = "Delen via een link staat uit; elk kwartaal worden de gedeelde mappen nagelopen."
 
 
 def the_flows_part(board: Dashboard, incident_id: str) -> None:
@@ -72,7 +74,7 @@ def by_the_cli(board: Dashboard, tmp_path) -> str:
     the_flows_part(board, incident_id)
     assert main(["authority", "filed", incident_id, "--reference", "M-2026-000001", "--no-flow"]) == 0
     services.advance(board.ws.uow(), incident_id, datetime.now(UTC))
-    assert main(["close", incident_id, "--reason", CLOSING]) == 0
+    assert main(["close", incident_id, "--reason", CLOSING, "--lessons", LESSONS, "--improvements", IMPROVEMENTS]) == 0
     return incident_id
 
 
@@ -98,7 +100,8 @@ def by_the_dashboard(board: Dashboard) -> str:
     the_flows_part(board, incident_id)
     post(f"/incidents/{incident_id}/filing", {"reference": "M-2026-000001"})
     services.advance(board.ws.uow(), incident_id, datetime.now(UTC))
-    post(f"/incidents/{incident_id}/closing", {"outcome": "close", "reason": CLOSING})
+    post(f"/incidents/{incident_id}/closing", {"outcome": "close", "reason": CLOSING, "lessons": LESSONS,
+                                               "improvements": IMPROVEMENTS})
     return incident_id
 
 

@@ -70,7 +70,8 @@ def test_the_privacy_officer_dismisses_an_incident_that_was_no_breach(dashboard)
     assert "Het incident is vervallen" in page and f"/incidents/{incident_id}/closing" not in page
     assert _actor(dashboard, "status_changed") == "olga"  # the newest move: to dismissed
     again = officer.post(f"/incidents/{incident_id}/closing", data={
-        "csrf_token": dashboard.token(officer), "outcome": "close", "reason": "closing it a second time"})
+        "csrf_token": dashboard.token(officer), "outcome": "close", "reason": "closing it a second time",
+        "lessons": "payroll exports went out unchecked", "improvements": "a second person checks each export"})
     assert again.status_code == 409 and _status(dashboard, incident_id) == "dismissed"
 
 
