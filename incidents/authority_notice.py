@@ -365,7 +365,8 @@ def consequences_for_people(a: AssessmentView) -> list[str]:
     (Guidelines 9/2022 and 01/2021): sensitive data exposed risks discrimination and damage to reputation,
     identity data identity fraud, financial data financial loss, credentials account takeover, contact data
     phishing; an open-ended audience takes control away; lost availability or integrity blocks access and
-    leads to decisions on wrong data."""
+    leads to decisions on wrong data; data that let their recipient find a person who must be protected from
+    them risk physical harm (recitals 75 and 85)."""
     exposed = a.confidentiality != "none" or a.exfiltration != "none"
     terms = set(a.vocabulary)
     classes = {VOCABULARY.get(t, "simple") for t in terms}
@@ -386,6 +387,8 @@ def consequences_for_people(a: AssessmentView) -> list[str]:
         found.append("no_access")
     if a.integrity != "none":
         found.append("wrong_decisions")
+    if a.endangers_safety:
+        found.append("physical_harm")
     return found
 
 

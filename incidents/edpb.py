@@ -260,7 +260,8 @@ DATA_TYPE: dict[str, tuple[str, ...]] = {
 # The AP form's consequences for the people (9.2, consequences_for_people) onto field 85; "n" is "other",
 # described in field 86.
 HARM = {"discrimination": "c", "reputation": "h", "identity_fraud": "d", "financial_loss": "f",
-        "lose_control": "a", "no_access": "b", "account_misuse": "n", "phishing": "n", "wrong_decisions": "n"}
+        "lose_control": "a", "no_access": "b", "account_misuse": "n", "phishing": "n", "wrong_decisions": "n",
+        "physical_harm": "l"}
 
 SEVERITY = {"low": "a", "medium": "b", "high": "c", "very_high": "c"}  # ENISA level onto field 87
 EXEMPTION = {"unintelligible": "a", "measures": "b", "public_communication": "c"}  # art. 34(3), field 100

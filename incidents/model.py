@@ -141,6 +141,9 @@ class BreachFacts(Strict):
     integrity: Integrity = "none"
     availability: Availability = "none"
     malicious: bool = False
+    # the data let their recipient locate or reach a person who must be protected from that recipient (an address
+    # revealed to an abusive ex-partner): a risk to physical safety, high whatever the data's category
+    endangers_safety: bool = False
 
 
 class ContextFacts(Strict):

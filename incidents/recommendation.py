@@ -25,9 +25,11 @@ HIGH_RISK_FACTORS = ("factor_special_categories", "factor_criminal_data", "facto
                      "factor_exfiltration_confirmed", "factor_vulnerable_subjects")
 # What rules out a harmless mistake (EDPB Guidelines 01/2021, cases no. 13 and 16).
 WEIGHTY_FACTORS = ("factor_special_categories", "factor_criminal_data", "factor_identity_fraud",
-                   "factor_vulnerable_subjects")
+                   "factor_vulnerable_subjects", "factor_physical_safety")
 # The reasons that found a high risk (GDPR art. 34(1)), see high_risk().
-HIGH_RISK_CODES = frozenset({"subjects_high_risk", "subjects_high_risk_factor"})
+HIGH_RISK_CODES = frozenset({"subjects_high_risk", "subjects_high_risk_factor", "subjects_physical_safety"})
+SOURCE_SAFETY = ("GDPR art. 34(1), recitals 75 and 85 (physical harm); EDPB Guidelines 9/2022; ICO reprimands "
+                 "2023 (addresses of victims of domestic abuse disclosed to the alleged abuser)")
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,8 @@ def risk_factors(facts: AssessmentFacts, categories: Sequence[Category]) -> list
         found.append(Line("reason", "factor_many_people", "GDPR recital 75; ENISA 2013 (more than 100 people)"))
     if facts.breach.malicious:
         found.append(Line("reason", "factor_malicious", "EDPB Guidelines 01/2021, case no. 08"))
+    if facts.breach.endangers_safety:
+        found.append(Line("reason", "factor_physical_safety", SOURCE_SAFETY))
     return found
 
 
@@ -101,6 +105,8 @@ def confidentiality_contained(facts: AssessmentFacts, severity: Severity,
     b, c = facts.breach, facts.containment
     if b.confidentiality == "none" and c.exfiltration == "none":
         return True, None
+    if facts.breach.endangers_safety and not severity.unintelligible:
+        return False, None  # the recipient is the danger: no promise to delete makes the disclosure harmless
     if severity.unintelligible:
         return True, Line("reason", "c_unintelligible", "GDPR art. 34(3)(a); EDPB Guidelines 01/2021, cases no. "
                           "01, 06 and 10", detail=severity.unintelligible)
@@ -154,8 +160,13 @@ def high_risk(facts: AssessmentFacts, severity: Severity, factors: Sequence[Line
     A high or very high ENISA severity ("significant consequences, overcome with serious difficulties") is a high
     risk; so is a medium one with a factor the EDPB treats as high-risk on its own (special categories, identity
     fraud, confirmed exfiltration, vulnerable people: Guidelines 9/2022; 01/2021 cases no. 03, 04, 07, 12, 14).
-    A contained disclosure (contained_disclosure) is not.
+    A contained disclosure (contained_disclosure) is not. A disclosure that lets its recipient locate or reach a
+    person who must be protected from them is a high risk to physical safety whatever the data's category or
+    score (recitals 75 and 85; the ICO's reprimands of 2023 for addresses disclosed to alleged abusers): the
+    EDPB weighs who received the data, not ENISA points alone (Guidelines 01/2021, the mistaken disclosures).
     """
+    if _has(factors, "factor_physical_safety"):
+        return True, Line("reason", "subjects_physical_safety", SOURCE_SAFETY, detail=severity.level)
     if contained_disclosure(facts, severity, factors):
         return False, Line("reason", "subjects_contained_disclosure", "GDPR art. 34(1); EDPB Guidelines 01/2021, "
                            "case no. 16", detail=severity.level)

@@ -45,6 +45,7 @@ class AssessmentView:
     restored_within_hours: float | None
     measures_make_high_risk_unlikely: bool
     measures: str
+    endangers_safety: bool = False  # the recipient can locate or reach a person who must be protected from them
 
     @classmethod
     def of(cls, row: AssessmentRow) -> AssessmentView:
@@ -63,6 +64,7 @@ class AssessmentView:
             recovered=row.recovered, recipient_trusted=row.recipient_trusted,
             restored_within_hours=row.restored_within_hours,
             measures_make_high_risk_unlikely=row.measures_make_high_risk_unlikely, measures=row.measures,
+            endangers_safety=row.endangers_safety,
         )
 
 

@@ -152,7 +152,7 @@ CHOICES: dict[str, list[str]] = {
     "containment.exfiltration": _choices(ContainmentFacts, "exfiltration"),
 }
 FLAGS: list[str] = (
-    ["breach.malicious"]
+    ["breach.malicious", "breach.endangers_safety"]
     + [f"data.context.{name}" for name in ContextFacts.model_fields]
     + ["protection.key_compromised", "protection.backup_available", "containment.recovered",
        "containment.recipient_trusted", "containment.measures_make_high_risk_unlikely"]

@@ -99,6 +99,7 @@ class AssessmentRow(Base):
     integrity: Mapped[str] = mapped_column(String(30))
     availability: Mapped[str] = mapped_column(String(30))
     malicious: Mapped[bool] = mapped_column(Boolean)
+    endangers_safety: Mapped[bool] = mapped_column(Boolean)  # the recipient can locate or reach a person at risk
     ease_of_identification: Mapped[str] = mapped_column(String(20))
     profiling_possible: Mapped[bool] = mapped_column(Boolean)
     reveals_sensitive_insight: Mapped[bool] = mapped_column(Boolean)

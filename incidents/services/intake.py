@@ -112,7 +112,7 @@ def record_assessment(uow: UnitOfWork, profile: Profile, incident_id: str, facts
         assessment = AssessmentRow(
             incident_id=row.id, recorded_at=now, recorded_by=actor, summary=facts.summary,
             confidentiality=b.confidentiality, integrity=b.integrity, availability=b.availability,
-            malicious=b.malicious, ease_of_identification=d.ease_of_identification,
+            malicious=b.malicious, endangers_safety=b.endangers_safety, ease_of_identification=d.ease_of_identification,
             **d.context.model_dump(),
             count_min=s.count_min, count_max=s.count_max, contact_effort=s.contact_effort,
             encryption=p.encryption, key_compromised=p.key_compromised, hashing=p.hashing,

@@ -106,7 +106,8 @@ def facts_of(row: AssessmentRow) -> tuple[AssessmentFacts, list[Category]]:
     facts = AssessmentFacts.model_validate({
         "summary": row.summary,
         "breach": {"confidentiality": row.confidentiality, "integrity": row.integrity,
-                   "availability": row.availability, "malicious": row.malicious},
+                   "availability": row.availability, "malicious": row.malicious,
+                   "endangers_safety": row.endangers_safety},
         "data": {"categories": [c.category for c in row.categories],
                  "ease_of_identification": row.ease_of_identification,
                  "context": {name: getattr(row, name) for name in context_names}},

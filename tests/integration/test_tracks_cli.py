@@ -12,7 +12,6 @@ from tests.conftest import EXAMPLES
 from tests.integration.test_cli import cli, report_file  # noqa: F401
 from tests.integration.test_register import the_assessment
 
-
 EVALUATION = ("--lessons", "Delen via een link stond standaard open.", "--improvements", "Delen via een link staat uit.")
 
 

@@ -611,3 +611,8 @@ def test_the_completeness_check_lists_each_field_to_be_determined_with_the_way_t
     assert "breach subjects import 2026-0007" in text
     complete = edpb.render_pending(TEMPLATES, language, answers(complete_facts()))
     assert "2026-0007" in complete and "60" not in complete
+
+
+def test_a_disclosure_that_endangers_someone_is_physical_harm_in_field_85() -> None:
+    d = document(facts(incident=incident(assessment=assessment(endangers_safety=True))))
+    assert "l" in d["field_85"]

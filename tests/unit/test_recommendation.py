@@ -279,3 +279,33 @@ def test_the_scope_reads_as_a_proposal_with_an_assessment_to_start_from(profile,
     assert draft["data"]["categories"] == ["naam", "contactgegevens", "geboortedatum", "bedrijfsgegevens",
                                            "betaalgegevens", "facturen"]
     assert draft["subjects"] == {"count_min": 150, "count_max": 150}
+
+
+# --- a disclosure that endangers someone's physical safety ---------------------------------------------------
+
+NEW_ADDRESS = {"breach": {"confidentiality": "known_recipients"}, "data": {"categories": ["name", "contact"]},
+               "containment": {"exfiltration": "none"}}
+
+
+def test_an_address_to_someone_the_person_must_be_protected_from_is_a_high_risk_whatever_its_category():
+    r = advise(facts(**{**NEW_ADDRESS, "breach": {"confidentiality": "known_recipients", "endangers_safety": True}}))
+    assert r.severity.level == "low"  # by ENISA points: a name and an address
+    assert (r.notify_authority, r.notify_subjects) == (True, True)
+    assert "factor_physical_safety" in codes(r) and "subjects_physical_safety" in codes(r)
+    assert r.findings.high_risk and r.findings.high_risk_grounds[0] == "subjects_physical_safety"
+
+
+def test_the_same_letter_to_a_stranger_is_no_high_risk():
+    r = advise(facts(**NEW_ADDRESS))
+    assert (r.notify_authority, r.notify_subjects) == (True, False)
+
+
+def test_a_promise_to_delete_does_not_contain_a_disclosure_to_the_person_who_is_the_danger():
+    """EDPB Guidelines 01/2021 case no. 09 (a trusted recipient deleted it) does not apply: the recipient is the
+    risk, so neither the return of the letter nor an assurance makes it harmless."""
+    contained = advise(facts(**{**NEW_ADDRESS, "containment": {"recovered": True, "recipient_trusted": True}}))
+    assert not contained.notify_authority
+    endangered = advise(facts(breach={"confidentiality": "known_recipients", "endangers_safety": True},
+                              data={"categories": ["name", "contact"]},
+                              containment={"recovered": True, "recipient_trusted": True}))
+    assert (endangered.notify_authority, endangered.notify_subjects) == (True, True)
