@@ -15,6 +15,7 @@ from breach.recommend_cmd import advice_json, advice_text
 from breach.subjects_cmd import add_commands as add_subjects_commands
 from incidents import services
 from incidents.errors import BreachError, InvalidInput
+from incidents.lifecycle import Step
 from incidents.model import AssessmentFacts, IncidentReport
 from incidents.times import iso, now_utc, show
 from incidents.validation import load_document, parse_model
@@ -56,7 +57,7 @@ def track_words(view: IncidentView) -> tuple[str, str]:
     return authority, people
 
 
-def print_incident(ws: Workspace, view: IncidentView, waiting: list[str]) -> None:
+def print_incident(ws: Workspace, view: IncidentView, waiting: list[Step]) -> None:
     out = sys.stdout.write
     out(f"{view.id}  {view.title}\n")
     authority, people = track_words(view)

@@ -7,25 +7,27 @@ import getpass
 import os
 import sys
 
+from incidents.lifecycle import Step
 from incidents.times import now_utc, parse_time
 from incidents.views import incident_view
 from incidents.workspace import Workspace
 
-WAITING = {
-    "team_alert": "the response flow to alert the incident team",
-    "assessment": "the IT assessment: breach assess {id} FILE",
-    "decision": "the decision: breach decide {id} (the recommendation, or --authority/--subjects yes|no "
+WAITING: dict[Step, str] = {
+    Step.TEAM_ALERT: "the response flow to alert the incident team",
+    Step.ASSESSMENT: "the IT assessment: breach assess {id} FILE",
+    Step.DECISION: "the decision: breach decide {id} (the recommendation, or --authority/--subjects yes|no "
                 "--reason TEXT)",
-    "authority_notice": "the response flow to prepare the AP notice",
-    "authority_filing": "filing at the AP's Meldloket, then: breach authority filed {id} --reference MELDNUMMER",
-    "subjects_list": "the list of affected people: breach subjects import {id} FILE.csv (or --sql URL --query "
+    Step.AUTHORITY_NOTICE: "the response flow to prepare the AP notice",
+    Step.AUTHORITY_FILING: "filing at the AP's Meldloket, then: breach authority filed {id} --reference MELDNUMMER",
+    Step.SUBJECTS_LIST: "the list of affected people: breach subjects import {id} FILE.csv (or --sql URL --query "
                      "QUERY)",
-    "subject_notice": "the response flow to notify the affected people",
-    "public_notice": "the public communication that replaces telling each person (GDPR art. 34(3)(c)): "
+    Step.SUBJECT_NOTICE: "the response flow to notify the affected people",
+    Step.PUBLIC_NOTICE: "the public communication that replaces telling each person (GDPR art. 34(3)(c)): "
                      "breach subjects public {id}",
-    "public_notice_publication": "putting the public communication online, then: breach subjects public {id} "
+    Step.PUBLIC_NOTICE_PUBLICATION: "putting the public communication online, then: breach subjects public {id} "
                                  "--published [--at TIME]",
-    "closing": "closing when the follow-up is done: breach close {id} --reason TEXT",
+    Step.CLOSING: "closing when the follow-up is done: breach close {id} --reason TEXT --lessons TEXT "
+                  "--improvements TEXT",
 }
 
 

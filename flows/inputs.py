@@ -11,6 +11,7 @@ from datetime import datetime
 from prefect.input import RunInput
 from pydantic import ConfigDict, Field
 
+from incidents.lifecycle import Step
 from incidents.model import AssessmentFacts, Decision
 
 
@@ -32,7 +33,7 @@ class FilingInput(RunInput):
 
 
 INPUTS: dict[str, type[RunInput]] = {
-    "assessment": AssessmentInput,
-    "decision": DecisionInput,
-    "authority_filing": FilingInput,
+    Step.ASSESSMENT: AssessmentInput,
+    Step.DECISION: DecisionInput,
+    Step.AUTHORITY_FILING: FilingInput,
 }

@@ -14,6 +14,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from incidents import services
+from incidents.lifecycle import Step
 from incidents.register.locks import incident_lock
 from incidents.times import now_utc
 from incidents.workspace import Workspace
@@ -94,7 +95,7 @@ def notify_all_affected_people(incident_id: str) -> None:
 
 
 @task(name="move the incident along its lifecycle", **STAGE)
-def advance_lifecycle(incident_id: str) -> list[str]:
+def advance_lifecycle(incident_id: str) -> list[Step]:
     return services.advance(_workspace().uow(), incident_id, now_utc())
 
 
@@ -235,4 +236,4 @@ def incident_response(incident_id: str) -> dict[str, Any]:
 
 # The steps a deployed run suspends for; the others (a list of people, closing) end the run, and the next
 # record starts a new one.
-HUMAN_STEPS = ("assessment", "decision", "authority_filing")
+HUMAN_STEPS = (Step.ASSESSMENT, Step.DECISION, Step.AUTHORITY_FILING)

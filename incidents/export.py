@@ -88,7 +88,7 @@ class RegisterEntry:
             return "filed_late" if details["late"] else "filed"
         if state == AuthorityState.NOT_REQUIRED and details["reason"] == "not_a_breach":
             return "dismissed"
-        return {AuthorityState.TO_FILE: "pending"}.get(state, state.value)
+        return "pending" if state == AuthorityState.TO_FILE else state.value
 
     @property
     def not_notified_reason(self) -> str | None:

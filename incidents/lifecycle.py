@@ -20,6 +20,22 @@ class Status(StrEnum):
     DISMISSED = "dismissed"  # "not a personal-data breach": still documented (art. 33(5))
 
 
+class Step(StrEnum):
+    """What an incident waits for, in the order a person should act: the one set of names the lifecycle, the
+    flows (which steps suspend for input), the CLI, the dashboard, the reminders and the templates share."""
+
+    TEAM_ALERT = "team_alert"
+    ASSESSMENT = "assessment"
+    DECISION = "decision"
+    AUTHORITY_NOTICE = "authority_notice"
+    AUTHORITY_FILING = "authority_filing"
+    SUBJECTS_LIST = "subjects_list"
+    SUBJECT_NOTICE = "subject_notice"
+    PUBLIC_NOTICE = "public_notice"
+    PUBLIC_NOTICE_PUBLICATION = "public_notice_publication"
+    CLOSING = "closing"
+
+
 ALLOWED: dict[Status, frozenset[Status]] = {
     Status.DETECTED: frozenset({Status.UNDER_ASSESSMENT, Status.DISMISSED}),
     Status.UNDER_ASSESSMENT: frozenset({Status.ASSESSED, Status.DISMISSED}),
@@ -113,29 +129,29 @@ def next_status(p: Progress) -> Status | None:
     return None
 
 
-def waiting_for(p: Progress) -> list[str]:
+def waiting_for(p: Progress) -> list[Step]:
     """What the incident waits for, in the order a person should act (names the CLI and flow share)."""
     if p.status in (Status.CLOSED, Status.DISMISSED):
         return []
     if p.status == Status.DETECTED:
-        return ["team_alert"]
+        return [Step.TEAM_ALERT]
     if p.status == Status.UNDER_ASSESSMENT:
-        return ["assessment"]
+        return [Step.ASSESSMENT]
     if p.decision is None:
-        return ["decision"]
+        return [Step.DECISION]
     authority, subjects = p.decision
-    waiting = []
+    waiting: list[Step] = []
     if p.status == Status.ASSESSED and authority:
-        waiting.append("authority_filing" if p.authority_notice_ready else "authority_notice")
+        waiting.append(Step.AUTHORITY_FILING if p.authority_notice_ready else Step.AUTHORITY_NOTICE)
     told = p.status == Status.SUBJECTS_NOTIFIED or p.public_notice_published
     if not told and p.status != Status.SUBJECTS_NOT_REQUIRED and (p.public_notice_prepared or (
             p.public_notice_required and not subjects)):
-        waiting.append("public_notice_publication" if p.public_notice_prepared else "public_notice")
+        waiting.append(Step.PUBLIC_NOTICE_PUBLICATION if p.public_notice_prepared else Step.PUBLIC_NOTICE)
     elif subjects and not told:
         if not p.subjects_linked:
-            waiting.append("subjects_list")
+            waiting.append(Step.SUBJECTS_LIST)
         elif p.subjects_pending or not p.subject_notice_done:
-            waiting.append("subject_notice")
+            waiting.append(Step.SUBJECT_NOTICE)
     if p.status in (Status.SUBJECTS_NOTIFIED, Status.SUBJECTS_NOT_REQUIRED):
-        waiting.append("closing")
+        waiting.append(Step.CLOSING)
     return waiting

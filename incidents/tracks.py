@@ -17,6 +17,7 @@ from typing import Any
 
 from incidents.deadlines import late
 from incidents.legal import Findings
+from incidents.lifecycle import Step
 
 
 class Frame(StrEnum):
@@ -142,8 +143,8 @@ def people_track(*, dismissed: bool, notify_subjects: bool | None, findings: Fin
     public = findings.disproportionate_effort and (notify_subjects or public_advised)
     if public:
         return Track(PeopleState.APPROVED, {"channel": "public_communication",
-                                            "waiting_for": "public_notice_publication" if public_prepared
-                                            else "public_notice"})
+                                            "waiting_for": Step.PUBLIC_NOTICE_PUBLICATION if public_prepared
+                                            else Step.PUBLIC_NOTICE})
     if not notify_subjects:
         exemptions = findings.exemptions
         reason = exemptions[0] if exemptions else ("no_high_risk" if not findings.high_risk else "decision")
@@ -153,7 +154,8 @@ def people_track(*, dismissed: bool, notify_subjects: bool | None, findings: Fin
     if dispatch_started and total:
         return Track(PeopleState.SENDING, people)
     return Track(PeopleState.APPROVED, {"channel": "email",
-                                        "waiting_for": "subject_notice" if total else "subjects_list", **people})
+                                        "waiting_for": Step.SUBJECT_NOTICE if total else Step.SUBJECTS_LIST,
+                                        **people})
 
 
 def closing_problem(tracks: Tracks) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -84,7 +85,7 @@ class IncidentList(BaseModel):
     incidents: list[IncidentStatus]
 
 
-def status_of(view: IncidentView, waiting: list[str]) -> IncidentStatus:
+def status_of(view: IncidentView, waiting: Sequence[str]) -> IncidentStatus:
     c, d, s = view.authority_clock, view.decision, view.subjects
     return IncidentStatus(
         id=view.id, title=view.title, status=view.status.value, status_changed_at=local(view.status_changed_at),
@@ -96,7 +97,7 @@ def status_of(view: IncidentView, waiting: list[str]) -> IncidentStatus:
                                                         decided_at=local(d.decided_at), decided_by=d.decided_by),
         subjects=SubjectCounts(total=sum(s.values()), pending=s.get("pending", 0), sent=notified(s),
                                unreachable=s.get("unreachable", 0), by_status=dict(s)),
-        waiting_for=waiting, tracks=tracks_json(view.tracks), url=f"/incidents/{view.id}",
+        waiting_for=list(waiting), tracks=tracks_json(view.tracks), url=f"/incidents/{view.id}",
     )
 
 

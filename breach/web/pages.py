@@ -24,7 +24,7 @@ from breach.web.templating import form_time, language_of
 from incidents import services
 from incidents.errors import FieldError, InvalidInput, InvalidTransition
 from incidents.export import register_rows, to_csv
-from incidents.lifecycle import OPEN
+from incidents.lifecycle import OPEN, Step
 from incidents.model import AssessmentFacts, IncidentReport
 from incidents.services import users as user_service
 from incidents.services.users import User
@@ -66,7 +66,7 @@ class Row:
     urgency: str
     notified: int
     total: int
-    waiting: list[str]
+    waiting: list[Step]
 
 
 def workspace(request: Request) -> Workspace:

@@ -49,7 +49,7 @@ def public_notice_advised(uow: UnitOfWork, incident_id: str) -> bool:
     return bool(assessment and advice and advice[0].assessment_id == assessment.id and advice[0].public_communication)
 
 
-def advance(uow: UnitOfWork, incident_id: str, now: datetime) -> list[str]:
+def advance(uow: UnitOfWork, incident_id: str, now: datetime) -> list[lifecycle.Step]:
     """Move the incident along its lifecycle as far as the recorded facts allow; return what it waits for."""
     with uow:
         row = uow.incident(incident_id)
@@ -60,7 +60,7 @@ def advance(uow: UnitOfWork, incident_id: str, now: datetime) -> list[str]:
         return waiting
 
 
-def waiting_for(uow: UnitOfWork, incident_id: str) -> list[str]:
+def waiting_for(uow: UnitOfWork, incident_id: str) -> list[lifecycle.Step]:
     """What the incident waits for, read without moving it."""
     with uow:
         return lifecycle.waiting_for(progress(uow, uow.incident(incident_id)))

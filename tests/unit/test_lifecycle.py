@@ -124,3 +124,21 @@ def test_when_the_advice_is_a_public_communication_the_incident_waits_for_it_eve
     assert next_status(published) == Status.SUBJECTS_NOTIFIED
     # without that advice, no notice to the people means no duty left
     assert next_status(Progress(**{**facts, "public_notice_required": False})) == Status.SUBJECTS_NOT_REQUIRED
+
+
+def test_every_step_has_words_in_the_cli_the_dashboard_and_the_prefect_status_in_each_language():
+    """One set of step names (lifecycle.Step) ties the lifecycle to every place that words them."""
+    from pathlib import Path
+
+    from breach.common import WAITING
+    from incidents.lifecycle import Step
+    from incidents.notify.render import LANGUAGES, environment
+
+    templates = Path(__file__).resolve().parents[2] / "templates"
+    env = environment(templates)
+    assert set(WAITING) == set(Step)
+    for language in LANGUAGES:
+        dashboard = env.get_template(f"{language}/dashboard/_words.html.j2").module
+        assert set(Step) <= set(dashboard.waiting), language  # type: ignore[attr-defined]
+        status = (templates / language / "prefect" / "incident_status.md.j2").read_text(encoding="utf-8")
+        assert all(f'"{step.value}":' in status for step in Step), language
