@@ -213,7 +213,7 @@ def cmd_subjects_status(ws: Workspace, args: argparse.Namespace) -> int:
 
 def cmd_subjects_worklist(ws: Workspace, args: argparse.Namespace) -> int:
     from incidents.export import worklist_csv
-    from incidents.services.subjects import worklist
+    from incidents.services.people import worklist
 
     rows = worklist(ws.uow(), args.id)
     text = worklist_csv(rows)

@@ -14,12 +14,9 @@ from typing import Self, TextIO
 from breach.common import flow_options, when_option
 from incidents import services
 from incidents.errors import FieldError, InvalidInput
-from incidents.services.subjects import (
-    ImportResult,
-    dispatch_plan,
-    prepare_public_notice,
-    publish_public_notice,
-)
+from incidents.services.dispatch import dispatch_plan
+from incidents.services.people import ImportResult
+from incidents.services.public_notice import prepare_public_notice, publish_public_notice
 from incidents.subjects import CsvSource, SqlSource
 from incidents.times import now_utc
 from incidents.workspace import Workspace

@@ -1058,7 +1058,7 @@ def field_texts(templates: Path, language: str, answers: EdpbAnswers) -> dict[in
 
 def subject_notice_text(templates: Path, language: str, facts: NoticeFacts, placeholder: str) -> str:
     """Field 106: the message to the people as the templates render it from the register, the name a
-    placeholder (the same context as services.subjects.notify_subjects gives it)."""
+    placeholder (the same context as services.dispatch.notify_subjects gives it)."""
     profile = facts.profile
     names = facts.assessment.categories if facts.assessment is not None else []
     categories = []

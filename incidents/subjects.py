@@ -23,8 +23,8 @@ from urllib.parse import quote
 from email_validator import EmailNotValidError, validate_email
 
 from incidents.errors import FieldError, InvalidInput
+from incidents.notify.render import LANGUAGES  # the languages the templates speak
 
-LANGUAGES = ("nl", "en")
 HEADER_ALIASES = {
     "name": "name", "naam": "name", "full_name": "name",
     "email": "email", "e-mail": "email", "e_mail": "email", "emailadres": "email", "e-mailadres": "email",

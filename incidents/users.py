@@ -11,6 +11,7 @@ import threading
 from enum import StrEnum
 
 from incidents.errors import FieldError
+from incidents.notify.render import LANGUAGES  # the languages the templates speak
 
 
 class Role(StrEnum):
@@ -19,7 +20,6 @@ class Role(StrEnum):
     PRIVACY_OFFICER = "privacy_officer"
 
 
-LANGUAGES = ("nl", "en")
 
 # What each role may do. Only the privacy officer decides on notifying and records the filing at the AP:
 # the decision is the controller's (GDPR art. 33(1), 34(1)), taken for it by the one person it appointed.

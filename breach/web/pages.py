@@ -494,7 +494,7 @@ async def dispatch(request: Request, incident_id: str, user: CurrentUser) -> Res
 def worklist_download(request: Request, incident_id: str, user: CurrentUser) -> Response:
     """The people who need a letter or a phone call, for the roles that must contact them; the export is audited."""
     from incidents.export import worklist_csv
-    from incidents.services.subjects import worklist
+    from incidents.services.people import worklist
 
     require(user, "worklist")
     ws = workspace(request)
@@ -525,7 +525,7 @@ def public_page(request: Request, incident_id: str, user: CurrentUser) -> Respon
 def public_notice_file(request: Request, incident_id: str, filename: str, user: CurrentUser) -> Response:
     """One written file of the public communication (a web page, its plain text, the short message), to put
     online. Only the files the register knows of; no names or addresses are in them."""
-    from incidents.services.subjects import public_notice_paths
+    from incidents.services.public_notice import public_notice_paths
 
     ws = workspace(request)
     view = _incident(ws, incident_id)
@@ -542,7 +542,7 @@ def public_notice_file(request: Request, incident_id: str, filename: str, user: 
 @router.post("/incidents/{incident_id}/public")
 async def write_public_notice(request: Request, incident_id: str, user: CurrentUser) -> Response:
     """Write a new version of the public communication (its texts go to the notices folder, never shown here)."""
-    from incidents.services.subjects import prepare_public_notice
+    from incidents.services.public_notice import prepare_public_notice
 
     ws, view, form, values = await _acting(request, incident_id, user, "dispatch")
     try:
@@ -562,7 +562,7 @@ async def write_public_notice(request: Request, incident_id: str, user: CurrentU
 @router.post("/incidents/{incident_id}/public/published")
 async def publish_public_notice(request: Request, incident_id: str, user: CurrentUser) -> Response:
     """Record that the newest written version is online: that tells the people, and the incident moves on."""
-    from incidents.services.subjects import publish_public_notice as publish
+    from incidents.services.public_notice import publish_public_notice as publish
 
     ws, view, form, values = await _acting(request, incident_id, user, "dispatch")
     now = now_utc()

@@ -19,6 +19,7 @@ from incidents.services.authority import (
     record_withdrawal,
 )
 from incidents.services.common import Outcome
+from incidents.services.dispatch import notify_subjects
 from incidents.services.intake import (
     Decided,
     close,
@@ -28,6 +29,7 @@ from incidents.services.intake import (
     record_decision,
     report_incident,
 )
+from incidents.services.people import ImportResult, import_subjects
 from incidents.services.progress import (
     advance,
     decision_of,
@@ -45,7 +47,6 @@ from incidents.services.recommendation import (
     recommendation_of,
     scope_of,
 )
-from incidents.services.subjects import ImportResult, import_subjects, notify_subjects
 from incidents.services.team import alert_team, tell_team_advice_changed
 
 __all__ = [

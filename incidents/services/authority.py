@@ -30,7 +30,11 @@ from incidents.deadlines import notified_late
 from incidents.edpb import EdpbAnswers, template_answers
 from incidents.errors import FieldError, InvalidInput, InvalidTransition
 from incidents.notify.email import Address, Attachment, EmailBackend, Message, Recipient
-from incidents.notify.render import render, render_email
+from incidents.notify.render import (
+    LANGUAGES,  # the languages the templates speak
+    render,
+    render_email,
+)
 from incidents.profile import Profile
 from incidents.reasons import reason_problem
 from incidents.register.tables import AuthorityFilingRow, IncidentRow, NoticeRow, RecommendationRow
@@ -40,7 +44,6 @@ from incidents.views import ClockView, incident_view
 
 KIND = "authority_notice"
 MAIL_KIND = "authority_mail"  # the internal e-mail to the privacy contact with the notice attached
-LANGUAGES = ("nl", "en")  # Dutch is the form's language; English is a reading copy
 REFERENCE_MAX = 100  # the register's column
 
 

@@ -119,3 +119,15 @@ def categories_of(profile: Profile, names: list[str]) -> list[dict[str, str]]:
         term = profile.vocabulary_of(name) or name
         result.append({"name": name, "vocabulary": term, "enisa_class": VOCABULARY.get(term, "simple")})
     return result
+
+
+def chunks(items, size):  # type: ignore[no-untyped-def]
+    """Lists of `size` items (the last one shorter) from any iterable, read as it goes."""
+    chunk = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

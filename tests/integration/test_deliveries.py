@@ -25,7 +25,7 @@ from breach.web import create_app
 from incidents import services
 from incidents.model import Decision
 from incidents.register.tables import AuditRow, SubjectRow
-from incidents.services.subjects import worklist
+from incidents.services.people import worklist
 from incidents.workspace import Workspace
 from tests.conftest import EXAMPLES
 from tests.integration.conftest_sendgrid import fake_sendgrid  # noqa: F401

@@ -15,7 +15,7 @@ from incidents.errors import InvalidInput, InvalidTransition
 from incidents.lifecycle import Status
 from incidents.model import AssessmentFacts
 from incidents.register.tables import AuditRow, NoticeRow
-from incidents.services.subjects import prepare_public_notice, publish_public_notice
+from incidents.services.public_notice import prepare_public_notice, publish_public_notice
 from incidents.workspace import Workspace
 from tests.conftest import EXAMPLES
 from tests.integration.test_register import a_report, the_assessment

@@ -104,7 +104,7 @@ def test_the_people_clock_runs_from_the_decision_until_everyone_is_told(uow, pro
 
 def test_an_advised_public_communication_has_the_people_clock_until_it_is_online(uow, profile, now, tmp_path):
     """Art. 34(3)(c): no notice to each person, yet the people must still be told, by publishing it."""
-    from incidents.services.subjects import prepare_public_notice, publish_public_notice
+    from incidents.services.public_notice import prepare_public_notice, publish_public_notice
     from tests.integration.test_public_notice import assessment
 
     incident_id = reported(uow, profile, now, aware_hours_ago=2)

@@ -15,7 +15,7 @@ from breach import subjects_cmd
 from incidents import services
 from incidents.errors import BreachError, InvalidInput
 from incidents.register.tables import AuditRow, SubjectRow
-from incidents.services.subjects import worklist
+from incidents.services.people import worklist
 from incidents.subjects import SqlSource, check_select
 from incidents.workspace import Workspace
 from tests.integration.test_register import a_report

@@ -1,28 +1,24 @@
-"""The affected people: linking them from a CSV or a query, notifying them in batches (art. 34), or telling
-them by a public communication when that is disproportionate (art. 34(3)(c))."""
+"""Telling the people one by one (GDPR art. 34): their notices rendered once per language and sent in batches of
+up to 1 000, each batch claimed before it is sent, so a crash resumes without losing or doubling anyone."""
 
 from __future__ import annotations
 
 import gc
-import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, bindparam, func, select, text
+from sqlalchemy import CursorResult, Table, bindparam, func, select
 
-from incidents import legal
-from incidents.errors import DispatchFailed, FieldError, InvalidInput, InvalidTransition
-from incidents.lifecycle import Status
+from incidents.errors import DispatchFailed
 from incidents.notify.email import Address, EmailBackend, Message, Recipient
-from incidents.notify.render import render, render_email
+from incidents.notify.render import LANGUAGES, render, render_email
 from incidents.profile import Profile
 from incidents.register.tables import (
     DispatchBatchRow,
-    NoticeRow,
     SubjectRow,
 )
 from incidents.register.unit_of_work import UnitOfWork
@@ -30,101 +26,21 @@ from incidents.services.common import (
     SEND_BATCH,
     Outcome,
     categories_of,
+    chunks,
     claim_notice,
-    insert_ignoring_conflicts,
     keep_text,
     location_of,
     send,
     sender_of,
     upsert,
 )
-from incidents.services.recommendation import current_recommendation
-from incidents.subjects import OTHER_CHANNEL, CsvSource, Person, ReadReport, Source, notified, read_source
-from incidents.views import PREPARED, PUBLIC_KIND, PUBLISHED, findings_of, incident_view
-
-# Called as work advances: (people done so far, fraction done 0..1 or None when the total is unknown).
-# Counts only: what crosses it may reach a terminal or a Prefect artifact.
-Progress = Callable[[int, float | None], None]
-
-
-@dataclass
-class ImportResult:
-    rows: int
-    added: int
-    already_linked: int
-    duplicates: int
-    unreachable: list[tuple[int, str]] = field(default_factory=list)
-
-
-def import_subjects(uow: UnitOfWork, incident_id: str, source: Path | Source, actor: str, now: datetime,
-                    progress: Progress | None = None) -> ImportResult:
-    """Link the affected people of a CSV file (a path) or a query (incidents.subjects.SqlSource) to the
-    incident, in one transaction: a bad file or a failing query writes nothing."""
-    report = ReadReport()
-    people: Source = CsvSource(source) if isinstance(source, Path) else source
-    with uow:
-        row = uow.incident(incident_id)
-        if row.status in (Status.CLOSED, Status.DISMISSED):
-            raise InvalidTransition(f"incident {row.id} is {row.status}; no people can be added")
-        before = uow.session.scalar(select(func.count()).where(SubjectRow.incident_id == row.id)) or 0
-        link = _linker(uow, row.id)
-        for chunk in _chunks(read_source(people, report), SEND_BATCH):
-            link(chunk)
-            if progress is not None:
-                progress(report.rows, people.fraction())
-        after = uow.session.scalar(select(func.count()).where(SubjectRow.incident_id == row.id)) or 0
-        distinct = report.rows - report.duplicates
-        result = ImportResult(rows=report.rows, added=after - before, already_linked=distinct - (after - before),
-                              duplicates=report.duplicates, unreachable=report.unreachable)
-        uow.record(at=now, actor=actor, incident_id=row.id, action="subjects_imported", source=people.kind,
-                   rows=result.rows, added=result.added, duplicates=result.duplicates,
-                   unreachable=len(result.unreachable))
-        uow.commit()
-    return result
-
-
-# PostgreSQL: a chunk of people is one statement over arrays, not a statement per person (psycopg's
-# executemany sends one INSERT per row: three times slower than this at a hundred thousand people)
-_LINK_ARRAYS = text(
-    "INSERT INTO subjects (incident_id, name, email, email_key, language, status, problem, source_line) "
-    "SELECT :incident, * FROM unnest(CAST(:names AS text[]), CAST(:emails AS text[]), CAST(:keys AS text[]), "
-    "CAST(:languages AS text[]), CAST(:statuses AS text[]), CAST(:problems AS text[]), CAST(:lines AS int[])) "
-    "ON CONFLICT (incident_id, email_key) DO NOTHING")
-
-
-def _linker(uow: UnitOfWork, incident_id: str) -> Callable[[list[Person]], None]:
-    """Insert a chunk of people, skipping those already linked (the same address, or the same line)."""
-    if uow.session.get_bind().dialect.name == "postgresql":
-        def link_arrays(chunk: list[Person]) -> None:
-            uow.session.execute(_LINK_ARRAYS, {
-                "incident": incident_id, "names": [p.name for p in chunk], "emails": [p.email for p in chunk],
-                "keys": [p.email_key for p in chunk], "languages": [p.language for p in chunk],
-                "statuses": ["unreachable" if p.problem else "pending" for p in chunk],
-                "problems": [p.problem for p in chunk], "lines": [p.line for p in chunk]})
-        return link_arrays
-    insert = insert_ignoring_conflicts(uow, SubjectRow.__table__, ["incident_id", "email_key"])
-
-    def link_rows(chunk: list[Person]) -> None:
-        uow.session.execute(insert, [
-            {"incident_id": incident_id, "name": p.name, "email": p.email, "email_key": p.email_key,
-             "language": p.language, "status": "unreachable" if p.problem else "pending",
-             "problem": p.problem, "source_line": p.line} for p in chunk])
-    return link_rows
-
-
-def _chunks(items, size):  # type: ignore[no-untyped-def]
-    chunk = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+from incidents.services.people import OnProgress
+from incidents.subjects import notified
+from incidents.views import incident_view
 
 
 def notify_subjects(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, templates: Path, incident_id: str,
-                    mail_from: str | None, now: datetime, progress: Progress | None = None,
+                    mail_from: str | None, now: datetime, progress: OnProgress | None = None,
                     max_batches: int | None = None) -> Outcome:
     """GDPR art. 34(1)-(2): tell each affected person, in their language, in batches; resumable after a crash.
 
@@ -206,7 +122,6 @@ def notify_subjects(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, tem
     return Outcome("subject_notice", True, total, detail=detail)
 
 
-LANGUAGES = ("nl", "en")
 
 
 @contextmanager
@@ -304,11 +219,11 @@ class _Dispatch:
         if ids and len(ids) == len(done.people):  # all of them: the batch's id range, as it was claimed
             self._run("sent_range", lang=done.language, first=done.people[0][0], last=done.people[-1][0])
         elif ids:
-            for chunk in _chunks(ids, SEND_BATCH):
+            for chunk in chunks(ids, SEND_BATCH):
                 self._run("sent_ids", lang=done.language, ids=chunk)
         if error is not None:
             taken = set(ids)
-            for chunk in _chunks([p[0] for p in done.people if p[0] not in taken], SEND_BATCH):
+            for chunk in chunks([p[0] for p in done.people if p[0] not in taken], SEND_BATCH):
                 self._run("back_to_pending", lang=done.language, ids=chunk)
         self._run("close_batch", key=done.key, state="failed" if error else "accepted", problem=error)
 
@@ -339,20 +254,6 @@ class _Statements:
                             .values(status=p("state"), finished_at=p("now"), error=p("problem")))
 
 
-def worklist(uow: UnitOfWork, incident_id: str) -> list[dict[str, object]]:
-    """The people who need another channel (a letter, a phone call): no usable address, or SendGrid reported
-    that the notice bounced or was dropped."""
-    with uow:
-        row = uow.incident(incident_id)
-        people = uow.session.execute(
-            select(SubjectRow.source_line, SubjectRow.name, SubjectRow.email, SubjectRow.language,
-                   SubjectRow.status, SubjectRow.problem)
-            .where(SubjectRow.incident_id == row.id, SubjectRow.status.in_(OTHER_CHANNEL))
-            .order_by(SubjectRow.source_line)).all()
-    return [{"line": line, "name": name, "email": email or "", "language": language, "status": status,
-             "problem": problem or ""} for line, name, email, language, status, problem in people]
-
-
 def dispatch_plan(uow: UnitOfWork, profile: Profile, templates: Path, incident_id: str) -> dict[str, int]:
     """A dry run: who would get the notice, per language, in how many requests; the templates are rendered
     once to prove they work, and nothing is sent or changed."""
@@ -370,124 +271,3 @@ def dispatch_plan(uow: UnitOfWork, profile: Profile, templates: Path, incident_i
         plan[f"{language}_people"] = count
         plan[f"{language}_requests"] = -(-count // SEND_BATCH)
     return plan
-
-
-# --- a public communication instead (art. 34(3)(c)) ---------------------------------------------------------
-
-_URL = re.compile(r"https?://[^\s<>\"'\\\x00-\x1f\x7f]{1,300}")
-
-
-@dataclass(frozen=True)
-class PublicNotice:
-    version: int
-    paths: list[Path]  # per language: the web page (HTML, then plain text) and the short message; Dutch first
-
-
-def public_notice_paths(notices_dir: Path, incident_id: str, version: int) -> list[tuple[str, str, Path]]:
-    """(language, template, file) of one version of the public communication, Dutch first."""
-    folder = notices_dir / incident_id
-    return [(language, template, folder / f"{stem}-v{version}.{language}.{suffix}")
-            for language in LANGUAGES
-            for template, stem, suffix in (("public/notice.html.j2", "public-notice", "html"),
-                                           ("public/notice.txt.j2", "public-notice", "txt"),
-                                           ("public/message.txt.j2", "public-message", "txt"))]
-
-
-def prepare_public_notice(uow: UnitOfWork, profile: Profile, templates: Path, notices_dir: Path, incident_id: str,
-                          actor: str, now: datetime, url: str | None = None) -> PublicNotice:
-    """Render the public communication of art. 34(3)(c): the text for a web page and a short message for social
-    media or a banner on the website, in Dutch and English, as a new kept version (an earlier one stays).
-
-    Allowed once the decision is recorded, when the assessment says contacting the people individually would
-    take disproportionate effort (or the recommendation advises a public communication). `url` is where the
-    page will be published (default: the organisation's website); the short message points there.
-    """
-    page_url = (url or "").strip() or profile.organisation.website.strip()
-    if page_url and not _URL.fullmatch(page_url):
-        raise InvalidInput("public communication", [FieldError("--url", "must be a web address starting with "
-                                                                        "https:// (where the notice is published)")])
-    with uow:
-        row = uow.incident(incident_id)
-        if row.status in (Status.CLOSED, Status.DISMISSED):
-            raise InvalidTransition(f"incident {row.id} is {row.status}; no public communication can be prepared")
-        assessment = uow.latest_assessment(row.id)
-        if assessment is None:
-            raise InvalidTransition(f"incident {row.id} has no IT assessment yet; record it first: "
-                                    f"breach assess {row.id} FILE")
-        if uow.latest_decision(row.id) is None:
-            raise InvalidTransition(f"incident {row.id} has no decision yet; record it first: breach decide {row.id}")
-        advice = current_recommendation(uow, row.id, now)
-        assert advice is not None  # there is an assessment
-        if not legal.public_communication_allowed(findings_of(advice), advice.public_communication):
-            raise InvalidTransition(
-                f"the assessment of {row.id} says the people can be contacted individually, so they are told "
-                f"each in person (breach subjects notify {row.id}); a public communication replaces that only "
-                "when it would take disproportionate effort (GDPR art. 34(3)(c)): record an assessment with "
-                "subjects.contact_effort: disproportionate")
-        last = uow.session.scalar(select(func.max(NoticeRow.version)).where(
-            NoticeRow.incident_id == row.id, NoticeRow.kind == PUBLIC_KIND)) or 0
-        notice = NoticeRow(incident_id=row.id, kind=PUBLIC_KIND, version=last + 1, status="sending",
-                           started_at=now, recipients=0, backend="file")
-        uow.session.add(notice)
-        uow.session.flush()  # a concurrent second writer of this version fails here, before writing files
-        view = incident_view(uow, row.id, now)
-        context = {"incident": view, "organisation": profile.organisation,
-                   "privacy_contact": profile.privacy_contact, "page_url": page_url, "published_at": now,
-                   "categories": categories_of(profile, view.assessment.categories if view.assessment else [])}
-        written = []
-        bodies: dict[tuple[str, str], str] = {}
-        for language, template, path in public_notice_paths(notices_dir, row.id, notice.version):
-            body = bodies[language, template] = render(templates, language, template, **context)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(path.suffix + ".tmp")
-            tmp.write_text(body, encoding="utf-8")
-            tmp.replace(path)  # a crash leaves no half-written notice
-            written.append(path)
-        notice.status, notice.location = PREPARED, str(written[0])
-        for language in LANGUAGES:
-            keep_text(uow, row.id, PUBLIC_KIND, notice.version, language,
-                      bodies[language, "public/message.txt.j2"].strip(), bodies[language, "public/notice.txt.j2"], now)
-        version = notice.version
-        uow.record(at=now, actor=actor, incident_id=row.id, action="public_notice_prepared",
-                   version=version, files=len(written), recommended=advice.public_communication)
-        uow.commit()
-    return PublicNotice(version, written)
-
-
-def publish_public_notice(uow: UnitOfWork, incident_id: str, actor: str, now: datetime,
-                          published_at: datetime | None = None, version: int | None = None) -> int:
-    """Record that the public communication was put online (GDPR art. 34(3)(c)): that is what tells the people,
-    so from then on the incident counts them as informed. `version` defaults to the newest prepared one;
-    `published_at` (default: now) may lie in the past, not in the future nor before the version was prepared.
-    Returns the version recorded; recording the same version twice changes nothing."""
-    when = published_at or now
-    with uow:
-        row = uow.incident(incident_id)
-        if row.status in (Status.CLOSED, Status.DISMISSED):
-            raise InvalidTransition(f"incident {row.id} is {row.status}; nothing can be published for it")
-        versions = list(uow.session.scalars(select(NoticeRow).where(  # locked: two recordings cannot both count
-            NoticeRow.incident_id == row.id, NoticeRow.kind == PUBLIC_KIND).order_by(NoticeRow.version)
-            .with_for_update()))
-        if not versions:
-            raise InvalidTransition(f"incident {row.id} has no public communication yet; write it first: "
-                                    f"breach subjects public {row.id}")
-        chosen = versions[-1] if version is None else next((n for n in versions if n.version == version), None)
-        if chosen is None:
-            raise InvalidInput("public communication", [FieldError(
-                "--version", f"{row.id} has version(s) {', '.join(str(n.version) for n in versions)}, "
-                             f"not {version}")])
-        if chosen.status == PUBLISHED:
-            return chosen.version
-        if when > now:
-            raise InvalidInput("public communication", [FieldError(
-                "--at", "lies in the future; give the moment the page went online (or leave --at out for now)")])
-        written = chosen.started_at
-        if when < written.replace(second=0, microsecond=0):  # a time given to the minute: the minute it was written
-            raise InvalidInput("public communication", [FieldError(
-                "--at", "lies before that version was written; give the moment the page went online")])
-        when = max(when, written)
-        chosen.status, chosen.finished_at = PUBLISHED, when
-        uow.record(at=now, actor=actor, incident_id=row.id, action="public_notice_published",
-                   version=chosen.version, published_at=when.isoformat())
-        uow.commit()
-        return chosen.version

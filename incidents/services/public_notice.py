@@ -1,0 +1,146 @@
+"""A public communication instead of telling each person (GDPR art. 34(3)(c)): written in versions, published,
+and then the people count as told."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from incidents import legal
+from incidents.errors import FieldError, InvalidInput, InvalidTransition
+from incidents.lifecycle import Status
+from incidents.notify.render import render
+from incidents.profile import Profile
+from incidents.register.tables import (
+    NoticeRow,
+)
+from incidents.register.unit_of_work import UnitOfWork
+from incidents.services.common import (
+    categories_of,
+    keep_text,
+)
+from incidents.services.recommendation import current_recommendation
+from incidents.views import PREPARED, PUBLIC_KIND, PUBLISHED, findings_of, incident_view
+
+_URL = re.compile(r"https?://[^\s<>\"'\\\x00-\x1f\x7f]{1,300}")
+from incidents.notify.render import LANGUAGES
+
+
+@dataclass(frozen=True)
+class PublicNotice:
+    version: int
+    paths: list[Path]  # per language: the web page (HTML, then plain text) and the short message; Dutch first
+
+
+def public_notice_paths(notices_dir: Path, incident_id: str, version: int) -> list[tuple[str, str, Path]]:
+    """(language, template, file) of one version of the public communication, Dutch first."""
+    folder = notices_dir / incident_id
+    return [(language, template, folder / f"{stem}-v{version}.{language}.{suffix}")
+            for language in LANGUAGES
+            for template, stem, suffix in (("public/notice.html.j2", "public-notice", "html"),
+                                           ("public/notice.txt.j2", "public-notice", "txt"),
+                                           ("public/message.txt.j2", "public-message", "txt"))]
+
+
+def prepare_public_notice(uow: UnitOfWork, profile: Profile, templates: Path, notices_dir: Path, incident_id: str,
+                          actor: str, now: datetime, url: str | None = None) -> PublicNotice:
+    """Render the public communication of art. 34(3)(c): the text for a web page and a short message for social
+    media or a banner on the website, in Dutch and English, as a new kept version (an earlier one stays).
+
+    Allowed once the decision is recorded, when the assessment says contacting the people individually would
+    take disproportionate effort (or the recommendation advises a public communication). `url` is where the
+    page will be published (default: the organisation's website); the short message points there.
+    """
+    page_url = (url or "").strip() or profile.organisation.website.strip()
+    if page_url and not _URL.fullmatch(page_url):
+        raise InvalidInput("public communication", [FieldError("--url", "must be a web address starting with "
+                                                                        "https:// (where the notice is published)")])
+    with uow:
+        row = uow.incident(incident_id)
+        if row.status in (Status.CLOSED, Status.DISMISSED):
+            raise InvalidTransition(f"incident {row.id} is {row.status}; no public communication can be prepared")
+        assessment = uow.latest_assessment(row.id)
+        if assessment is None:
+            raise InvalidTransition(f"incident {row.id} has no IT assessment yet; record it first: "
+                                    f"breach assess {row.id} FILE")
+        if uow.latest_decision(row.id) is None:
+            raise InvalidTransition(f"incident {row.id} has no decision yet; record it first: breach decide {row.id}")
+        advice = current_recommendation(uow, row.id, now)
+        assert advice is not None  # there is an assessment
+        if not legal.public_communication_allowed(findings_of(advice), advice.public_communication):
+            raise InvalidTransition(
+                f"the assessment of {row.id} says the people can be contacted individually, so they are told "
+                f"each in person (breach subjects notify {row.id}); a public communication replaces that only "
+                "when it would take disproportionate effort (GDPR art. 34(3)(c)): record an assessment with "
+                "subjects.contact_effort: disproportionate")
+        last = uow.session.scalar(select(func.max(NoticeRow.version)).where(
+            NoticeRow.incident_id == row.id, NoticeRow.kind == PUBLIC_KIND)) or 0
+        notice = NoticeRow(incident_id=row.id, kind=PUBLIC_KIND, version=last + 1, status="sending",
+                           started_at=now, recipients=0, backend="file")
+        uow.session.add(notice)
+        uow.session.flush()  # a concurrent second writer of this version fails here, before writing files
+        view = incident_view(uow, row.id, now)
+        context = {"incident": view, "organisation": profile.organisation,
+                   "privacy_contact": profile.privacy_contact, "page_url": page_url, "published_at": now,
+                   "categories": categories_of(profile, view.assessment.categories if view.assessment else [])}
+        written = []
+        bodies: dict[tuple[str, str], str] = {}
+        for language, template, path in public_notice_paths(notices_dir, row.id, notice.version):
+            body = bodies[language, template] = render(templates, language, template, **context)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(path.suffix + ".tmp")
+            tmp.write_text(body, encoding="utf-8")
+            tmp.replace(path)  # a crash leaves no half-written notice
+            written.append(path)
+        notice.status, notice.location = PREPARED, str(written[0])
+        for language in LANGUAGES:
+            keep_text(uow, row.id, PUBLIC_KIND, notice.version, language,
+                      bodies[language, "public/message.txt.j2"].strip(), bodies[language, "public/notice.txt.j2"], now)
+        version = notice.version
+        uow.record(at=now, actor=actor, incident_id=row.id, action="public_notice_prepared",
+                   version=version, files=len(written), recommended=advice.public_communication)
+        uow.commit()
+    return PublicNotice(version, written)
+
+
+def publish_public_notice(uow: UnitOfWork, incident_id: str, actor: str, now: datetime,
+                          published_at: datetime | None = None, version: int | None = None) -> int:
+    """Record that the public communication was put online (GDPR art. 34(3)(c)): that is what tells the people,
+    so from then on the incident counts them as informed. `version` defaults to the newest prepared one;
+    `published_at` (default: now) may lie in the past, not in the future nor before the version was prepared.
+    Returns the version recorded; recording the same version twice changes nothing."""
+    when = published_at or now
+    with uow:
+        row = uow.incident(incident_id)
+        if row.status in (Status.CLOSED, Status.DISMISSED):
+            raise InvalidTransition(f"incident {row.id} is {row.status}; nothing can be published for it")
+        versions = list(uow.session.scalars(select(NoticeRow).where(  # locked: two recordings cannot both count
+            NoticeRow.incident_id == row.id, NoticeRow.kind == PUBLIC_KIND).order_by(NoticeRow.version)
+            .with_for_update()))
+        if not versions:
+            raise InvalidTransition(f"incident {row.id} has no public communication yet; write it first: "
+                                    f"breach subjects public {row.id}")
+        chosen = versions[-1] if version is None else next((n for n in versions if n.version == version), None)
+        if chosen is None:
+            raise InvalidInput("public communication", [FieldError(
+                "--version", f"{row.id} has version(s) {', '.join(str(n.version) for n in versions)}, "
+                             f"not {version}")])
+        if chosen.status == PUBLISHED:
+            return chosen.version
+        if when > now:
+            raise InvalidInput("public communication", [FieldError(
+                "--at", "lies in the future; give the moment the page went online (or leave --at out for now)")])
+        written = chosen.started_at
+        if when < written.replace(second=0, microsecond=0):  # a time given to the minute: the minute it was written
+            raise InvalidInput("public communication", [FieldError(
+                "--at", "lies before that version was written; give the moment the page went online")])
+        when = max(when, written)
+        chosen.status, chosen.finished_at = PUBLISHED, when
+        uow.record(at=now, actor=actor, incident_id=row.id, action="public_notice_published",
+                   version=chosen.version, published_at=when.isoformat())
+        uow.commit()
+        return chosen.version
