@@ -1,6 +1,6 @@
 """The EDPB's common EU breach-notification template (draft v1.0), filled from the AP notice's answer set.
 
-One answer set, two renderings. The AP notice (incidents/authority_notice.py) turns what the register knows into
+One answer set, two renderings. The AP notice (incidents/authority_notice/) turns what the register knows into
 an `AnswerSet`; `template_answers(facts)` reads that same set (and the same `NoticeFacts`) and answers the
 template's 100 input fields (docs/edpb/breach-notification.schema.json): option letters, times, counts, and for
 free text the facts that templates/<lang>/edpb/_texts.j2 puts into words. `render_document` makes the JSON
