@@ -6,8 +6,9 @@ template's 100 input fields (docs/edpb/breach-notification.schema.json): option 
 free text the facts that templates/<lang>/edpb/_texts.j2 puts into words. `render_document` makes the JSON
 document (`field_N` keys, option letters); `render_html` a readable version with the template's sections.
 
-`FIELDS` lists every field of the template with the register facts it is filled from (paths into NoticeFacts,
-as the AP form's questions name theirs), the AP question with the same facts, or why it stays empty. What the
+Each field of the template is defined beside the rule that answers it (`@answers(_f(N, ...))`): the register
+facts it is filled from (paths into NoticeFacts, as the AP form's questions name theirs) and the AP question with
+the same facts; a field that stays empty is defined with its reason. `FIELDS` collects them in order. What the
 register does not know yet is "to be determined" where the template has that option (and listed); where it has
 none, the export is refused with the missing answers. No database and no Prefect here.
 """
@@ -76,146 +77,29 @@ _TOLD = ("decision.notify_subjects", "subject_notice.status", "subject_notice.fi
          f"{_A}.encryption", f"{_A}.key_compromised", f"{_A}.measures_make_high_risk_unlikely",
          f"{_A}.contact_effort")
 
-FIELDS: tuple[FieldSpec, ...] = (
-    # 1.1 the notification and the controller
-    _f(3, "1.1", "option", "purpose", "filings.kind", ap=("1.1",), required=True),
-    _f(4, "1.1", "option", "purpose", "filings.kind", ap=("1.1",), required=True),
-    _f(5, "1.1", "raw", "filings.withdrawal_reason", "withdrawal_reason", ap=("1.1",)),
-    _f(6, "1.1", "raw", "filings.reference", ap=("1.1",)),
-    _f(7, "1.1", "raw", "incident.id"),
-    _f(10, "1.1", "option", f"{_ORG}.kvk_number", ap=("3.1",)),
-    _f(11, "1.1", "raw", f"{_ORG}.kvk_number", ap=("3.1",)),
-    _f(12, "1.1", "raw", f"{_ORG}.name", ap=("3.1",), required=True),
-    _f(13, "1.1", "text", f"{_ORG}.address", f"{_ORG}.phone", f"{_ORG}.email", f"{_ORG}.website", ap=("3.1",),
-       required=True),
-    _empty(14, "1.1", "option", "not_recorded", ap=("3.1",)),
-    _empty(15, "1.1", "option", "not_recorded"),
-    _empty(16, "1.1", "text", "only_with_organisation_type"),
-    _f(17, "1.1", "raw", f"{_ORG}.sector", ap=("3.1",)),
-    _empty(18, "1.1", "raw", "organisation_in_eea"),
-    _empty(19, "1.1", "text", "organisation_in_eea"),
-    # 2.2 the reporting person
-    _f(21, "2.2", "raw", f"{_PC}.name", ap=("3.2",), required=True),
-    _f(22, "2.2", "text", f"{_PC}.phone", f"{_PC}.email", ap=("3.2",), required=True),
-    _f(23, "2.2", "option", f"{_PC}.role", ap=("3.2",), required=True),
-    _f(24, "2.2", "raw", f"{_PC}.role", ap=("3.2",)),
-    _empty(25, "2.2", "raw", "optional_not_asked"),
-    _empty(26, "2.2", "raw", "optional_not_asked"),
-    # 2.3.1 the DPO, the contact point and other parties
-    _f(29, "2.3.1", "text", f"{_ORG}.dpo_registration", ap=("3.1",), required=True),
-    _f(30, "2.3.1", "text", f"{_ORG}.dpo_registration", ap=("3.1",), required=True),
-    _f(31, "2.3.1", "text", f"{_ORG}.dpo_registration", f"{_PC}.email", ap=("3.1", "3.2"), required=True),
-    _f(33, "2.3.1", "option", _PC, ap=("3.2",)),
-    _empty(34, "2.3.1", "raw", "contact_is_reporter", ap=("3.2",)),
-    _empty(35, "2.3.1", "raw", "contact_is_reporter", ap=("3.2",)),
-    _empty(36, "2.3.1", "text", "contact_is_reporter", ap=("3.2",)),
-    _f(38, "2.3.1", "option", *_PARTIES, ap=("3.3",), required=True),
-    _f(39, "2.3.1", "text", *_PARTIES, ap=("3.3",), required=True),
-    _f(40, "2.3.1", "raw", *_PARTIES, ap=("3.3",), required=True),
-    _f(41, "2.3.1", "text", *_PARTIES, "profile.processors.contact_email", "profile.processors.country",
-       ap=("3.3",), required=True),
-    # 3.1 the timeline
-    _f(44, "3.1", "option", "incident.occurred_from", "incident.occurred_until", ap=("4.1",), required=True,
-       tbd="e"),
-    _empty(45, "3.1", "boolean", "not_recorded", ap=("4.1",)),
-    _f(46, "3.1", "datetime", "incident.occurred_from", ap=("4.1",)),
-    _f(47, "3.1", "datetime", "incident.occurred_until", ap=("4.1",)),
-    _f(48, "3.1", "datetime", "incident.aware_at", ap=("4.2",), required=True),
-    _f(49, "3.1", "raw", "filings.delay_reason", "filings.filed_at", "made_at", "incident.aware_at", ap=("4.5",)),
-    _f(50, "3.1", "option", "incident.source_kind", ap=("4.3",), required=True),
-    _f(51, "3.1", "text", "incident.source_kind", "incident.source_processor", "incident.reported_by",
-       "incident.discovered_at", ap=("4.2", "4.3"), required=True),
-    _f(52, "3.1", "date", "incident.source_kind", "incident.aware_at", "incident.discovered_at", ap=("4.2",)),
-    _f(53, "3.1", "text", "incident.discovered_at", "incident.aware_at", "incident.occurred_from",
-       "incident.occurred_until", "incident.source_processor", "profile.processors.notice_hours",
-       f"{_A}.restored_within_hours", ap=("4.1", "4.2")),
-    # 3.2 the nature of the breach
-    _f(55, "3.2", "options", f"{_A}.confidentiality", f"{_A}.integrity", f"{_A}.availability", ap=("5.1",),
-       required=True),
-    _f(56, "3.2", "option", f"{_A}.confidentiality", f"{_A}.exfiltration", ap=("5.1", "5.3"), tbd="e"),
-    _f(57, "3.2", "option", f"{_A}.encryption", f"{_A}.key_compromised", f"{_A}.hashing", f"{_REC}.lines",
-       ap=("8.1",), tbd="e"),
-    _f(58, "3.2", "option", f"{_A}.integrity", f"{_A}.malicious", ap=("5.1",)),
-    _f(59, "3.2", "option", f"{_A}.availability", ap=("5.1",)),
-    _f(60, "3.2", "option", "answers.incident_kind", ap=("5.2",), required=True, tbd="x"),
-    _f(61, "3.2", "option", "answers.incident_kind", f"{_A}.malicious", ap=("5.2", "5.3"), required=True, tbd="e"),
-    _f(62, "3.2", "text", f"{_A}.summary", "incident.description", f"{_A}.malicious", f"{_A}.exfiltration",
-       f"{_A}.recovered", f"{_A}.recipient_trusted", f"{_A}.restored_within_hours", ap=("5.3",), required=True),
-    _f(63, "3.2", "text", "incident.systems", "profile.data_inventory", "profile.processors", ap=("3.3",),
-       required=True),
-    # 3.3 the people affected
-    _f(65, "3.3", "options", f"{_A}.groups", f"{_A}.context", ap=("7.1",), required=True, tbd="k"),
-    _f(66, "3.3", "text", f"{_A}.groups", f"{_A}.context", f"{_A}.ease_of_identification", "subjects.total",
-       *_COUNT, ap=("7.2", "7.3"), required=True),
-    _f(67, "3.3", "option", *_COUNT, ap=("7.3",), required=True, tbd="d"),
-    _f(68, "3.3", "integer", *_COUNT, ap=("7.3",)),
-    # 3.4 the personal data concerned
-    _f(70, "3.4", "options", f"{_A}.categories", "profile.data_categories", ap=("6.1", "6.2"), required=True,
-       tbd="t"),
-    _f(71, "3.4", "text", f"{_A}.categories", "profile.data_categories", ap=("6.1", "6.2", "6.3"), required=True),
-    _f(72, "3.4", "option", *_COUNT, ap=("6.3",), required=True, tbd="d"),
-    _f(73, "3.4", "integer", *_COUNT, ap=("6.3",), required=True),
-    # 3.5 measures in place when it happened
-    _f(75, "3.5", "options", f"{_A}.encryption", f"{_A}.hashing", f"{_A}.backup_available", ap=("8.1",),
-       required=True),
-    _f(76, "3.5", "text", f"{_A}.encryption", f"{_A}.key_compromised", f"{_A}.hashing", f"{_A}.backup_available",
-       ap=("8.1",), required=True),
-    # 4.1 likely consequences
-    _f(79, "4.1", "options", f"{_A}.confidentiality", f"{_A}.exfiltration", f"{_A}.malicious", f"{_A}.context",
-       ap=("9.1",), tbd="e"),
-    _f(80, "4.1", "text", f"{_A}.confidentiality", ap=("9.1",)),
-    _f(81, "4.1", "options", f"{_A}.integrity", f"{_A}.malicious", ap=("9.1", "9.2"), tbd="d"),
-    _empty(82, "4.1", "text", "never_other"),
-    _f(83, "4.1", "options", f"{_A}.availability", ap=("9.1",), tbd="d"),
-    _empty(84, "4.1", "text", "never_other"),
-    _f(85, "4.1", "options", f"{_A}.categories", f"{_A}.confidentiality", f"{_A}.integrity", f"{_A}.availability",
-       f"{_A}.exfiltration", ap=("9.2",), required=True, tbd="o"),
-    _f(86, "4.1", "text", f"{_A}.categories", f"{_A}.confidentiality", f"{_A}.integrity", ap=("9.2",)),
-    _f(87, "4.1", "option", "severity.level", ap=("9.3",), required=True, tbd="d"),
-    # 4.2 the risk assessment
-    _f(89, "4.2", "option", f"{_REC}.notify_authority", f"{_REC}.notify_subjects", f"{_REC}.public_communication",
-       f"{_REC}.lines", "decision.notify_authority", "decision.notify_subjects", "purpose", ap=("9.3", "10.1"),
-       required=True),
-    _f(90, "4.2", "text", "severity.level", "severity.score", f"{_A}.context", f"{_A}.malicious",
-       f"{_REC}.notify_authority", f"{_REC}.notify_subjects", "decision.reason", ap=("9.3",), required=True),
-    # 4.3 measures taken
-    _f(92, "4.3", "raw", f"{_A}.measures", ap=("10.2",), required=True),
-    # 4.4 measures against recurrence; telling the people
-    _f(94, "4.4", "options", f"{_A}.measures", ap=("10.2",), required=True),
-    _f(95, "4.4", "raw", f"{_A}.measures", ap=("10.2",), required=True),
-    _f(97, "4.4", "option", *_TOLD, ap=("10.1",), required=True, tbd="c"),
-    _f(98, "4.4", "date", "subject_notice.started_at", ap=("10.1",)),
-    _empty(99, "4.4", "date", "no_planned_date", ap=("10.1",)),
-    _f(100, "4.4", "option", f"{_A}.encryption", f"{_A}.key_compromised",
-       f"{_A}.measures_make_high_risk_unlikely", f"{_A}.contact_effort", ap=("10.1",)),
-    _f(101, "4.4", "text", "decision.reason", f"{_A}.encryption", f"{_A}.measures_make_high_risk_unlikely",
-       f"{_A}.contact_effort", ap=("10.1",)),
-    _f(102, "4.4", "option", "subjects.unreachable", "subjects.total", ap=("10.1",)),
-    _f(103, "4.4", "text", "subjects.unreachable", "subjects.total", "subject_notice.recipients", ap=("10.1",)),
-    _f(104, "4.4", "option", f"{_A}.contact_effort", ap=("10.1",)),
-    _empty(105, "4.4", "text", "never_other", ap=("10.1",)),
-    _f(106, "4.4", "text", "incident", f"{_A}.categories", _PC, ap=("10.1",)),
-    # 6.1 other authorities
-    _empty(109, "6.1", "option", "not_recorded"),
-    _f(110, "6.1", "option", "answers.other_regulators", ap=("1.3",), tbd="c"),
-    _f(111, "6.1", "text", "answers.other_regulators", ap=("1.3",)),
-    # 6.2 cross-border processing
-    _f(113, "6.2", "option", f"{_ORG}.address.country", "answers.countries", ap=("2.1",), required=True, tbd="c"),
-    _f(114, "6.2", "text", f"{_ORG}.address.country", ap=("2.2",)),
-    _f(115, "6.2", "text", f"{_ORG}.address.country", ap=("2.1",)),
-    _f(116, "6.2", "text", "answers.countries", ap=("2.1",)),
-    _empty(117, "6.2", "integer", "per_country_not_recorded", ap=("2.1",)),
-    _empty(118, "6.2", "option", "garbled_options", ap=("2.2",)),
-    # 6.3 controllers outside the EEA; attachments
-    _f(120, "6.3", "option", f"{_ORG}.address.country", required=True),
-    _empty(121, "6.3", "text", "only_outside_eea"),
-    _empty(122, "6.3", "integer", "only_outside_eea"),
-    _empty(123, "6.3", "option", "only_outside_eea"),
-    _empty(125, "6.3", "option", "no_attachments", ap=("5.4",)),
-    _empty(126, "6.3", "text", "no_attachments", ap=("5.4",)),
-)
-FIELD = {f.number: f for f in FIELDS}
-SECTIONS = tuple(dict.fromkeys(f.section for f in FIELDS))
+# Each field of the template is defined beside the rule that answers it (`@answers(...)`), or, when it stays
+# empty, with the reason (`define(_empty(...))`); FIELDS collects them in the template's order below the rules.
+Rule = Callable[["_Ctx"], "Value"]
+_DEFINED: dict[int, FieldSpec] = {}
+_RULES: dict[int, Rule] = {}
+
+
+def define(spec: FieldSpec, rule: Rule | None = None) -> None:
+    if spec.number in _DEFINED:
+        raise ValueError(f"field {spec.number} is defined twice")
+    _DEFINED[spec.number] = spec
+    if rule is not None:
+        _RULES[spec.number] = rule
+
+
+def answers(*specs: FieldSpec) -> Callable[[Rule], Rule]:
+    """Define the fields `specs` as answered by the decorated rule."""
+    def register(rule: Rule) -> Rule:
+        for spec in specs:
+            define(spec, rule)
+        return rule
+    return register
+
 
 # EU member states plus Iceland, Liechtenstein and Norway (ISO 3166-1 alpha-2; Greece is GR).
 EEA = frozenset({"AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV",
@@ -334,6 +218,9 @@ def template_answers(facts: NoticeFacts) -> EdpbAnswers:
     return EdpbAnswers(ctx.answers, facts, dict(sorted(answers.items())))
 
 
+define(_f(4, "1.1", "option", "purpose", "filings.kind", ap=("1.1",), required=True))  # notification_subtype
+
+
 def notification_subtype(purpose: str, incomplete: bool) -> str:
     """Field 4, GDPR art. 33(4): a withdrawal withdraws (c); otherwise a notice that still leaves anything to be
     determined is incomplete (b), to be completed by a follow-up, and one that answers everything complete (a)."""
@@ -377,11 +264,13 @@ def _sorted(letters: Iterable[str]) -> list[str]:
 
 # --- 1.1 the notification and the controller ------------------------------------------------------------------
 
+@answers(_f(3, "1.1", "option", "purpose", "filings.kind", ap=("1.1",), required=True))
 def _type(c: _Ctx) -> Value:
     """Field 3: a first notice is new (a); a follow-up or a withdrawal follows up (b)."""
     return Value("a" if c.facts.purpose == "first" else "b")
 
 
+@answers(_f(5, "1.1", "raw", "filings.withdrawal_reason", "withdrawal_reason", ap=("1.1",)))
 def _withdrawal_reason(c: _Ctx) -> Value:
     if c.facts.purpose != "withdrawal":
         return Value()
@@ -389,6 +278,7 @@ def _withdrawal_reason(c: _Ctx) -> Value:
     return Value(reason, () if reason else ("filings.withdrawal_reason",))
 
 
+@answers(_f(6, "1.1", "raw", "filings.reference", ap=("1.1",)))
 def _previous_id(c: _Ctx) -> Value:
     """Field 6: the AP's reference (meldnummer) of the notice a follow-up or withdrawal refers to."""
     if c.facts.purpose == "first":
@@ -398,23 +288,82 @@ def _previous_id(c: _Ctx) -> Value:
                  () if previous is not None else ("filings.reference",))
 
 
+@answers(_f(7, "1.1", "raw", "incident.id"))
+def _incident_id(c: _Ctx) -> Value:
+    return Value(c.facts.incident.id)
+
+
+@answers(_f(10, "1.1", "option", f"{_ORG}.kvk_number", ap=("3.1",)))
+def _company_register(c: _Ctx) -> Value:
+    """The KvK number: the Dutch company register's number."""
+    return Value("a")
+
+
+@answers(_f(11, "1.1", "raw", f"{_ORG}.kvk_number", ap=("3.1",)))
+def _kvk_number(c: _Ctx) -> Value:
+    return Value(c.facts.profile.organisation.kvk_number)
+
+
+@answers(_f(12, "1.1", "raw", f"{_ORG}.name", ap=("3.1",), required=True))
+def _organisation_name(c: _Ctx) -> Value:
+    return Value(c.facts.profile.organisation.name)
+
+
+@answers(_f(13, "1.1", "text", f"{_ORG}.address", f"{_ORG}.phone", f"{_ORG}.email", f"{_ORG}.website", ap=("3.1",),
+       required=True))
 def _organisation(c: _Ctx) -> Value:
     return Value({"organisation": c.facts.profile.organisation})
 
 
+define(_empty(14, "1.1", "option", "not_recorded", ap=("3.1",)))
+
+define(_empty(15, "1.1", "option", "not_recorded"))
+
+define(_empty(16, "1.1", "text", "only_with_organisation_type"))
+
+
+@answers(_f(17, "1.1", "raw", f"{_ORG}.sector", ap=("3.1",)))
 def _sector(c: _Ctx) -> Value:
     return Value(c.facts.profile.organisation.sector or None)
 
 
+define(_empty(18, "1.1", "raw", "organisation_in_eea"))
+
+define(_empty(19, "1.1", "text", "organisation_in_eea"))
+
+
+@answers(_f(21, "2.2", "raw", f"{_PC}.name", ap=("3.2",), required=True))
+def _contact_name(c: _Ctx) -> Value:
+    return Value(c.facts.profile.privacy_contact.name)
+
+
+@answers(_f(22, "2.2", "text", f"{_PC}.phone", f"{_PC}.email", ap=("3.2",), required=True))
 def _contact(c: _Ctx) -> Value:
     return Value({"contact": c.facts.profile.privacy_contact})
 
 
+@answers(_f(23, "2.2", "option", f"{_PC}.role", ap=("3.2",), required=True))
+def _contact_role_kind(c: _Ctx) -> Value:
+    """The privacy contact, whose role the profile gives in words (field 24)."""
+    return Value("c")
+
+
+@answers(_f(24, "2.2", "raw", f"{_PC}.role", ap=("3.2",)))
 def _role(c: _Ctx) -> Value:
     role = c.facts.profile.privacy_contact.role
     return Value(role or None, () if role else (f"{_PC}.role",))
 
 
+define(_empty(25, "2.2", "raw", "optional_not_asked"))
+
+define(_empty(26, "2.2", "raw", "optional_not_asked"))
+
+
+@answers(
+    _f(29, "2.3.1", "text", f"{_ORG}.dpo_registration", ap=("3.1",), required=True),
+    _f(30, "2.3.1", "text", f"{_ORG}.dpo_registration", ap=("3.1",), required=True),
+    _f(31, "2.3.1", "text", f"{_ORG}.dpo_registration", f"{_PC}.email", ap=("3.1", "3.2"), required=True),
+)
 def _dpo(c: _Ctx) -> Value:
     registration = c.facts.profile.organisation.dpo_registration
     return Value({"registration": registration, "contact": c.facts.profile.privacy_contact})
@@ -447,14 +396,34 @@ def parties(c: _Ctx) -> list[Party]:
     return list(found.values())
 
 
+@answers(_f(33, "2.3.1", "option", _PC, ap=("3.2",)))
+def _contact_point(c: _Ctx) -> Value:
+    """The AP form's contact person is the one who notifies (3.2)."""
+    return Value("b")
+
+
+define(_empty(34, "2.3.1", "raw", "contact_is_reporter", ap=("3.2",)))
+
+define(_empty(35, "2.3.1", "raw", "contact_is_reporter", ap=("3.2",)))
+
+define(_empty(36, "2.3.1", "text", "contact_is_reporter", ap=("3.2",)))
+
+
+@answers(_f(38, "2.3.1", "option", *_PARTIES, ap=("3.3",), required=True))
 def _involved(c: _Ctx) -> Value:
     return Value("a" if parties(c) else "b")
 
 
+@answers(
+    _f(39, "2.3.1", "text", *_PARTIES, ap=("3.3",), required=True),
+    _f(41, "2.3.1", "text", *_PARTIES, "profile.processors.contact_email", "profile.processors.country",
+       ap=("3.3",), required=True),
+)
 def _parties_text(c: _Ctx) -> Value:
     return Value({"parties": parties(c)})
 
 
+@answers(_f(40, "2.3.1", "raw", *_PARTIES, ap=("3.3",), required=True))
 def _party_names(c: _Ctx) -> Value:
     names = [p.name for p in parties(c)]
     return Value(names if names else {"parties": []})
@@ -462,6 +431,8 @@ def _party_names(c: _Ctx) -> Value:
 
 # --- 3.1 the timeline -----------------------------------------------------------------------------------------
 
+@answers(_f(44, "3.1", "option", "incident.occurred_from", "incident.occurred_until", ap=("4.1",), required=True,
+       tbd="e"))
 def _occurred(c: _Ctx) -> Value:
     """Field 44: on one day (a) or from one date to another (b) when start and end are known (Europe/Amsterdam
     days); otherwise to be determined (e). The register cannot tell "still going on" from "end not known yet"."""
@@ -472,19 +443,26 @@ def _occurred(c: _Ctx) -> Value:
     return Value("e", c.missing("4.1"))
 
 
+define(_empty(45, "3.1", "boolean", "not_recorded", ap=("4.1",)))
+
+
+@answers(_f(46, "3.1", "datetime", "incident.occurred_from", ap=("4.1",)))
 def _start(c: _Ctx) -> Value:
     return Value(c.value("4.1").get("start"))
 
 
+@answers(_f(47, "3.1", "datetime", "incident.occurred_until", ap=("4.1",)))
 def _end(c: _Ctx) -> Value:
     v = c.value("4.1")
     return Value(v.get("end") if v.get("start") is not None else None)
 
 
+@answers(_f(48, "3.1", "datetime", "incident.aware_at", ap=("4.2",), required=True))
 def _aware(c: _Ctx) -> Value:
     return Value(c.facts.incident.aware_at)
 
 
+@answers(_f(49, "3.1", "raw", "filings.delay_reason", "filings.filed_at", "made_at", "incident.aware_at", ap=("4.5",)))
 def _late(c: _Ctx) -> Value:
     """Field 49, GDPR art. 33(1): the reasons for the delay, exactly when the notification is (or was) made more
     than 72 hours after awareness — the same rule as the AP form's 4.5."""
@@ -494,15 +472,19 @@ def _late(c: _Ctx) -> Value:
     return Value(reason, () if reason else ("filings.delay_reason",))
 
 
+@answers(_f(50, "3.1", "option", "incident.source_kind", ap=("4.3",), required=True))
 def _discovery(c: _Ctx) -> Value:
     return Value(SOURCE_DISCOVERY[c.facts.incident.source_kind])
 
 
+@answers(_f(51, "3.1", "text", "incident.source_kind", "incident.source_processor", "incident.reported_by",
+       "incident.discovered_at", ap=("4.2", "4.3"), required=True))
 def _discovery_text(c: _Ctx) -> Value:
     i = c.facts.incident
     return Value({**c.value("4.3"), "discovered_at": i.discovered_at, "aware_at": i.aware_at})
 
 
+@answers(_f(52, "3.1", "date", "incident.source_kind", "incident.aware_at", "incident.discovered_at", ap=("4.2",)))
 def _told_by_other(c: _Ctx) -> Value:
     """Field 52: the day another party told us. A processor's notice starts our 72 hours (art. 33(2)), so that
     is the awareness; a person or an outsider told us when we discovered it."""
@@ -514,6 +496,9 @@ def _told_by_other(c: _Ctx) -> Value:
     return Value()
 
 
+@answers(_f(53, "3.1", "text", "incident.discovered_at", "incident.aware_at", "incident.occurred_from",
+       "incident.occurred_until", "incident.source_processor", "profile.processors.notice_hours",
+       f"{_A}.restored_within_hours", ap=("4.1", "4.2")))
 def _timeline(c: _Ctx) -> Value:
     i = c.facts.incident
     a = c.facts.assessment
@@ -538,6 +523,8 @@ def nature(confidentiality: str, integrity: str, availability: str) -> list[str]
     return found
 
 
+@answers(_f(55, "3.2", "options", f"{_A}.confidentiality", f"{_A}.integrity", f"{_A}.availability", ap=("5.1",),
+       required=True))
 def _nature(c: _Ctx) -> Value:
     if not c.nature:
         return Value(missing=c.missing("5.1") or ("assessment.confidentiality",))
@@ -555,6 +542,7 @@ def confidentiality_type(confidentiality: str, exfiltration: str) -> str:
     return "c"
 
 
+@answers(_f(56, "3.2", "option", f"{_A}.confidentiality", f"{_A}.exfiltration", ap=("5.1", "5.3"), tbd="e"))
 def _confidentiality(c: _Ctx) -> Value:
     a = c.facts.assessment
     if not c.confidentiality or a is None:
@@ -575,12 +563,15 @@ def unintelligible(c: _Ctx) -> str:
     return "c"
 
 
+@answers(_f(57, "3.2", "option", f"{_A}.encryption", f"{_A}.key_compromised", f"{_A}.hashing", f"{_REC}.findings.unintelligible",
+       ap=("8.1",), tbd="e"))
 def _unintelligible(c: _Ctx) -> Value:
     if not c.confidentiality:
         return Value()
     return Value(unintelligible(c))
 
 
+@answers(_f(58, "3.2", "option", f"{_A}.integrity", f"{_A}.malicious", ap=("5.1",)))
 def _integrity(c: _Ctx) -> Value:
     """Field 58: altered without (a) or with evidence of wrongful use, then recoverable (b) or not (c)."""
     a = c.facts.assessment
@@ -591,6 +582,7 @@ def _integrity(c: _Ctx) -> Value:
     return Value("b" if a.integrity == "altered_recoverable" else "c")
 
 
+@answers(_f(59, "3.2", "option", f"{_A}.availability", ap=("5.1",)))
 def _availability(c: _Ctx) -> Value:
     a = c.facts.assessment
     if a is None or "c" not in c.nature:
@@ -598,6 +590,7 @@ def _availability(c: _Ctx) -> Value:
     return Value("b" if a.availability == "permanent" else "a")
 
 
+@answers(_f(60, "3.2", "option", "answers.incident_kind", ap=("5.2",), required=True, tbd="x"))
 def _incident_kind(c: _Ctx) -> Value:
     kind = c.value("5.2").get("kind")
     if kind is None:
@@ -624,6 +617,7 @@ def cause(kind: str | None, malicious: bool) -> str | None:
     return ("b" if malicious else "a") if inside else ("d" if malicious else "c")
 
 
+@answers(_f(61, "3.2", "option", "answers.incident_kind", f"{_A}.malicious", ap=("5.2", "5.3"), required=True, tbd="e"))
 def _cause(c: _Ctx) -> Value:
     a = c.facts.assessment
     kind = c.value("5.2").get("kind")
@@ -635,10 +629,14 @@ def _cause(c: _Ctx) -> Value:
     return Value(found)
 
 
+@answers(_f(62, "3.2", "text", f"{_A}.summary", "incident.description", f"{_A}.malicious", f"{_A}.exfiltration",
+       f"{_A}.recovered", f"{_A}.recipient_trusted", f"{_A}.restored_within_hours", ap=("5.3",), required=True))
 def _description(c: _Ctx) -> Value:
     return Value(dict(c.value("5.3")), c.missing("5.3"))
 
 
+@answers(_f(63, "3.2", "text", "incident.systems", "profile.data_inventory", "profile.processors", ap=("3.3",),
+       required=True))
 def _systems(c: _Ctx) -> Value:
     found = []
     for name in c.facts.incident.systems:
@@ -667,6 +665,7 @@ def group_letter(code: str | None, label: str) -> str:
     return "j"
 
 
+@answers(_f(65, "3.3", "options", f"{_A}.groups", f"{_A}.context", ap=("7.1",), required=True, tbd="k"))
 def _groups(c: _Ctx) -> Value:
     if c.facts.assessment is None or c.missing("7.1"):
         return Value("k", c.missing("7.1") or ("assessment.groups",))
@@ -677,6 +676,8 @@ def _groups(c: _Ctx) -> Value:
     return Value(_sorted(letters))
 
 
+@answers(_f(66, "3.3", "text", f"{_A}.groups", f"{_A}.context", f"{_A}.ease_of_identification", "subjects.total",
+       *_COUNT, ap=("7.2", "7.3"), required=True))
 def _groups_text(c: _Ctx) -> Value:
     a = c.facts.assessment
     if a is None:
@@ -687,6 +688,7 @@ def _groups_text(c: _Ctx) -> Value:
                   "counted": c.counted}, c.missing("7.2"))
 
 
+@answers(_f(67, "3.3", "option", *_COUNT, ap=("7.3",), required=True, tbd="d"))
 def _people(c: _Ctx) -> Value:
     """Field 67 from the assessment's range: exact (a) when the lowest and highest estimate agree, approximate
     (b) when they differ, to be determined (d) while nobody is counted."""
@@ -696,6 +698,7 @@ def _people(c: _Ctx) -> Value:
     return Value("a" if a.count_min == a.count_max else "b")
 
 
+@answers(_f(68, "3.3", "integer", *_COUNT, ap=("7.3",)))
 def _people_count(c: _Ctx) -> Value:
     """Field 68: the exact number, or the highest estimate (the range is in field 66)."""
     a = c.facts.assessment
@@ -706,6 +709,8 @@ def data_types(terms: Iterable[str]) -> list[str]:
     return _sorted(letter for term in terms for letter in DATA_TYPE.get(term, ("u",)))
 
 
+@answers(_f(70, "3.4", "options", f"{_A}.categories", "profile.data_categories", ap=("6.1", "6.2"), required=True,
+       tbd="t"))
 def _data(c: _Ctx) -> Value:
     if c.facts.assessment is None:
         return Value("t", ("assessment.categories",))
@@ -713,6 +718,7 @@ def _data(c: _Ctx) -> Value:
     return Value(data_types(terms))
 
 
+@answers(_f(71, "3.4", "text", f"{_A}.categories", "profile.data_categories", ap=("6.1", "6.2", "6.3"), required=True))
 def _data_text(c: _Ctx) -> Value:
     a = c.facts.assessment
     if a is None:
@@ -722,6 +728,7 @@ def _data_text(c: _Ctx) -> Value:
                   "min": a.count_min, "max": a.count_max, "counted": c.counted})
 
 
+@answers(_f(72, "3.4", "option", *_COUNT, ap=("6.3",), required=True, tbd="d"))
 def _records(c: _Ctx) -> Value:
     """Field 72: records are not counted apart from people (AP form 6.3: at least one per person), so an
     approximate number (b); to be determined (d) while nobody is counted."""
@@ -730,6 +737,7 @@ def _records(c: _Ctx) -> Value:
     return Value("b")
 
 
+@answers(_f(73, "3.4", "integer", *_COUNT, ap=("6.3",), required=True))
 def _record_count(c: _Ctx) -> Value:
     """Field 73: the highest estimate of people (one record each); 0 while field 72 says to be determined — the
     template does not ask for the number then, but the schema requires one."""
@@ -752,6 +760,8 @@ def measures_in_place(encryption: str, hashing: str, backup_available: bool) -> 
     return _sorted(found)
 
 
+@answers(_f(75, "3.5", "options", f"{_A}.encryption", f"{_A}.hashing", f"{_A}.backup_available", ap=("8.1",),
+       required=True))
 def _in_place(c: _Ctx) -> Value:
     a = c.facts.assessment
     if a is None:
@@ -759,6 +769,8 @@ def _in_place(c: _Ctx) -> Value:
     return Value(measures_in_place(a.encryption, a.hashing, a.backup_available))
 
 
+@answers(_f(76, "3.5", "text", f"{_A}.encryption", f"{_A}.key_compromised", f"{_A}.hashing", f"{_A}.backup_available",
+       ap=("8.1",), required=True))
 def _in_place_text(c: _Ctx) -> Value:
     if c.facts.assessment is None:
         return Value(None, ("assessment.encryption",))
@@ -767,6 +779,8 @@ def _in_place_text(c: _Ctx) -> Value:
 
 # --- 4.1 consequences -------------------------------------------------------------------------------------------
 
+@answers(_f(79, "4.1", "options", f"{_A}.confidentiality", f"{_A}.exfiltration", f"{_A}.malicious", f"{_A}.context",
+       ap=("9.1",), tbd="e"))
 def _confidentiality_consequences(c: _Ctx) -> Value:
     """Field 79: disclosed beyond the privacy policy (a) when data was seen or left; linkable to other data (b)
     when a profile can be made; misuse (c) as the AP form's 9.1; else other (d), said in field 80."""
@@ -783,6 +797,7 @@ def _confidentiality_consequences(c: _Ctx) -> Value:
     return Value(_sorted(found or ["d"]))
 
 
+@answers(_f(80, "4.1", "text", f"{_A}.confidentiality", ap=("9.1",)))
 def _confidentiality_other(c: _Ctx) -> Value:
     v = c.facts.assessment
     if v is None or not c.confidentiality or "d" not in _confidentiality_consequences(c).value:
@@ -790,6 +805,7 @@ def _confidentiality_other(c: _Ctx) -> Value:
     return Value({"confidentiality": v.confidentiality})
 
 
+@answers(_f(81, "4.1", "options", f"{_A}.integrity", f"{_A}.malicious", ap=("9.1", "9.2"), tbd="d"))
 def _integrity_consequences(c: _Ctx) -> Value:
     a = c.facts.assessment
     if a is None or "b" not in c.nature:
@@ -797,6 +813,10 @@ def _integrity_consequences(c: _Ctx) -> Value:
     return Value(_sorted(["a"] + (["b"] if a.malicious else [])))
 
 
+define(_empty(82, "4.1", "text", "never_other"))
+
+
+@answers(_f(83, "4.1", "options", f"{_A}.availability", ap=("9.1",), tbd="d"))
 def _availability_consequences(c: _Ctx) -> Value:
     a = c.facts.assessment
     if a is None or "c" not in c.nature:
@@ -813,6 +833,11 @@ def harms(consequences: Iterable[str], confidentiality: str) -> list[str]:
     return _sorted(found)
 
 
+define(_empty(84, "4.1", "text", "never_other"))
+
+
+@answers(_f(85, "4.1", "options", f"{_A}.categories", f"{_A}.confidentiality", f"{_A}.integrity", f"{_A}.availability",
+       f"{_A}.exfiltration", ap=("9.2",), required=True, tbd="o"))
 def _harms(c: _Ctx) -> Value:
     a = c.facts.assessment
     found = harms(c.value("9.2").get("consequences", []), a.confidentiality) if a is not None else []
@@ -821,11 +846,13 @@ def _harms(c: _Ctx) -> Value:
     return Value(found)
 
 
+@answers(_f(86, "4.1", "text", f"{_A}.categories", f"{_A}.confidentiality", f"{_A}.integrity", ap=("9.2",)))
 def _harms_other(c: _Ctx) -> Value:
     others = [h for h in c.value("9.2").get("consequences", []) if HARM[h] == "n"]
     return Value({"others": others} if others else None)
 
 
+@answers(_f(87, "4.1", "option", "severity.level", ap=("9.3",), required=True, tbd="d"))
 def _severity(c: _Ctx) -> Value:
     s = c.facts.severity
     return Value(SEVERITY[s.level]) if s is not None else Value("d", ("severity.level",))
@@ -848,11 +875,15 @@ def risk_outcome(c: _Ctx) -> str | None:
     return None
 
 
+@answers(_f(89, "4.2", "option", f"{_REC}.findings.risk", f"{_REC}.findings.high_risk", f"{_REC}.notify_subjects",
+            "decision.notify_authority", "decision.notify_subjects", "purpose", ap=("9.3", "10.1"), required=True))
 def _risk(c: _Ctx) -> Value:
     outcome = risk_outcome(c)
     return Value(outcome) if outcome is not None else Value(missing=("severity.level", "decision.notify_subjects"))
 
 
+@answers(_f(90, "4.2", "text", "severity.level", "severity.score", f"{_A}.context", f"{_A}.malicious",
+       f"{_REC}.notify_authority", f"{_REC}.notify_subjects", "decision.reason", ap=("9.3",), required=True))
 def _risk_text(c: _Ctx) -> Value:
     d = c.facts.decision
     return Value({**c.value("9.3"), "outcome": risk_outcome(c), "decision": d,
@@ -861,12 +892,17 @@ def _risk_text(c: _Ctx) -> Value:
 
 # --- 4.3 and 4.4 measures; telling the people ----------------------------------------------------------------
 
+@answers(
+    _f(92, "4.3", "raw", f"{_A}.measures", ap=("10.2",), required=True),
+    _f(95, "4.4", "raw", f"{_A}.measures", ap=("10.2",), required=True),
+)
 def _measures(c: _Ctx) -> Value:
     a = c.facts.assessment
     text = a.measures.strip() if a is not None else ""
     return Value(text or None, () if text else ("assessment.measures",))
 
 
+@answers(_f(94, "4.4", "options", f"{_A}.measures", ap=("10.2",), required=True))
 def _prevention(c: _Ctx) -> Value:
     """Field 94: the register keeps the measures as one text, not by kind, so "other measures" (o), given in
     field 95."""
@@ -904,19 +940,28 @@ def told(c: _Ctx) -> Told:
     return Told("d")
 
 
+@answers(_f(97, "4.4", "option", *_TOLD, ap=("10.1",), required=True, tbd="c"))
 def _told(c: _Ctx) -> Value:
     t = told(c)
     return Value(t.answer, t.pending)
 
 
+@answers(_f(98, "4.4", "date", "subject_notice.started_at", ap=("10.1",)))
 def _told_on(c: _Ctx) -> Value:
     return Value(told(c).started)
 
 
+define(_empty(99, "4.4", "date", "no_planned_date", ap=("10.1",)))
+
+
+@answers(_f(100, "4.4", "option", f"{_REC}.findings.unintelligible", f"{_REC}.findings.later_measures",
+             f"{_REC}.findings.disproportionate_effort", ap=("10.1",)))
 def _exemption(c: _Ctx) -> Value:
     return Value(told(c).exemption)
 
 
+@answers(_f(101, "4.4", "text", "decision.reason", f"{_A}.encryption", f"{_A}.measures_make_high_risk_unlikely",
+       f"{_A}.contact_effort", ap=("10.1",)))
 def _exemption_text(c: _Ctx) -> Value:
     t = told(c)
     if t.answer != "e":
@@ -925,12 +970,14 @@ def _exemption_text(c: _Ctx) -> Value:
     return Value({"exemptions": v["exemptions"], "reason": v["reason"]})
 
 
+@answers(_f(102, "4.4", "option", "subjects.unreachable", "subjects.total", ap=("10.1",)))
 def _everyone(c: _Ctx) -> Value:
     if told(c).answer != "a":
         return Value()
     return Value("b" if c.facts.subjects.unreachable else "a")
 
 
+@answers(_f(103, "4.4", "text", "subjects.unreachable", "subjects.total", "subject_notice.recipients", ap=("10.1",)))
 def _not_everyone(c: _Ctx) -> Value:
     if told(c).answer != "a" or not c.facts.subjects.unreachable:
         return Value()
@@ -938,16 +985,25 @@ def _not_everyone(c: _Ctx) -> Value:
     return Value({"subjects": c.facts.subjects, "sent_to": notice.recipients if notice is not None else 0})
 
 
+@answers(_f(104, "4.4", "option", f"{_A}.contact_effort", ap=("10.1",)))
 def _means(c: _Ctx) -> Value:
     return Value("a" if told(c).answer == "a" else None)
 
 
+define(_empty(105, "4.4", "text", "never_other", ap=("10.1",)))
+
+
+@answers(_f(106, "4.4", "text", "incident", f"{_A}.categories", _PC, ap=("10.1",)))
 def _content(c: _Ctx) -> Value:
     return Value({"subject_notice": True} if told(c).answer == "a" else None)
 
 
 # --- 6 other authorities; cross-border processing ----------------------------------------------------------
 
+define(_empty(109, "6.1", "option", "not_recorded"))
+
+
+@answers(_f(110, "6.1", "option", "answers.other_regulators", ap=("1.3",), tbd="c"))
 def _regulators(c: _Ctx) -> Value:
     regulators = c.value("1.3").get("regulators")
     if regulators is None:
@@ -955,6 +1011,7 @@ def _regulators(c: _Ctx) -> Value:
     return Value("a" if regulators else "b")
 
 
+@answers(_f(111, "6.1", "text", "answers.other_regulators", ap=("1.3",)))
 def _regulators_text(c: _Ctx) -> Value:
     regulators = c.value("1.3").get("regulators")
     return Value({"regulators": regulators} if regulators else None)
@@ -964,6 +1021,7 @@ def _country(c: _Ctx) -> str:
     return c.facts.profile.organisation.address.country.upper()
 
 
+@answers(_f(113, "6.2", "option", f"{_ORG}.address.country", "answers.countries", ap=("2.1",), required=True, tbd="c"))
 def cross_border(c: _Ctx) -> Value:
     """Field 113, GDPR art. 4(23) and 56: processing by one establishment (the profile's address) is cross-border
     when it substantially affects people in more than one member state: yes (a) when the people live in more
@@ -976,50 +1034,43 @@ def cross_border(c: _Ctx) -> Value:
     return Value("a" if len({x.upper() for x in countries} | {_country(c)}) > 1 else "b")
 
 
+@answers(
+    _f(114, "6.2", "text", f"{_ORG}.address.country", ap=("2.2",)),
+    _f(115, "6.2", "text", f"{_ORG}.address.country", ap=("2.1",)),
+    _f(116, "6.2", "text", "answers.countries", ap=("2.1",)),
+)
 def _cross_border_detail(c: _Ctx) -> Value:
     if cross_border(c).value != "a":
         return Value()
     return Value({"country": _country(c), "countries": c.value("2.1").get("countries") or []})
 
 
+define(_empty(117, "6.2", "integer", "per_country_not_recorded", ap=("2.1",)))
+
+define(_empty(118, "6.2", "option", "garbled_options", ap=("2.2",)))
+
+
+@answers(_f(120, "6.3", "option", f"{_ORG}.address.country", required=True))
 def _outside_eea(c: _Ctx) -> Value:
     """Field 120, GDPR art. 3(2): whether the controller is established outside the EEA."""
     return Value("b" if _country(c) in EEA else "a")
 
 
-def _fixed(value: Any) -> Callable[[_Ctx], Value]:
-    return lambda c: Value(value)
 
 
-_RULES: dict[int, Callable[[_Ctx], Value]] = {
-    3: _type, 5: _withdrawal_reason, 6: _previous_id,
-    7: lambda c: Value(c.facts.incident.id),
-    10: _fixed("a"),  # the KvK number: the Dutch company register's number
-    11: lambda c: Value(c.facts.profile.organisation.kvk_number),
-    12: lambda c: Value(c.facts.profile.organisation.name),
-    13: _organisation, 17: _sector,
-    21: lambda c: Value(c.facts.profile.privacy_contact.name),
-    22: _contact,
-    23: _fixed("c"),  # the privacy contact, whose role the profile gives in words (field 24)
-    24: _role, 29: _dpo, 30: _dpo, 31: _dpo,
-    33: _fixed("b"),  # the AP form's contact person is the one who notifies (3.2)
-    38: _involved, 39: _parties_text, 40: _party_names, 41: _parties_text,
-    44: _occurred, 46: _start, 47: _end, 48: _aware, 49: _late, 50: _discovery, 51: _discovery_text,
-    52: _told_by_other, 53: _timeline,
-    55: _nature, 56: _confidentiality, 57: _unintelligible, 58: _integrity, 59: _availability,
-    60: _incident_kind, 61: _cause, 62: _description, 63: _systems,
-    65: _groups, 66: _groups_text, 67: _people, 68: _people_count,
-    70: _data, 71: _data_text, 72: _records, 73: _record_count,
-    75: _in_place, 76: _in_place_text,
-    79: _confidentiality_consequences, 80: _confidentiality_other, 81: _integrity_consequences,
-    83: _availability_consequences, 85: _harms, 86: _harms_other, 87: _severity,
-    89: _risk, 90: _risk_text, 92: _measures, 94: _prevention, 95: _measures,
-    97: _told, 98: _told_on, 100: _exemption, 101: _exemption_text, 102: _everyone, 103: _not_everyone,
-    104: _means, 106: _content,
-    110: _regulators, 111: _regulators_text,
-    113: cross_border, 114: _cross_border_detail, 115: _cross_border_detail, 116: _cross_border_detail,
-    120: _outside_eea,
-}
+define(_empty(121, "6.3", "text", "only_outside_eea"))
+
+define(_empty(122, "6.3", "integer", "only_outside_eea"))
+
+define(_empty(123, "6.3", "option", "only_outside_eea"))
+
+define(_empty(125, "6.3", "option", "no_attachments", ap=("5.4",)))
+
+define(_empty(126, "6.3", "text", "no_attachments", ap=("5.4",)))
+
+FIELDS: tuple[FieldSpec, ...] = tuple(_DEFINED[n] for n in sorted(_DEFINED))
+FIELD = {f.number: f for f in FIELDS}
+SECTIONS = tuple(dict.fromkeys(f.section for f in FIELDS))
 
 
 # --- the document ---------------------------------------------------------------------------------------------
