@@ -927,7 +927,7 @@ def told(c: _Ctx) -> Told:
     v = c.value("10.1")
     if not v.get("decided"):
         return Told("c", pending=c.missing("10.1") or ("decision.notify_subjects",))
-    if v["notify"] and v["public"]:
+    if v["public"]:  # told by the public communication of art. 34(3)(c), as AP question 10.1 says
         return Told("e", "c")
     if v["notify"]:
         notice = c.facts.subject_notice

@@ -355,3 +355,36 @@ def test_a_register_before_the_stored_findings_gets_them_from_its_recommendation
     with uow:
         rows = [latest_recommendations(uow, row.id)[0] for row in uow.incidents()]
         assert [incident_view(uow, r.incident_id, now).recommendation.findings for r in rows] == list(stored.values())
+
+
+def test_a_register_of_the_previous_release_shows_both_tracks_and_its_audit_chain_verifies(
+        uow, profile, now, tmp_path, database_url):
+    """0008 (the release before the tracks) -> head: each incident's tracks come from its decision, filings and
+    notices; nothing was stored to migrate but how many questions a filing left open, which an older filing does
+    not know (it reads "filed"). The audit chain is untouched."""
+    from alembic import command
+
+    from incidents.register.db import alembic_config, engine_for, migrate
+
+    told_filed, _ = full_response(uow, profile, now, tmp_path)
+    services.record_filing(uow, told_filed, "M-1", now + timedelta(hours=1), None, "po", now + timedelta(hours=1))
+    to_file, _ = full_response(uow, profile, now, tmp_path / "second")
+    undecided = services.report_incident(uow, profile, a_report(now), "po", now)
+
+    def states() -> dict[str, tuple[str, str]]:
+        with uow:
+            return {i: (incident_view(uow, i, now).tracks.authority.state.value,
+                        incident_view(uow, i, now).tracks.people.state.value) for i in (told_filed, to_file, undecided)}
+
+    before = states()
+    assert before == {told_filed: ("filed", "told"), to_file: ("to_file", "told"),
+                      undecided: ("undecided", "undecided")}
+    config = alembic_config(database_url)
+    with engine_for(database_url).begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0008")
+    migrate(database_url)
+    assert states() == before
+    with uow:
+        count, problems = audit.verify(uow.session.scalars(select(AuditRow).order_by(AuditRow.seq)))
+    assert count > 10 and problems == []

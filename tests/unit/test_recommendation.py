@@ -309,3 +309,37 @@ def test_a_promise_to_delete_does_not_contain_a_disclosure_to_the_person_who_is_
                               data={"categories": ["name", "contact"]},
                               containment={"recovered": True, "recipient_trusted": True}))
     assert (endangered.notify_authority, endangered.notify_subjects) == (True, True)
+
+
+# --- mistaken disclosures weigh the data, the recipients and the number of people -----------------------------
+
+def _case(stem: str) -> dict[str, Any]:
+    return load_case(next(p for p in CASES if p.stem == stem))["assessment"]
+
+
+def test_a_mistaken_letter_weighs_the_number_of_people_not_the_score_alone():
+    """EDPB Guidelines 01/2021 case no. 16: one policyholder's letter to another is a risk, not a high one, at a
+    high ENISA severity. The same mistake repeated for hundreds of policyholders is (recital 75: many people)."""
+    one = advise(AssessmentFacts.model_validate(_case("edpb-16-postal-mistake")))
+    many = advise(AssessmentFacts.model_validate(
+        {**_case("edpb-16-postal-mistake"), "subjects": {"count_min": 400, "count_max": 400}}))
+    assert one.severity.level == many.severity.level == "high"
+    assert (one.notify_subjects, many.notify_subjects) == (False, True)
+
+
+def test_a_mistaken_disclosure_weighs_the_data():
+    """Case no. 16 again, with the policyholders' national identity numbers in the letter: identity fraud (cases
+    no. 07 and 14) makes even one letter a high risk."""
+    case = _case("edpb-16-postal-mistake")
+    with_ids = {**case, "data": {**case["data"], "categories": [*case["data"]["categories"], "national_id"]}}
+    assert advise(AssessmentFacts.model_validate(with_ids)).notify_subjects
+
+
+def test_a_mistaken_disclosure_weighs_the_recipients():
+    """Case no. 09: a trusted recipient who deleted it spares the AP; a recipient the person must be protected
+    from (the ICO's reprimands of 2023) makes the same letter a high risk."""
+    case = _case("edpb-16-postal-mistake")
+    trusted = {**case, "containment": {"exfiltration": "none", "recovered": True, "recipient_trusted": True}}
+    danger = {**case, "breach": {**case["breach"], "endangers_safety": True}}
+    assert not advise(AssessmentFacts.model_validate(trusted)).notify_authority
+    assert advise(AssessmentFacts.model_validate(danger)).notify_subjects
