@@ -21,9 +21,9 @@ from incidents.workspace import Workspace
 
 EXAMPLES = EXAMPLE_PROFILE.parent
 MARKER = ".breach-demo"
-REGISTER_FIELDS = ("id", "status", "aware_at", "authority_due_at", "authority_clock", "categories", "count_min",
-                   "count_max", "notify_authority", "notify_subjects", "authority_notice_prepared_at",
-                   "subjects_total", "subjects_sent", "subjects_unreachable")
+REGISTER_FIELDS = ("id", "status", "authority_track", "people_track", "aware_at", "authority_due_at",
+                   "authority_clock", "categories", "count_min", "count_max", "notify_authority", "notify_subjects",
+                   "authority_notice_prepared_at", "subjects_total", "subjects_sent", "subjects_unreachable")
 
 
 def fresh_workspace(folder: Path) -> Path:
