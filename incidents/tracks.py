@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from incidents.deadlines import late
+from incidents.errors import InvalidTransition
 from incidents.legal import Findings
 from incidents.lifecycle import Step
 
@@ -169,4 +170,42 @@ def closing_problem(tracks: Tracks) -> str | None:
     open_ = [f"the AP notice is {tracks.authority.state.value}" for _ in [0] if not tracks.authority.finished]
     open_ += [f"the people's notice is {tracks.people.state.value}" for _ in [0] if not tracks.people.finished]
     return "; ".join(open_) or None
+
+
+# What a person does next on each track, for refusals that name the way forward ({id}: the incident).
+AUTHORITY_NEXT: dict[AuthorityState, str] = {
+    AuthorityState.UNDECIDED: "record the decision first: breach decide {id}",
+    AuthorityState.TO_FILE: "file the notice at the AP's Meldloket, then: breach authority filed {id} --reference "
+                            "MELDNUMMER",
+    AuthorityState.FILED: "send what changed as a follow-up: breach authority follow-up {id} --changes TEXT",
+    AuthorityState.PHASED: "send what changed as a follow-up: breach authority follow-up {id} --changes TEXT",
+    AuthorityState.COMPLETE: "nothing more is owed to the AP; a change is a follow-up: breach authority follow-up {id}",
+    AuthorityState.WITHDRAWN: "nothing: the AP notice was withdrawn",
+    AuthorityState.NOT_REQUIRED: "nothing: the AP is not notified of this incident",
+}
+PEOPLE_NEXT: dict[PeopleState, str] = {
+    PeopleState.UNDECIDED: "record the decision first: breach decide {id}",
+    PeopleState.AWAITING_APPROVAL: "approve the message to the people",
+    PeopleState.APPROVED: "see what it waits for: breach show {id}",
+    PeopleState.SENDING: "let the sending finish: breach subjects notify {id} resumes it",
+    PeopleState.TOLD: "nothing: the people were told",
+    PeopleState.PUBLIC_ONLINE: "nothing: the public communication is online",
+    PeopleState.NOT_REQUIRED: "nothing: the people are not told one by one",
+}
+
+
+def require_authority(incident_id: str, track: Track, allowed: set[AuthorityState], action: str) -> None:
+    """Refuse a step on the AP track outside the states where it makes sense, naming the state and the way on."""
+    state = AuthorityState(track.state)
+    if state not in allowed:
+        raise InvalidTransition(f"cannot {action} for incident {incident_id}: its AP notice is {state.value}. "
+                                f"Next step: {AUTHORITY_NEXT[state].format(id=incident_id)}.")
+
+
+def require_people(incident_id: str, track: Track, allowed: set[PeopleState], action: str) -> None:
+    """Refuse a step on the people's track outside the states where it makes sense, naming the way on."""
+    state = PeopleState(track.state)
+    if state not in allowed:
+        raise InvalidTransition(f"cannot {action} for incident {incident_id}: the people's notice is "
+                                f"{state.value}. Next step: {PEOPLE_NEXT[state].format(id=incident_id)}.")
 

@@ -40,6 +40,7 @@ from incidents.reasons import reason_problem
 from incidents.register.tables import AuthorityFilingRow, IncidentRow, NoticeRow, RecommendationRow
 from incidents.register.unit_of_work import UnitOfWork
 from incidents.services.common import Outcome, claim_notice, location_of, send, sender_of
+from incidents.tracks import AuthorityState, require_authority
 from incidents.views import ClockView, incident_view
 
 KIND = "authority_notice"
@@ -338,6 +339,8 @@ def record_filing(uow: UnitOfWork, incident_id: str, reference: str, filed_at: d
             raise InvalidTransition(
                 f"the AP notice of incident {row.id} is recorded as filed already; a supplement or change is a "
                 f"follow-up: breach authority follow-up {row.id} --changes TEXT")
+        require_authority(row.id, incident_view(uow, row.id, now).tracks.authority, {AuthorityState.TO_FILE},
+                          "record an AP filing")
         versions = _version_rows(uow, row.id)
         if not versions or versions[-1].status != "done":
             raise InvalidTransition(f"incident {row.id} has no AP notice prepared yet; the response flow prepares "

@@ -14,7 +14,8 @@ from incidents.register.unit_of_work import UnitOfWork
 from incidents.services.common import (
     move_status,
 )
-from incidents.views import PUBLIC_KIND, latest_recommendations, published_public_notice
+from incidents.tracks import PeopleState, Track, require_people
+from incidents.views import PUBLIC_KIND, incident_view, latest_recommendations, published_public_notice
 
 
 def progress(uow: UnitOfWork, row: IncidentRow) -> lifecycle.Progress:
@@ -88,15 +89,13 @@ def request_dispatch(uow: UnitOfWork, incident_id: str, actor: str, now: datetim
     (`breach subjects notify` in the foreground, the dashboard through the response flow)."""
     with uow:
         row = uow.incident(incident_id)
-        decision = uow.latest_decision(row.id)
         if row.status in (Status.CLOSED, Status.DISMISSED):
             raise InvalidTransition(f"incident {row.id} is {row.status}; nothing is sent any more")
-        if decision is None:
-            raise InvalidTransition(f"incident {row.id} has no decision yet; the people are told once it says so: "
-                                    f"breach decide {row.id}")
-        if not decision.notify_subjects:
-            raise InvalidTransition(f"the decision on incident {row.id} is not to tell the people one by one; "
-                                    "nothing is sent")
+        people = incident_view(uow, row.id, now).tracks.people
+        if people.state == PeopleState.APPROVED and people.details.get("channel") == "public_communication":
+            people = Track(PeopleState.NOT_REQUIRED, people.details)  # told by the public communication instead
+        require_people(row.id, people, {PeopleState.APPROVED, PeopleState.SENDING, PeopleState.TOLD},
+                       "send the notices to the people")
         uow.record(at=now, actor=actor, incident_id=row.id, action="subject_dispatch_requested")
         uow.commit()
 

@@ -125,3 +125,32 @@ def test_every_path_the_flow_can_take_ends_with_both_tracks_finished(notify_ap, 
                    counts={"sent": people_count} if notify_people and not public else {},
                    started=notify_people, done=notify_people, published=NOW if public else None)
     assert track.state in PEOPLE_FINISHED
+
+
+def test_every_state_of_both_tracks_names_the_way_forward():
+    from incidents.tracks import AUTHORITY_NEXT, PEOPLE_NEXT
+
+    assert set(AUTHORITY_NEXT) == set(AuthorityState) and set(PEOPLE_NEXT) == set(PeopleState)
+
+
+@pytest.mark.parametrize(("track", "allowed", "words"), [
+    (ap(None), {AuthorityState.TO_FILE}, "its AP notice is undecided. Next step: record the decision first"),
+    (ap(False), {AuthorityState.TO_FILE}, "not_required. Next step: nothing: the AP is not notified"),
+    (ap(True, (filing(),)), {AuthorityState.TO_FILE}, "is phased. Next step: send what changed as a follow-up"),
+])
+def test_a_step_the_ap_track_does_not_allow_is_refused_naming_the_way_forward(track, allowed, words):
+    from incidents.errors import InvalidTransition
+    from incidents.tracks import require_authority
+
+    with pytest.raises(InvalidTransition, match=words):
+        require_authority("DL-2026-0001", track, allowed, "record an AP filing")
+    require_authority("DL-2026-0001", ap(True), {AuthorityState.TO_FILE}, "record an AP filing")  # allowed
+
+
+def test_a_step_the_peoples_track_does_not_allow_is_refused_naming_the_way_forward():
+    from incidents.errors import InvalidTransition
+    from incidents.tracks import require_people
+
+    with pytest.raises(InvalidTransition, match="is not_required. Next step: nothing: the people are not told"):
+        require_people("DL-2026-0001", people(False, findings=replace(NO_FINDINGS, risk=True)),
+                       {PeopleState.APPROVED}, "send the notices to the people")
