@@ -29,7 +29,7 @@ WEIGHTY_FACTORS = ("factor_special_categories", "factor_criminal_data", "factor_
 # The reasons that found a high risk (GDPR art. 34(1)), see high_risk().
 HIGH_RISK_CODES = frozenset({"subjects_high_risk", "subjects_high_risk_factor", "subjects_physical_safety"})
 SOURCE_SAFETY = ("GDPR art. 34(1), recitals 75 and 85 (physical harm); EDPB Guidelines 9/2022; ICO reprimands "
-                 "2023 (addresses of victims of domestic abuse disclosed to the alleged abuser)")
+                 "of 2023")
 
 
 @dataclass(frozen=True)

@@ -343,3 +343,16 @@ def test_a_mistaken_disclosure_weighs_the_recipients():
     danger = {**case, "breach": {**case["breach"], "endangers_safety": True}}
     assert not advise(AssessmentFacts.model_validate(trusted)).notify_authority
     assert advise(AssessmentFacts.model_validate(danger)).notify_subjects
+
+
+def test_every_line_of_every_worked_case_fits_the_register():
+    """The register keeps each line's code (80 characters) and source (120): PostgreSQL refuses longer ones."""
+    from incidents.register.tables import RecommendationReasonRow
+
+    code_max = RecommendationReasonRow.__table__.c.code.type.length
+    source_max = RecommendationReasonRow.__table__.c.source.type.length
+    safety = {"breach": {"confidentiality": "known_recipients", "endangers_safety": True}}
+    for f in [AssessmentFacts.model_validate(load_case(p)["assessment"]) for p in CASES] + [facts(**safety)]:
+        for line in advise(f).lines:
+            code = f"{line.code}:{line.detail}" if line.detail else line.code
+            assert len(code) <= code_max and len(line.source) <= source_max, (code, line.source)
