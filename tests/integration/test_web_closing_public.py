@@ -11,7 +11,7 @@ from sqlalchemy import select
 from incidents import services
 from incidents.register.tables import AuditRow, IncidentRow, NoticeRow
 from tests.integration.test_public_notice import assessment
-from tests.integration.test_web_security import Dashboard, _assessed, dashboard  # noqa: F401
+from tests.integration.test_web_security import Dashboard, _assessed, _decided, dashboard  # noqa: F401
 
 
 def _status(board: Dashboard, incident_id: str) -> str:
@@ -158,9 +158,7 @@ def test_a_late_filing_from_the_dashboard_needs_the_reasons_and_keeps_a_notice_v
         dashboard):  # noqa: F811
     incident_id = _assessed(dashboard)
     officer = dashboard.login("olga")
-    officer.post(f"/incidents/{incident_id}/decision", data={
-        "csrf_token": dashboard.token(officer), "notify_authority": "yes", "notify_subjects": "no",
-        "reason": "salary data of twelve employees went to another client"})
+    _decided(dashboard, officer, incident_id)
     ws = dashboard.ws
     with ws.uow() as uow:  # the breach became known four days ago
         row = uow.session.get(IncidentRow, incident_id)
@@ -188,9 +186,7 @@ def test_a_late_filing_from_the_dashboard_needs_the_reasons_and_keeps_a_notice_v
 def test_the_list_and_the_incident_page_show_both_tracks(dashboard):  # noqa: F811
     incident_id = _assessed(dashboard)
     officer = dashboard.login("olga")  # Dutch
-    officer.post(f"/incidents/{incident_id}/decision", data={
-        "csrf_token": dashboard.token(officer), "notify_authority": "yes", "notify_subjects": "no",
-        "reason": "salary data of twelve employees went to another client"})
+    _decided(dashboard, officer, incident_id)
     page = officer.get(f"/incidents/{incident_id}").text
     assert 'id="authority-track" data-state="to_file">Melding aan de AP: nog indienen' in page
     assert 'id="people-track" data-state="not_required">Betrokkenen: niet nodig' in page

@@ -175,6 +175,14 @@ def _assessed(dashboard: Dashboard) -> str:
     return incident_id
 
 
+def _decided(dashboard: Dashboard, officer: TestClient, incident_id: str, subjects: str = "no") -> None:
+    """The privacy officer decides through the form: notify the AP, and the people as `subjects` says."""
+    answer = officer.post(f"/incidents/{incident_id}/decision", data={
+        "csrf_token": dashboard.token(officer), "notify_authority": "yes", "notify_subjects": subjects,
+        "reason": "salary data of twelve employees went to another client"})
+    assert answer.status_code == 303, answer.text
+
+
 def test_a_viewer_cannot_decide_nor_record_anything(dashboard):
     incident_id = _assessed(dashboard)
     viewer = dashboard.login("vera")
@@ -491,10 +499,7 @@ def test_starting_the_notices_from_the_page_is_audited_with_the_user(dashboard):
     early = responder.post(f"/incidents/{incident_id}/dispatch", data={"csrf_token": dashboard.token(responder)})
     assert early.headers["location"].endswith("?done=dispatch_refused")  # no decision to tell them yet
     assert dashboard.count(AuditRow) and not _dispatch_requests(dashboard)
-    officer = dashboard.login("olga")
-    officer.post(f"/incidents/{incident_id}/decision", data={
-        "csrf_token": dashboard.token(officer), "notify_authority": "yes", "notify_subjects": "yes",
-        "reason": "salary data of twelve employees went to another client"})
+    _decided(dashboard, dashboard.login("olga"), incident_id, subjects="yes")
     answer = responder.post(f"/incidents/{incident_id}/dispatch", data={"csrf_token": dashboard.token(responder)})
     assert answer.status_code == 303 and answer.headers["location"].endswith("?done=dispatch")
     with dashboard.ws.uow() as uow:
