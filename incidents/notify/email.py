@@ -70,6 +70,12 @@ class Attachment:
     filename: str
     content: bytes
     mime_type: str = "application/octet-stream"
+    charset: str | None = None  # text: how its bytes are encoded, so "één" arrives as "één"
+
+    @property
+    def content_type(self) -> str:
+        """The Content-Type with its charset, as it goes out."""
+        return f"{self.mime_type}; charset={self.charset}" if self.charset else self.mime_type
 
     def __post_init__(self) -> None:
         if not self.filename or "/" in self.filename or "\\" in self.filename or "\n" in self.filename:
@@ -151,7 +157,8 @@ class OutboxBackend:
             for attachment in message.attachments:
                 maintype, _, subtype = attachment.mime_type.partition("/")
                 eml.add_attachment(attachment.content, maintype=maintype, subtype=subtype,
-                                   filename=attachment.filename)
+                                   filename=attachment.filename,
+                                   params={"charset": attachment.charset} if attachment.charset else {})
             path = target / f"{recipient.key}.eml"
             tmp = path.with_suffix(".eml.tmp")
             tmp.write_bytes(bytes(eml))

@@ -493,7 +493,8 @@ def mail_authority_notice(uow: UnitOfWork, profile: Profile, mailer: EmailBacken
     paths = notice_paths(notices_dir, row.id, number)
     wanted = [("nl", "html"), ("nl", "txt")] + ([(profile.language, "html")] if profile.language != "nl" else [])
     attachments = tuple(
-        Attachment(paths[key].name, paths[key].read_bytes(), "text/html" if key[1] == "html" else "text/plain")
+        Attachment(paths[key].name, paths[key].read_bytes(), "text/html" if key[1] == "html" else "text/plain",
+                   charset="utf-8")
         for key in wanted
     )
     rendered = render_email(templates, profile.language, "authority/privacy_contact", answer_set=answers,

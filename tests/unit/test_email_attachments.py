@@ -92,3 +92,30 @@ def test_the_request_with_attachments_matches_sendgrids_own_description() -> Non
 def test_an_attachment_needs_a_bare_file_name_and_a_full_mime_type(filename: str, mime_type: str) -> None:
     with pytest.raises(ValueError, match="attachment"):
         Attachment(filename, b"x", mime_type)
+
+
+def test_a_text_attachment_says_its_charset_so_een_arrives_as_een(tmp_path: Path) -> None:
+    """The AP notice attached to the privacy contact's e-mail is UTF-8 and says so, in the outbox and to SendGrid."""
+    text = "Eén map stond open; één coachee meldde het.\n".encode()
+    attachment = Attachment("authority-notice-v1.nl.txt", text, "text/plain", charset="utf-8")
+    OutboxBackend(tmp_path).send(message(attachment), [CONTACT])
+    eml = message_from_bytes((tmp_path / "DL-2026-0001" / "authority_mail" / "privacy-contact.eml").read_bytes(),
+                             policy=policy.default)
+    part = next(eml.iter_attachments())
+    assert part.get_content_charset() == "utf-8" and part.get_content() == text.decode("utf-8")
+    body = backend().payload(message(attachment), [CONTACT], "b")
+    assert body["attachments"][0]["type"] == "text/plain; charset=utf-8"
+
+
+def test_no_request_lets_the_account_track_opens_or_rewrite_links() -> None:
+    """A breach notice carries no tracking pixel and no rewritten links, whatever the SendGrid account's defaults
+    (Telecommunicatiewet art. 11.7a; it would also look like marketing or phishing)."""
+    from incidents.notify.sendgrid_backend import NO_TRACKING
+
+    b = backend()
+    for sent in (b.payload(message(), [CONTACT], "b"), json.loads(b.body(message(), [CONTACT], "b"))):
+        tracking = sent["tracking_settings"]
+        assert tracking == NO_TRACKING and not any(setting["enable"] for setting in tracking.values())
+    spec = json.loads(SPEC.read_text(encoding="utf-8"))
+    schema = {**spec, "$ref": "#/paths/~1v3~1mail~1send/post/requestBody/content/application~1json/schema"}
+    jsonschema.validate(b.payload(message(), [CONTACT], "b"), schema)
