@@ -86,6 +86,17 @@ def clean_text(value: str) -> str:
     return " ".join(_CONTROL.sub(" ", value).split())
 
 
+def display_name(value: str) -> str:
+    """A name as people write it: an administration's "Vries, Gerrit de" (surname first, then the given name and
+    the Dutch infix) becomes "Gerrit de Vries", so a message does not open with "Beste Vries, Gerrit de". A name
+    with no comma, or with more than one, is left as written."""
+    name = clean_text(value)
+    surname, comma, rest = name.partition(",")
+    if comma and "," not in rest and surname.strip() and rest.strip():
+        return f"{rest.strip()} {surname.strip()}"
+    return name
+
+
 # --- sources ----------------------------------------------------------------------------------------------
 
 class SourceBroken(Exception):
@@ -344,7 +355,7 @@ def read_source(source: Source, report: ReadReport) -> Iterator[Person]:
                 report.rows += 1
                 if len(cells) < width:
                     cells = [*cells, *[""] * (width - len(cells))]
-                name = clean_text(cells[index["name"]])[:300]
+                name = display_name(cells[index["name"]])[:300]
                 raw_email = cells[index["email"]].strip()
                 language = (cells[index["language"]].strip().lower() if "language" in index else "") or "nl"
                 if language not in LANGUAGES:

@@ -24,7 +24,8 @@ def test_comma_file_with_bom_and_languages(tmp_path):
 
 def test_semicolon_file_with_dutch_headers_and_default_language(tmp_path):
     people, _ = read(tmp_path, "naam;e-mail\n\"Vries, Gerrit de\";gerrit@example.nl\n")
-    assert people[0].name == "Vries, Gerrit de" and people[0].language == "nl"
+    # the quoted comma stays in the cell; the surname-first name is kept as people write it
+    assert people[0].name == "Gerrit de Vries" and people[0].language == "nl"
 
 
 def test_duplicate_addresses_are_merged_case_insensitively(tmp_path):
@@ -91,3 +92,16 @@ def test_the_fast_address_check_agrees_with_email_validator(address):
     except EmailNotValidError:
         got = None
     assert got == expected
+
+
+@pytest.mark.parametrize(("written", "shown"), [
+    ("Vries, Gerrit de", "Gerrit de Vries"),
+    ("Jansen, Anna", "Anna Jansen"),
+    ("Anna Jansen", "Anna Jansen"),
+    ("Jansen, Anna, jr.", "Jansen, Anna, jr."),  # more than one comma: not guessed at
+    ("Jansen,", "Jansen,"),
+])
+def test_a_surname_first_name_is_greeted_as_people_write_it(written, shown):
+    from incidents.subjects import display_name
+
+    assert display_name(written) == shown
