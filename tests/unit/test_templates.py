@@ -457,3 +457,16 @@ def test_hostile_input_is_shown_as_text_never_run(language: str) -> None:
             assert "<script" not in out
         else:
             assert "<script>alert(1)</script>" in out
+
+
+def test_a_doubting_reader_is_sent_to_the_organisations_website_not_to_the_message_itself() -> None:
+    """The AP's advice: check a message by going to the organisation's website yourself, never through the
+    links or numbers in the message (which a phishing message would fake too)."""
+    for language, words, fallback in (("nl", "Ga dan zelf naar onze website", "Zoek dan zelf ons telefoonnummer op"),
+                                      ("en", "Go to our website yourself", "Look up our phone number yourself")):
+        context = {**subject_context(incident()),
+                   "organisation": PROFILE.organisation.model_copy(update={"website": "https://www.qoers.nl"})}
+        text = " ".join(render_email(TEMPLATES, language, "subjects/notice", **context).text.split())
+        assert f"{words}, https://www.qoers.nl," in text and "onderaan deze e-mail" not in text
+        bare = {**context, "organisation": PROFILE.organisation.model_copy(update={"website": ""})}
+        assert fallback in " ".join(render_email(TEMPLATES, language, "subjects/notice", **bare).text.split())
