@@ -24,8 +24,8 @@ from typing import Any, Literal
 
 from incidents.authority_notice import AnswerSet, NoticeFacts, answer_set
 from incidents.errors import FieldError, InvalidInput
-from incidents.model import VOCABULARY
 from incidents.notify.render import environment, render
+from incidents.profile import categories_of
 from incidents.times import iso, local
 
 TEMPLATE_VERSION = "1.0"
@@ -1111,11 +1111,7 @@ def subject_notice_text(templates: Path, language: str, facts: NoticeFacts, plac
     """Field 106: the message to the people as the templates render it from the register, the name a
     placeholder (the same context as services.dispatch.notify_subjects gives it)."""
     profile = facts.profile
-    names = facts.assessment.categories if facts.assessment is not None else []
-    categories = []
-    for name in names:
-        term = profile.vocabulary_of(name) or name
-        categories.append({"name": name, "vocabulary": term, "enisa_class": VOCABULARY.get(term, "simple")})
+    categories = categories_of(profile, facts.assessment.categories if facts.assessment is not None else [])
     return render(templates, language, "subjects/notice.txt.j2", incident=facts.incident,
                   organisation=profile.organisation, privacy_contact=profile.privacy_contact,
                   categories=categories, person={"name": placeholder}).strip()

@@ -146,3 +146,13 @@ class Profile(Strict):
 def load_profile(path: Path) -> Profile:
     return parse_model(Profile, load_document(path, f"organisation profile {path}"), f"organisation profile {path}")
 
+
+def categories_of(profile: Profile, names: list[str]) -> list[dict[str, str]]:
+    """The assessment's categories as a message needs them: the name as written, its vocabulary term, its ENISA
+    class, and the language the organisation's own names are in (a message quotes them only in that language)."""
+    result = []
+    for name in names:
+        term = profile.vocabulary_of(name) or name
+        result.append({"name": name, "vocabulary": term, "enisa_class": VOCABULARY.get(term, "simple"),
+                       "language": profile.language})
+    return result

@@ -10,7 +10,6 @@ from typing import Any
 from incidents import lifecycle
 from incidents.errors import DispatchFailed
 from incidents.lifecycle import Status
-from incidents.model import VOCABULARY
 from incidents.notify.email import Address, EmailBackend, Message, Recipient
 from incidents.profile import Profile
 from incidents.register.tables import (
@@ -111,14 +110,6 @@ def send(uow: UnitOfWork, incident_id: str, kind: str, mailer: EmailBackend, mes
             uow.record(at=now, actor="response-flow", incident_id=incident_id, action="dispatch_failed", kind=kind)
             uow.commit()
         raise
-
-
-def categories_of(profile: Profile, names: list[str]) -> list[dict[str, str]]:
-    result = []
-    for name in names:
-        term = profile.vocabulary_of(name) or name
-        result.append({"name": name, "vocabulary": term, "enisa_class": VOCABULARY.get(term, "simple")})
-    return result
 
 
 def chunks(items, size):  # type: ignore[no-untyped-def]

@@ -16,7 +16,7 @@ from sqlalchemy import CursorResult, Table, bindparam, func, select
 from incidents.errors import DispatchFailed
 from incidents.notify.email import Address, EmailBackend, Message, Recipient
 from incidents.notify.render import LANGUAGES, render, render_email
-from incidents.profile import Profile
+from incidents.profile import Profile, categories_of
 from incidents.register.tables import (
     DispatchBatchRow,
     SubjectRow,
@@ -25,7 +25,6 @@ from incidents.register.unit_of_work import UnitOfWork
 from incidents.services.common import (
     SEND_BATCH,
     Outcome,
-    categories_of,
     chunks,
     claim_notice,
     keep_text,

@@ -14,13 +14,12 @@ from incidents import legal
 from incidents.errors import FieldError, InvalidInput, InvalidTransition
 from incidents.lifecycle import Status
 from incidents.notify.render import render
-from incidents.profile import Profile
+from incidents.profile import Profile, categories_of
 from incidents.register.tables import (
     NoticeRow,
 )
 from incidents.register.unit_of_work import UnitOfWork
 from incidents.services.common import (
-    categories_of,
     keep_text,
 )
 from incidents.services.recommendation import current_recommendation

@@ -51,7 +51,7 @@ def categories(*names: str) -> list[dict[str, str]]:
     for name in names:
         term = PROFILE.vocabulary_of(name)
         assert term is not None, name
-        out.append({"name": name, "vocabulary": term, "enisa_class": VOCABULARY[term]})
+        out.append({"name": name, "vocabulary": term, "enisa_class": VOCABULARY[term], "language": PROFILE.language})
     return out
 
 
@@ -434,7 +434,7 @@ def hostile_incident() -> IncidentView:
 def hostile_outputs(language: str) -> list[tuple[str, bool]]:
     """(output, is_html) for every template, with a hostile title, description, summary and so on."""
     view = hostile_incident()
-    hostile_category = [{"name": HOSTILE, "vocabulary": "health", "enisa_class": "sensitive"}]
+    hostile_category = [{"name": HOSTILE, "vocabulary": "health", "enisa_class": "sensitive", "language": "nl"}]
     alert = render_email(TEMPLATES, language, "team/alert", **alert_context(view))
     letter = render_email(TEMPLATES, language, "subjects/notice",
                           **subject_context(view) | {"categories": hostile_category})
@@ -470,3 +470,12 @@ def test_a_doubting_reader_is_sent_to_the_organisations_website_not_to_the_messa
         assert f"{words}, https://www.qoers.nl," in text and "onderaan deze e-mail" not in text
         bare = {**context, "organisation": PROFILE.organisation.model_copy(update={"website": ""})}
         assert fallback in " ".join(render_email(TEMPLATES, language, "subjects/notice", **bare).text.split())
+
+
+def test_the_english_notice_does_not_gloss_the_data_with_the_organisations_dutch_names() -> None:
+    """Own category names are in the profile's language (Dutch for Qoers): the Dutch notice names them beside the
+    plain words, the English one does not carry Dutch words."""
+    context = subject_context(incident())
+    dutch = render_email(TEMPLATES, "nl", "subjects/notice", **context).text
+    english = render_email(TEMPLATES, "en", "subjects/notice", **context).text
+    assert "(coachverslagen)" in dutch and "(coachverslagen)" not in english
