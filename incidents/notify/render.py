@@ -11,7 +11,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from jinja2.sandbox import SandboxedEnvironment
 
 from incidents.notify.email import HTML_TOKENS, TEXT_TOKENS
-from incidents.times import show
+from incidents.times import local, show
 
 LANGUAGES = ("nl", "en")
 
@@ -29,6 +29,7 @@ def environment(templates_dir: Path) -> Environment:
         keep_trailing_newline=True,
     )
     env.filters["when"] = show
+    env.filters["local"] = local  # Europe/Amsterdam, for the dates people read (templates/<lang>/_dates.j2)
     env.filters["hours"] = lambda h: f"{h:.1f}".replace(".", ",") if h is not None else "-"
     return env
 

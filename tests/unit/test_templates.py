@@ -479,3 +479,13 @@ def test_the_english_notice_does_not_gloss_the_data_with_the_organisations_dutch
     dutch = render_email(TEMPLATES, "nl", "subjects/notice", **context).text
     english = render_email(TEMPLATES, "en", "subjects/notice", **context).text
     assert "(coachverslagen)" in dutch and "(coachverslagen)" not in english
+
+
+@pytest.mark.parametrize(("language", "written"), [("nl", "24 november 2026 om 10:00"),
+                                                    ("en", "24 November 2026 at 10:00")])
+def test_the_people_read_dates_as_people_write_them_in_dutch_time(language: str, written: str) -> None:
+    from datetime import UTC, datetime
+
+    view = incident(discovered_at=datetime(2026, 11, 24, 9, 0, tzinfo=UTC))  # 10:00 in Amsterdam (CET)
+    text = " ".join(render_email(TEMPLATES, language, "subjects/notice", **subject_context(view)).text.split())
+    assert written in text and "CET" not in text and "2026-11-24" not in text
