@@ -17,6 +17,26 @@ LANGUAGES = ("nl", "en")
 
 
 @cache
+def international_phone(number: str) -> str:
+    """A Dutch phone number as anyone can dial it, also from abroad: "06-11001098" becomes "+31 6 11001098",
+    "020 123 4567" "+31 20 1234567", "0031 6 …" "+31 6 …". A number already in international form, or not
+    Dutch, is left as written."""
+    digits = "".join(ch for ch in number if ch.isdigit())
+    if number.strip().startswith("+") or not digits.startswith("0") or len(digits) < 10:
+        return number.strip()
+    if digits.startswith("00"):
+        return "+" + digits[2:]
+    national = digits[1:]
+    area = 1 if national.startswith("6") else (2 if national[:2] in DUTCH_TWO_DIGIT_AREAS else 3)
+    return f"+31 {national[:area]} {national[area:]}"
+
+
+# Dutch area codes of two digits after the 0 (010 Rotterdam, 020 Amsterdam, ...); the others have three.
+DUTCH_TWO_DIGIT_AREAS = frozenset({"10", "13", "15", "20", "23", "24", "26", "30", "33", "35", "36", "38", "40",
+                                   "43", "45", "46", "50", "53", "55", "58", "70", "71", "72", "73", "74", "75",
+                                   "76", "77", "78", "79"})
+
+
 def environment(templates_dir: Path) -> Environment:
     # Sandboxed: the templates are ours, but the values put into them come from reports and CSV files, and
     # a value is only ever data (Jinja never renders a value as a template, so "{{ 7*7 }}" in a name stays text).
@@ -29,6 +49,7 @@ def environment(templates_dir: Path) -> Environment:
         keep_trailing_newline=True,
     )
     env.filters["when"] = show
+    env.filters["phone"] = international_phone
     env.filters["local"] = local  # Europe/Amsterdam, for the dates people read (templates/<lang>/_dates.j2)
     env.filters["hours"] = lambda h: f"{h:.1f}".replace(".", ",") if h is not None else "-"
     return env

@@ -331,7 +331,7 @@ def test_subject_notice_greets_by_token_and_names_the_privacy_contact(language: 
     assert "-name-" in mail.text and "-name_html-" in mail.html
     assert "-name_html-" not in mail.text and "-name-," not in mail.html
     for body in (mail.text, mail.html):
-        assert "privacy@qoers.nl" in body and "Anne Privacy" in body and "06 - 11001098" in body
+        assert "privacy@qoers.nl" in body and "Anne Privacy" in body and "+31 6 11001098" in body
         assert "Link ingetrokken; toegang tot de map beperkt." in body  # what we did
     assert "Qoers" in mail.subject and "\n" not in mail.subject
 
@@ -489,3 +489,21 @@ def test_the_people_read_dates_as_people_write_them_in_dutch_time(language: str,
     view = incident(discovered_at=datetime(2026, 11, 24, 9, 0, tzinfo=UTC))  # 10:00 in Amsterdam (CET)
     text = " ".join(render_email(TEMPLATES, language, "subjects/notice", **subject_context(view)).text.split())
     assert written in text and "CET" not in text and "2026-11-24" not in text
+
+
+@pytest.mark.parametrize(("written", "dialled"), [
+    ("06-11001098", "+31 6 11001098"), ("020 123 4567", "+31 20 1234567"), ("0591-123456", "+31 591 123456"),
+    ("0031 6 11001098", "+31611001098"), ("+31 6 11001098", "+31 6 11001098"), ("+32 2 555 01 01", "+32 2 555 01 01"),
+])
+def test_a_phone_number_for_the_people_is_written_so_it_can_be_dialled_from_anywhere(written: str,
+                                                                                    dialled: str) -> None:
+    from incidents.notify.render import international_phone
+
+    assert international_phone(written) == dialled
+
+
+def test_the_notice_gives_the_privacy_contacts_number_in_international_form() -> None:
+    contact = PROFILE.privacy_contact.model_copy(update={"phone": "06-11001098"})
+    context = {**subject_context(incident()), "privacy_contact": contact}
+    text = render_email(TEMPLATES, "nl", "subjects/notice", **context).text
+    assert "Telefoon: +31 6 11001098" in text and "06-11001098" not in text
