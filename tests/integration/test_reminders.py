@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from email import message_from_bytes, policy
 from pathlib import Path
 
 from sqlalchemy import select
@@ -98,6 +99,9 @@ def test_the_people_clock_runs_from_the_decision_until_everyone_is_told(uow, pro
                                                         reason="high risk for the people"), "po", now)
     assert watch(uow, profile, tmp_path, now + timedelta(hours=13))["sent"] == 1
     assert reminders(uow, incident_id) == {("subject_notice", "half"): "sent"}
+    email = next((tmp_path / "outbox" / incident_id).glob("reminder-subject_notice-*/*.eml"))
+    body = message_from_bytes(email.read_bytes(), policy=policy.default).get_body(("plain",)).get_content()
+    assert "art. 34 lid 1 AVG: onverwijld" in " ".join(body.split())  # the Dutch text of art. 34(1)
     services.notify_subjects(uow, profile, OutboxBackend(tmp_path / "outbox"), TEMPLATES, incident_id, None, now)
     assert watch(uow, profile, tmp_path, now + timedelta(hours=25))["due"] == 0
 
