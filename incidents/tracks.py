@@ -66,7 +66,8 @@ class Track:
 
     @property
     def finished(self) -> bool:
-        return self.state in AUTHORITY_FINISHED or self.state in PEOPLE_FINISHED
+        done = AUTHORITY_FINISHED if isinstance(self.state, AuthorityState) else PEOPLE_FINISHED
+        return self.state in done
 
 
 @dataclass(frozen=True)
@@ -167,9 +168,12 @@ def closing_problem(tracks: Tracks) -> str | None:
         return f"it is {tracks.frame.value} already"
     if tracks.frame != Frame.DECIDED:
         return "there is no decision on notifying yet"
-    open_ = [f"the AP notice is {tracks.authority.state.value}" for _ in [0] if not tracks.authority.finished]
-    open_ += [f"the people's notice is {tracks.people.state.value}" for _ in [0] if not tracks.people.finished]
-    return "; ".join(open_) or None
+    still_open = []
+    if not tracks.authority.finished:
+        still_open.append(f"the AP notice is {tracks.authority.state.value}")
+    if not tracks.people.finished:
+        still_open.append(f"the people's notice is {tracks.people.state.value}")
+    return "; ".join(still_open) or None
 
 
 # What a person does next on each track, for refusals that name the way forward ({id}: the incident).

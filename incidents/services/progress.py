@@ -14,7 +14,7 @@ from incidents.register.unit_of_work import UnitOfWork
 from incidents.services.common import (
     move_status,
 )
-from incidents.tracks import PeopleState, Track, require_people
+from incidents.tracks import PeopleState, require_people
 from incidents.views import PUBLIC_KIND, incident_view, latest_recommendations, published_public_notice
 
 
@@ -92,8 +92,10 @@ def request_dispatch(uow: UnitOfWork, incident_id: str, actor: str, now: datetim
         if row.status in (Status.CLOSED, Status.DISMISSED):
             raise InvalidTransition(f"incident {row.id} is {row.status}; nothing is sent any more")
         people = incident_view(uow, row.id, now).tracks.people
-        if people.state == PeopleState.APPROVED and people.details.get("channel") == "public_communication":
-            people = Track(PeopleState.NOT_REQUIRED, people.details)  # told by the public communication instead
+        if people.details.get("channel") == "public_communication":
+            raise InvalidTransition(
+                f"the people of incident {row.id} are told by a public communication (GDPR art. 34(3)(c)), not "
+                f"one by one; nothing is sent. Next step: breach subjects public {row.id}")
         require_people(row.id, people, {PeopleState.APPROVED, PeopleState.SENDING, PeopleState.TOLD},
                        "send the notices to the people")
         uow.record(at=now, actor=actor, incident_id=row.id, action="subject_dispatch_requested")

@@ -291,3 +291,10 @@ def run_cli(*argv: str) -> tuple[int, str, str]:
     with redirect_stdout(out), redirect_stderr(err):
         code = cli.main(list(argv))
     return code, out.getvalue(), err.getvalue()
+
+
+def test_sending_one_by_one_is_refused_when_a_public_communication_tells_the_people(workspace_env, now):
+    incident = Incident(now)  # too many to contact one by one: the advice is a public communication
+    with pytest.raises(InvalidTransition, match=f"told by a public communication.*breach subjects public "
+                                                f"{incident.id}"):
+        services.request_dispatch(incident.ws.uow(), incident.id, "po", now)
