@@ -86,6 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     t2 = time.perf_counter()
     services.record_decision(ws.uow(), incident_id, Decision(notify_authority=False, notify_subjects=True,
                                                              reason="benchmark of the dispatch"), "bench", now)
+    # the review before anyone is told: the draft approved as written (not part of the timed dispatch)
+    services.draft_message(ws.uow(), ws.profile, ws.settings.templates_dir, incident_id, "bench", now)
+    services.approve_message(ws.uow(), incident_id, "bench", now)
     ports: multiprocessing.Queue[int] = multiprocessing.get_context("spawn").Queue()
     server = multiprocessing.get_context("spawn").Process(target=sink, args=(ports,), daemon=True)
     server.start()

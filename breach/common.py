@@ -21,6 +21,8 @@ WAITING: dict[Step, str] = {
     Step.AUTHORITY_FILING: "filing at the AP's Meldloket, then: breach authority filed {id} --reference MELDNUMMER",
     Step.SUBJECTS_LIST: "the list of affected people: breach subjects import {id} FILE.csv (or --sql URL --query "
                      "QUERY)",
+    Step.SUBJECT_NOTICE_APPROVAL: "approval of the message to the people: breach subjects preview {id}, then "
+                                  "breach subjects approve {id} (or edit it first: breach subjects edit {id})",
     Step.SUBJECT_NOTICE: "the response flow to notify the affected people",
     Step.PUBLIC_NOTICE: "the public communication that replaces telling each person (GDPR art. 34(3)(c)): "
                      "breach subjects public {id}",

@@ -87,7 +87,16 @@ def run_demo(folder: Path) -> int:
                               templates=ws.settings.templates_dir, language=profile.language)
     out(f"5. decided       notify the AP: {_yn(decided.notify_authority)}; notify the people: "
         f"{_yn(decided.notify_subjects)} (as recommended)\n")
-    run_here(ws, incident_id)
+    run_here(ws, incident_id)  # the AP notice, and the draft of the message to the people, which waits
+    if decided.notify_subjects:
+        draft, paths = services.write_preview(ws.uow(), profile, ws.settings.templates_dir, ws.settings.notices_dir,
+                                              incident_id, "privacy officer (demo)", now_utc())
+        out(f"6. reviewed      the message to the people, version {draft.version} in "
+            f"{', '.join(draft.languages)}, as they will get it: {paths[0]}\n")
+        approved = services.approve_message(ws.uow(), incident_id, "privacy officer (demo)", now_utc(),
+                                            version=draft.version, digest_prefix=draft.short_digest)
+        out(f"7. approved      version {approved.version} (digest {approved.digest[:12]}); only now is it sent\n")
+        run_here(ws, incident_id)
 
     with ws.uow() as uow:
         view = incident_view(uow, incident_id, now_utc())

@@ -1,4 +1,5 @@
-"""`breach subjects import|notify|public`: linking the people (CSV or SQL), notifying them, or the public notice.
+"""`breach subjects import|preview|edit|test-send|approve|notify|public`: linking the people (CSV or SQL),
+reviewing and approving their message, notifying them, or the public notice.
 
 Each command parses, calls one service, prints. Long imports and dispatches show a progress bar on the terminal.
 """
@@ -14,11 +15,14 @@ from typing import Self, TextIO
 from breach.common import flow_options, when_option
 from incidents import services
 from incidents.errors import FieldError, InvalidInput
+from incidents.messages import PARTS
+from incidents.notify.render import LANGUAGES
 from incidents.services.dispatch import dispatch_plan
 from incidents.services.people import ImportResult
 from incidents.services.public_notice import prepare_public_notice, publish_public_notice
+from incidents.services.review import MessageVersion
 from incidents.subjects import CsvSource, SqlSource
-from incidents.times import now_utc
+from incidents.times import now_utc, show
 from incidents.workspace import Workspace
 
 SHOWN_UNREACHABLE = 20
@@ -114,7 +118,7 @@ def _print_import(incident_id: str, result: ImportResult, unit: str) -> None:
 
 def cmd_notify(ws: Workspace, args: argparse.Namespace) -> int:
     if args.dry_run:
-        plan = dispatch_plan(ws.uow(), ws.profile, ws.settings.templates_dir, args.id)
+        plan = dispatch_plan(ws.uow(), args.id)
         print("dry run, nothing sent: " + (", ".join(f"{k}: {v}" for k, v in plan.items()) or "nobody to notify"))
         return 0
     services.request_dispatch(ws.uow(), args.id, _cli().actor(args), now_utc())
@@ -129,6 +133,62 @@ def cmd_notify(ws: Workspace, args: argparse.Namespace) -> int:
         return 0
     print(f"{outcome.count} people notified through {ws.mailer.name}" + (f"; {outcome.detail}" if outcome.detail
                                                                         else ""))
+    return 0
+
+
+# --- review: preview, edit, test-send, approve ---------------------------------------------------------------
+
+def _show_version(version: MessageVersion) -> None:
+    state = (f"approved by {version.approved_by} on {show(version.approved_at)}" if version.approved_at
+             else "awaiting approval")
+    print(f"message to the people of {version.incident_id}, version {version.version} ({state}); digest "
+          f"{version.short_digest}; languages: {', '.join(version.languages)}")
+    for problem in version.problems:
+        print(f"  cannot be approved yet: {problem.field} {problem.message}")
+
+
+def cmd_preview(ws: Workspace, args: argparse.Namespace) -> int:
+    version, paths = services.write_preview(ws.uow(), ws.profile, ws.settings.templates_dir, ws.settings.notices_dir,
+                                           args.id, _cli().actor(args), now_utc())
+    _show_version(version)
+    print("exactly as the people will get it (HTML and text per language):")
+    for path in paths:
+        print(f"  {path}")
+    if not version.approved:
+        print(f"approve it with: breach subjects approve {version.incident_id} --version {version.version}")
+    return 0
+
+
+def cmd_edit(ws: Workspace, args: argparse.Namespace) -> int:
+    if (args.text is None) == (args.file is None):
+        raise InvalidInput("breach subjects edit", [FieldError("--text / --file", "give the new text of the part "
+                                                                                 "either with --text or in a file "
+                                                                                 "(--file, - for standard input)")])
+    text = args.text if args.text is not None else (sys.stdin.read() if args.file == "-" else
+                                                    Path(args.file).read_text(encoding="utf-8"))
+    version = services.edit_message(ws.uow(), ws.profile, ws.settings.templates_dir, args.id,
+                                    {args.language: {args.part: text}}, _cli().actor(args), now_utc())
+    _show_version(version)
+    print(f"review it (breach subjects preview {version.incident_id}) and approve it again: an edited message needs "
+          "a new approval")
+    return 0
+
+
+def cmd_test_send(ws: Workspace, args: argparse.Namespace) -> int:
+    languages = services.test_send(ws.uow(), ws.profile, ws.mailer, args.id, args.to, _cli().actor(args), now_utc(),
+                                   ws.settings.mail_from)
+    print(f"test sent to {args.to.strip()} through {ws.mailer.name}: the message as the people will get it, in "
+          f"{', '.join(languages)}")
+    return 0
+
+
+def cmd_approve(ws: Workspace, args: argparse.Namespace) -> int:
+    cli = _cli()
+    approved = services.approve_message(ws.uow(), args.id, cli.actor(args), now_utc(), version=args.version,
+                                        digest_prefix=args.digest)
+    print(f"message to the people of {args.id.upper()}, version {approved.version} (digest "
+          f"{approved.digest[:12]}): approved by {approved.approved_by}; it can be sent")
+    cli.after_record(ws, args, args.id.upper(), "subject_notice_approval", approved.run_input())
     return 0
 
 
@@ -158,7 +218,7 @@ def cmd_public(ws: Workspace, args: argparse.Namespace) -> int:
 # --- the parser --------------------------------------------------------------------------------------------
 
 def add_commands(ss: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Add `import`, `notify` and `public` to the `breach subjects` subcommands."""
+    """Add `import`, `preview`, `edit`, `test-send`, `approve`, `notify` and `public` to `breach subjects`."""
     c = ss.add_parser(
         "import", help="link people from a CSV file or a SQL query (name, email, language) to an incident",
         description="Link the affected people to an incident, from a CSV file (header: name,email[,language]; "
@@ -184,6 +244,46 @@ def add_commands(ss: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     c.add_argument("id")
     c.add_argument("--dry-run", action="store_true", help="count and render only; send nothing, change nothing")
     c.set_defaults(func=cmd_notify)
+
+    c = ss.add_parser(
+        "preview", help="write the message to the people as they will get it, to review before approving",
+        description="Write the newest version of the message to the people exactly as recipients will get it "
+        "(HTML and plain text, each language on the list) to the notices folder and print where, with its version, "
+        "digest, whether it is approved, and what keeps it from being approved. Nobody gets the message before a "
+        "person approves its newest version.")
+    c.add_argument("id")
+    c.set_defaults(func=cmd_preview)
+
+    c = ss.add_parser("edit", help="rewrite one part of the message to the people (a new version to approve)",
+                      description="Rewrite one part of the message in one language: happened, data, meaning, done, "
+                      "advice, contact or complaint. Plain text: paragraphs separated by an empty line, list items "
+                      "on lines starting with '- '. The edit is a new version, which needs approval again.")
+    c.add_argument("id")
+    c.add_argument("--language", required=True, choices=LANGUAGES)
+    c.add_argument("--part", required=True, choices=PARTS)
+    c.add_argument("--text", help="the new text of the part")
+    c.add_argument("--file", help="a UTF-8 file with the new text (- for standard input)")
+    c.set_defaults(func=cmd_edit)
+
+    c = ss.add_parser("test-send", help="send the message to one address of the incident team, as a test",
+                      description="Send the newest version, approved or not, as the real message (each language) "
+                      "to one address of the incident team or the privacy contact in the profile; any other address "
+                      "is refused. The audit trail keeps who sent which version to whom.")
+    c.add_argument("id")
+    c.add_argument("--to", required=True, metavar="ADDRESS")
+    c.set_defaults(func=cmd_test_send)
+
+    c = ss.add_parser("approve", help="approve the message to the people, so that it can be sent",
+                      description="Approve the newest version of the message to the people as rendered: the register "
+                      "keeps who approved it, when, and the digest of its texts, and the response flow sends it. An "
+                      "older version, a digest that is not the newest version's, an empty part or Dutch text in "
+                      "the English message are refused.")
+    c.add_argument("id")
+    c.add_argument("--version", type=int, metavar="N", help="the version you reviewed (refused if it is not the "
+                   "newest)")
+    c.add_argument("--digest", metavar="HEX", help="the start of the digest you reviewed (from preview)")
+    flow_options(c)
+    c.set_defaults(func=cmd_approve)
 
     c = ss.add_parser(
         "public", help="write the public communication, when telling each person would be disproportionate",

@@ -1,7 +1,7 @@
 """The typed inputs a waiting incident_response run accepts: the Prefect UI shows each as a form.
 
 They carry the same fields as the CLI's files and options (incidents.model), so `breach assess`, `breach
-decide` and `breach authority filed` resume a waiting run with exactly what they recorded.
+decide` and `breach authority filed` and `breach subjects approve` resume a waiting run with exactly what they recorded.
 """
 
 from __future__ import annotations
@@ -32,8 +32,19 @@ class FilingInput(RunInput):
     delay_reason: str | None = None
 
 
+class ApprovalInput(RunInput):
+    """The approval of the message to the people: the version reviewed and its digest (as `breach subjects
+    preview` and the dashboard show it), so an approval never covers a text its approver did not see."""
+
+    model_config = ConfigDict(extra="forbid")
+    version: int = Field(ge=1)
+    digest: str = Field(min_length=8, max_length=64, pattern=r"^[0-9a-f]+$")
+    approved_by: str = Field(min_length=1, max_length=200, description="your name, for the audit trail")
+
+
 INPUTS: dict[str, type[RunInput]] = {
     Step.ASSESSMENT: AssessmentInput,
     Step.DECISION: DecisionInput,
     Step.AUTHORITY_FILING: FilingInput,
+    Step.SUBJECT_NOTICE_APPROVAL: ApprovalInput,
 }

@@ -59,6 +59,15 @@ def mail_authority_notice(incident_id: str) -> None:
                                    s.mail_from, now_utc())
 
 
+@task(name="write the message to the people for review", **STAGE)
+def draft_message_to_people(incident_id: str) -> dict[str, Any]:
+    """The draft a person reviews and approves before anyone is told (GDPR art. 34(2)): version and state only."""
+    ws = _workspace()
+    version = services.draft_message(ws.uow(), ws.profile, ws.settings.templates_dir, incident_id, "response-flow",
+                                     now_utc())
+    return {"version": version.version if version else None, "approved": bool(version and version.approved)}
+
+
 @task(name="notify the affected people", task_run_name="notify the affected people of {incident_id}",
       **OUTSIDE_WORLD)
 def notify_affected_people(incident_id: str, artifact_id: str) -> dict[str, Any]:
@@ -144,6 +153,9 @@ def record_input(incident_id: str, step: str, key: str) -> list[str]:
             services.decide(ws.uow(), incident_id, actor, now_utc(), notify_authority=decision.notify_authority,
                             notify_subjects=decision.notify_subjects, reason=decision.reason,
                             templates=ws.settings.templates_dir, language=ws.profile.language)
+        elif step == "subject_notice_approval":
+            services.approve_message(ws.uow(), incident_id, f"prefect-ui:{data['approved_by']}", now_utc(),
+                                     version=data["version"], digest_prefix=data["digest"])
         elif step == "authority_filing":
             from incidents.times import as_utc
 
@@ -224,7 +236,8 @@ def incident_response(incident_id: str) -> dict[str, Any]:
                     prepare_authority_notice(incident_id)
                     mail_authority_notice(incident_id)
                 if notify_subjects:
-                    notify_all_affected_people(incident_id)
+                    draft_message_to_people(incident_id)
+                    notify_all_affected_people(incident_id)  # only once a person approved the message
             waiting = advance_lifecycle(incident_id)
             publish_status(incident_id)
         human = next((w for w in waiting if w in HUMAN_STEPS), None)
@@ -236,4 +249,4 @@ def incident_response(incident_id: str) -> dict[str, Any]:
 
 # The steps a deployed run suspends for; the others (a list of people, closing) end the run, and the next
 # record starts a new one.
-HUMAN_STEPS = (Step.ASSESSMENT, Step.DECISION, Step.AUTHORITY_FILING)
+HUMAN_STEPS = (Step.ASSESSMENT, Step.DECISION, Step.AUTHORITY_FILING, Step.SUBJECT_NOTICE_APPROVAL)

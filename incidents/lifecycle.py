@@ -30,6 +30,7 @@ class Step(StrEnum):
     AUTHORITY_NOTICE = "authority_notice"
     AUTHORITY_FILING = "authority_filing"
     SUBJECTS_LIST = "subjects_list"
+    SUBJECT_NOTICE_APPROVAL = "subject_notice_approval"  # a person approves the message before anyone gets it
     SUBJECT_NOTICE = "subject_notice"
     PUBLIC_NOTICE = "public_notice"
     PUBLIC_NOTICE_PUBLICATION = "public_notice_publication"
@@ -106,6 +107,8 @@ class Progress:
     public_notice_prepared: bool = False
     public_notice_published: bool = False
     public_notice_required: bool = False
+    # art. 34(2): a person approved the newest version of the message, for every language on the list
+    subject_notice_approved: bool = False
 
 
 def next_status(p: Progress) -> Status | None:
@@ -150,7 +153,9 @@ def waiting_for(p: Progress) -> list[Step]:
     elif subjects and not told:
         if not p.subjects_linked:
             waiting.append(Step.SUBJECTS_LIST)
-        elif p.subjects_pending or not p.subject_notice_done:
+        if not p.subject_notice_approved:
+            waiting.append(Step.SUBJECT_NOTICE_APPROVAL)
+        elif p.subjects_linked and (p.subjects_pending or not p.subject_notice_done):
             waiting.append(Step.SUBJECT_NOTICE)
     if p.status in (Status.SUBJECTS_NOTIFIED, Status.SUBJECTS_NOT_REQUIRED):
         waiting.append(Step.CLOSING)

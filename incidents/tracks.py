@@ -129,10 +129,12 @@ def authority_track(*, dismissed: bool, notify_authority: bool | None, due_at: d
 
 def people_track(*, dismissed: bool, notify_subjects: bool | None, findings: Findings, public_advised: bool,
                  counts: Mapping[str, int], notified: int, dispatch_done: bool, dispatch_started: bool,
-                 public_prepared: bool, public_published_at: datetime | None) -> Track:
+                 public_prepared: bool, public_published_at: datetime | None, message_version: int | None = None,
+                 message_approved: bool = False) -> Track:
     """GDPR art. 34: undecided until the decision; told once every reachable person's message went out, or once
     the public communication of art. 34(3)(c) is online; not required when the decision says so, with the
-    reason the findings give (no high risk, art. 34(1); or the art. 34(3) condition that is met)."""
+    reason the findings give (no high risk, art. 34(1); or the art. 34(3) condition that is met). Told one by
+    one, their message waits for a person's approval of its newest version before anyone gets it."""
     if public_published_at is not None:
         return Track(PeopleState.PUBLIC_ONLINE, {"published_at": public_published_at})
     if dismissed:
@@ -153,6 +155,9 @@ def people_track(*, dismissed: bool, notify_subjects: bool | None, findings: Fin
         return Track(PeopleState.NOT_REQUIRED, {"reason": reason})
     if total and not pending and dispatch_done:
         return Track(PeopleState.TOLD, people)
+    if not message_approved:
+        return Track(PeopleState.AWAITING_APPROVAL, {"channel": "email", "version": message_version,
+                                                     "waiting_for": Step.SUBJECT_NOTICE_APPROVAL, **people})
     if dispatch_started and total:
         return Track(PeopleState.SENDING, people)
     return Track(PeopleState.APPROVED, {"channel": "email",
@@ -189,7 +194,8 @@ AUTHORITY_NEXT: dict[AuthorityState, str] = {
 }
 PEOPLE_NEXT: dict[PeopleState, str] = {
     PeopleState.UNDECIDED: "record the decision first: breach decide {id}",
-    PeopleState.AWAITING_APPROVAL: "approve the message to the people",
+    PeopleState.AWAITING_APPROVAL: "review the message to the people (breach subjects preview {id}), then approve "
+                                   "it: breach subjects approve {id}",
     PeopleState.APPROVED: "see what it waits for: breach show {id}",
     PeopleState.SENDING: "let the sending finish: breach subjects notify {id} resumes it",
     PeopleState.TOLD: "nothing: the people were told",

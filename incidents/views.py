@@ -232,6 +232,7 @@ class IncidentView:
     lessons: str | None = None  # the evaluation at closing: what we learn
     improvements: str | None = None  # and what we change
     computed_at: datetime | None = None  # the moment this view was made ("now" for the clocks)
+    message: MessageApproval | None = None  # the newest version of the message to the people, if any
 
     @property
     def is_open(self) -> bool:
@@ -275,7 +276,9 @@ class IncidentView:
                 dispatch_done=subject_notice is not None and subject_notice.status == "done",
                 dispatch_started=subject_notice is not None,
                 public_prepared=any(n.kind == PUBLIC_KIND for n in self.notices),
-                public_published_at=public.finished_at if public else None),
+                public_published_at=public.finished_at if public else None,
+                message_version=self.message.version if self.message else None,
+                message_approved=bool(self.message and self.message.approved)),
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -327,6 +330,34 @@ def processor_clock_view(row: IncidentRow, profile: Profile | None, now: datetim
     return ClockView(clock.name, clock.due_at, clock.state(now), round(clock.hours_left(now), 2))
 
 
+@dataclass(frozen=True)
+class MessageApproval:
+    """Where the review of the message to the people stands: its newest version and whether a person approved
+    it for every language the people on the list read (incidents.services.review)."""
+
+    version: int
+    approved: bool
+    approved_by: str | None
+    approved_at: datetime | None
+
+
+def message_approval(uow: UnitOfWork, incident_id: str) -> MessageApproval | None:
+    from incidents.messages import SUBJECT_NOTICE
+    from incidents.register.tables import MessageRenderRow, MessageVersionRow, SubjectRow
+
+    row = uow.session.scalars(select(MessageVersionRow).where(
+        MessageVersionRow.incident_id == incident_id, MessageVersionRow.kind == SUBJECT_NOTICE)
+        .order_by(MessageVersionRow.version.desc()).limit(1)).first()
+    if row is None:
+        return None
+    missing = uow.session.scalar(select(SubjectRow.id).where(
+        SubjectRow.incident_id == incident_id, SubjectRow.language.not_in(
+            select(MessageRenderRow.language).where(MessageRenderRow.version_id == row.id))).limit(1))
+    approved = row.approved_at is not None and missing is None
+    return MessageApproval(row.version, approved, row.approved_by if approved else None,
+                           row.approved_at if approved else None)
+
+
 def incident_view(uow: UnitOfWork, incident_id: str, now: datetime, profile: Profile | None = None) -> IncidentView:
     """The incident as people and scripts see it; with the organisation's `profile`, also the processor's
     clock its processing agreement sets."""
@@ -355,6 +386,7 @@ def incident_view(uow: UnitOfWork, incident_id: str, now: datetime, profile: Pro
         computed_at=now,
         processor_clock=processor_clock_view(row, profile, now),
         closed_despite=row.closed_despite, lessons=row.lessons, improvements=row.improvements,
+        message=message_approval(uow, row.id),
     )
 
 

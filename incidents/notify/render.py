@@ -10,6 +10,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 
+from incidents.messages import blocks
 from incidents.notify.email import HTML_TOKENS, TEXT_TOKENS
 from incidents.times import local, show
 
@@ -51,6 +52,8 @@ def environment(templates_dir: Path) -> Environment:
     env.filters["when"] = show
     env.filters["phone"] = international_phone
     env.filters["local"] = local  # Europe/Amsterdam, for the dates people read (templates/<lang>/_dates.j2)
+    env.filters["blocks"] = blocks  # a part's plain text as paragraphs and lists (incidents/messages.py)
+    env.filters["as_points"] = lambda items: "\n".join(f"- {item}" for item in items)
     env.filters["hours"] = lambda h: f"{h:.1f}".replace(".", ",") if h is not None else "-"
     return env
 

@@ -240,6 +240,54 @@ class MessageTextRow(Base):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class MessageVersionRow(Base):
+    """One version of a message to the people, as a person reviews it, and who approved it. Its parts per
+    language (edited or as proposed) and the texts rendered from them exactly as recipients get them are rows of
+    their own; `digest` fingerprints the rendered texts. An edit makes a new version; nothing is sent of a
+    version that is not approved (incidents.messages)."""
+
+    __tablename__ = "message_versions"
+    __table_args__ = (UniqueConstraint("incident_id", "kind", "version", name="uq_message_version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))  # subject_notice
+    version: Mapped[int] = mapped_column(Integer)
+    digest: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(200))
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approved_by: Mapped[str | None] = mapped_column(String(200))
+    parts: Mapped[list[MessagePartRow]] = relationship(order_by="MessagePartRow.id", cascade="all, delete-orphan")
+    renders: Mapped[list[MessageRenderRow]] = relationship(order_by="MessageRenderRow.language",
+                                                           cascade="all, delete-orphan")
+
+
+class MessagePartRow(Base):
+    """One part of a message version in one language: its text, and what the templates proposed for it."""
+
+    __tablename__ = "message_parts"
+    __table_args__ = (UniqueConstraint("version_id", "language", "part", name="uq_message_part"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("message_versions.id"), index=True)
+    language: Mapped[str] = mapped_column(String(2))
+    part: Mapped[str] = mapped_column(String(20))  # incidents.messages.PARTS
+    text: Mapped[str] = mapped_column(Text)
+    proposed: Mapped[str] = mapped_column(Text)
+
+
+class MessageRenderRow(Base):
+    """A message version in one language exactly as its recipients get it (the person's name still a token)."""
+
+    __tablename__ = "message_renders"
+    __table_args__ = (UniqueConstraint("version_id", "language", name="uq_message_render"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("message_versions.id"), index=True)
+    language: Mapped[str] = mapped_column(String(2))
+    subject: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    html: Mapped[str] = mapped_column(Text)
+
+
 class AuthorityFilingRow(Base):
     """The AP notice as filed through the AP's form: when, by whom, the AP's reference (meldnummer)."""
 

@@ -47,6 +47,14 @@ from incidents.services.recommendation import (
     recommendation_of,
     scope_of,
 )
+from incidents.services.review import (
+    approve_message,
+    draft_message,
+    edit_message,
+    latest_version,
+    test_send,
+    write_preview,
+)
 from incidents.services.team import alert_team, tell_team_advice_changed
 
 __all__ = [
@@ -58,6 +66,7 @@ __all__ = [
     "Outcome",
     "advance",
     "alert_team",
+    "approve_message",
     "check_authority_notice",
     "close",
     "decide",
@@ -65,12 +74,15 @@ __all__ = [
     "describe",
     "dismiss",
     "draft_authority_notice",
+    "draft_message",
+    "edit_message",
     "edpb_answers",
     "evaluate",
     "explain",
     "explain_incident",
     "explain_scope",
     "import_subjects",
+    "latest_version",
     "mail_authority_notice",
     "notice_versions",
     "notify_subjects",
@@ -87,5 +99,7 @@ __all__ = [
     "request_dispatch",
     "scope_of",
     "tell_team_advice_changed",
+    "test_send",
     "waiting_for",
+    "write_preview",
 ]

@@ -15,8 +15,8 @@ from sqlalchemy import CursorResult, Table, bindparam, func, select
 
 from incidents.errors import DispatchFailed
 from incidents.notify.email import Address, EmailBackend, Message, Recipient
-from incidents.notify.render import LANGUAGES, render, render_email
-from incidents.profile import Profile, categories_of
+from incidents.notify.render import render
+from incidents.profile import Profile
 from incidents.register.tables import (
     DispatchBatchRow,
     SubjectRow,
@@ -34,8 +34,11 @@ from incidents.services.common import (
     upsert,
 )
 from incidents.services.people import OnProgress
+from incidents.services.review import approved_texts
 from incidents.subjects import notified
-from incidents.views import incident_view
+from incidents.views import message_approval
+
+WAITING_FOR_APPROVAL = "waiting for a person to approve the message (breach subjects preview, then approve)"
 
 
 def notify_subjects(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, templates: Path, incident_id: str,
@@ -64,16 +67,16 @@ def notify_subjects(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, tem
         done_before = notified(counts)
         if not open_work and (n := uow.notice(row.id, "subject_notice")) and n.status == "done":
             return Outcome("subject_notice", True, notified(counts), detail="already sent")
+        approved = approved_texts(uow, row.id)
+        if approved is None:  # nothing reaches a person before a person approved what they will read
+            return Outcome("subject_notice", False, detail=WAITING_FOR_APPROVAL)
         claim_notice(uow, row.id, "subject_notice", mailer.name, now)
-        view = incident_view(uow, row.id, now)
         uow.commit()
-    context = {"incident": view, "organisation": profile.organisation, "privacy_contact": profile.privacy_contact,
-               "categories": categories_of(profile, view.assessment.categories if view.assessment else [])}
     total = handled = requests = 0
     dispatch = _Dispatch(uow, row.id, now)
     with _heap_frozen():
-        for language in LANGUAGES:
-            rendered = render_email(templates, language, "subjects/notice", **context)
+        for language in approved.languages:
+            rendered = approved.rendered[language]
             message = Message(sender=sender_of(profile, mail_from), subject=rendered.subject, text=rendered.text,
                               html=rendered.html, kind="subject_notice", incident_id=row.id,
                               reply_to=Address(str(profile.privacy_contact.email), profile.privacy_contact.name))
@@ -81,7 +84,8 @@ def notify_subjects(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, tem
             batch = dispatch.first(language)
             if batch is not None:  # someone gets it in this language: keep its words (the AP asks for them)
                 with uow:
-                    keep_text(uow, row.id, "subject_notice", 1, language, rendered.subject, rendered.text, now)
+                    keep_text(uow, row.id, "subject_notice", approved.version, language, rendered.subject,
+                              rendered.text, now)
                     uow.commit()
             while batch is not None:
                 recipients = [Recipient(f"subject-{sid}", Address(email, name), {"name": name or fallback})
@@ -253,20 +257,18 @@ class _Statements:
                             .values(status=p("state"), finished_at=p("now"), error=p("problem")))
 
 
-def dispatch_plan(uow: UnitOfWork, profile: Profile, templates: Path, incident_id: str) -> dict[str, int]:
-    """A dry run: who would get the notice, per language, in how many requests; the templates are rendered
-    once to prove they work, and nothing is sent or changed."""
+def dispatch_plan(uow: UnitOfWork, incident_id: str) -> dict[str, int]:
+    """A dry run: which version of the message, whether it is approved, who would get it per language, in how
+    many requests; nothing is sent or changed."""
     with uow:
         row = uow.incident(incident_id)
-        view = incident_view(uow, row.id, datetime.now().astimezone())
         rows = uow.session.execute(select(SubjectRow.language, func.count()).where(
             SubjectRow.incident_id == row.id, SubjectRow.status.in_(("pending", "sending")))
             .group_by(SubjectRow.language)).all()
-    context = {"incident": view, "organisation": profile.organisation, "privacy_contact": profile.privacy_contact,
-               "categories": categories_of(profile, view.assessment.categories if view.assessment else [])}
-    plan: dict[str, int] = {}
+        approval = message_approval(uow, row.id)
+    plan: dict[str, int] = {"message_version": approval.version if approval else 0,
+                            "approved": int(bool(approval and approval.approved))}
     for language, count in rows:
-        render_email(templates, language, "subjects/notice", **context)
         plan[f"{language}_people"] = count
         plan[f"{language}_requests"] = -(-count // SEND_BATCH)
     return plan

@@ -15,7 +15,13 @@ from incidents.services.common import (
     move_status,
 )
 from incidents.tracks import PeopleState, require_people
-from incidents.views import PUBLIC_KIND, incident_view, latest_recommendations, published_public_notice
+from incidents.views import (
+    PUBLIC_KIND,
+    incident_view,
+    latest_recommendations,
+    message_approval,
+    published_public_notice,
+)
 
 
 def progress(uow: UnitOfWork, row: IncidentRow) -> lifecycle.Progress:
@@ -35,6 +41,7 @@ def progress(uow: UnitOfWork, row: IncidentRow) -> lifecycle.Progress:
         public_notice_prepared=any(n.kind == PUBLIC_KIND for n in notices),
         public_notice_published=published_public_notice(notices) is not None,
         public_notice_required=public_notice_advised(uow, row.id),
+        subject_notice_approved=bool((approval := message_approval(uow, row.id)) and approval.approved),
     )
 
 

@@ -48,7 +48,8 @@ def running_clocks(uow: UnitOfWork, now: datetime, subject_target: timedelta,
             clocks.append(authority_clock(view.id, view.aware_at))
         if follow_ups is not None and [f.kind for f in view.filings] == ["first"]:
             follow_ups.append((view.id, view.filings[0].filed_at))  # chased until a follow-up or a withdrawal
-        if view.decision is not None and tracks.people.state in (PeopleState.APPROVED, PeopleState.SENDING):
+        if view.decision is not None and tracks.people.state in (PeopleState.AWAITING_APPROVAL, PeopleState.APPROVED,
+                                                                    PeopleState.SENDING):
             clocks.append(subject_clock(view.id, view.decision.decided_at, subject_target))
     return clocks
 

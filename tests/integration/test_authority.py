@@ -39,6 +39,7 @@ from incidents.views import latest_recommendations
 from incidents.workspace import Workspace
 from tests.conftest import EXAMPLES
 from tests.integration.conftest_sendgrid import prism_url  # noqa: F401
+from tests.support.review import approve_as_drafted
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "authority"
@@ -188,6 +189,7 @@ def test_golden_follow_up_is_a_new_version_linked_to_the_first(uow, profile, now
     authority.record_filing(uow, incident_id, "M-2026-004200", now + timedelta(hours=1), None, "po",
                             now + timedelta(hours=1), **rendering(profile, tmp_path))
     mailer = OutboxBackend(tmp_path / "outbox")
+    approve_as_drafted(uow, profile, incident_id, now + timedelta(hours=2))
     services.notify_subjects(uow, profile, mailer, TEMPLATES, incident_id, None, now + timedelta(hours=2))
     filed = authority.record_follow_up(uow, profile, TEMPLATES, tmp_path / "notices", incident_id,
                                        "De betrokkenen zijn op 25 november per e-mail geïnformeerd (10.1).", None,

@@ -215,6 +215,12 @@ def test_subjects_commands_notify_report_status_and_export_the_worklist(cli, rep
     _, out, _ = cli("subjects", "status", incident_id, "--json")
     before = json.loads(out)["counts"]
     assert before["pending"] > 30 and "sent" not in before
+    code, _, err = cli("subjects", "notify", incident_id)  # nobody is told before the message is approved
+    assert code == 2 and "awaiting_approval" in err and f"breach subjects preview {incident_id}" in err
+    code, out, _ = cli("subjects", "preview", incident_id)
+    assert code == 0 and "version 1 (awaiting approval)" in out and "subject-notice-v1.nl.html" in out
+    code, out, _ = cli("subjects", "approve", incident_id, "--version", "1", "--no-flow")
+    assert code == 0 and "version 1" in out and "approved by" in out
     code, out, _ = cli("subjects", "notify", incident_id)
     assert code == 0 and f"{before['pending']} people notified through outbox" in out
     _, out, _ = cli("subjects", "status", incident_id, "--json")

@@ -30,6 +30,7 @@ from incidents.workspace import Workspace
 from tests.conftest import EXAMPLES
 from tests.integration.conftest_sendgrid import fake_sendgrid  # noqa: F401
 from tests.integration.test_register import a_report, the_assessment
+from tests.support.review import approve_as_drafted
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 PATH = "/webhooks/sendgrid/events"
@@ -58,6 +59,7 @@ class Notified:
         services.import_subjects(self.ws.uow(), self.id, EXAMPLES / "subjects.csv", "po", now)
         services.record_decision(self.ws.uow(), self.id, Decision(notify_authority=True, notify_subjects=True,
                                                                   reason="health data open to anyone"), "po", now)
+        approve_as_drafted(self.ws.uow(), self.ws.profile, self.id, now)
         services.notify_subjects(self.ws.uow(), self.ws.profile, self.ws.mailer, TEMPLATES, self.id, None, now)
         self.client = TestClient(create_app(self.ws, launcher=lambda *args: None))
 

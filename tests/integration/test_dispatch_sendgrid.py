@@ -14,6 +14,7 @@ from tests.conftest import EXAMPLES
 from tests.integration.conftest_sendgrid import fake_sendgrid  # noqa: F401
 from tests.integration.test_register import a_report, the_assessment
 from tests.support.fake_sendgrid import accepted, bad_request, server_error
+from tests.support.review import approve_as_drafted
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
@@ -32,6 +33,7 @@ def decided(ws: Workspace, now) -> str:
     services.import_subjects(ws.uow(), incident_id, EXAMPLES / "subjects.csv", "po", now)
     services.record_decision(ws.uow(), incident_id, Decision(notify_authority=True, notify_subjects=True,
                                                              reason="health data open to anyone"), "po", now)
+    approve_as_drafted(ws.uow(), ws.profile, incident_id, now)
     return incident_id
 
 

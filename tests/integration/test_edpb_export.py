@@ -28,6 +28,7 @@ from tests.integration.test_authority import (  # noqa: F401  (breach, recorded:
     rendering,
     version_file,
 )
+from tests.support.review import approve_as_drafted
 from tests.unit.test_edpb_mapping import assert_valid, every_edpb_export_is_valid  # noqa: F401
 from tests.unit.test_templates import answer
 
@@ -155,6 +156,7 @@ def test_a_fact_changed_in_the_register_shows_in_both_forms(uow, profile, now, t
     incident_id = drive_incident(uow, profile, now, tmp_path)
     before = export(uow, profile, incident_id, now)
     later = now + timedelta(hours=2)
+    approve_as_drafted(uow, profile, incident_id, later)
     services.notify_subjects(uow, profile, OutboxBackend(tmp_path / "outbox"), TEMPLATES, incident_id, None, later)
 
     paths = authority.draft_authority_notice(uow, profile, TEMPLATES, tmp_path / "notices", incident_id, later)

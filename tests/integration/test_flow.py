@@ -53,14 +53,20 @@ def test_the_flow_carries_an_incident_from_report_to_notices(workspace_env):
     services.record_decision(ws.uow(), incident_id, Decision(notify_authority=True, notify_subjects=True,
                                                              reason="health data open to anyone"), "po", now_utc())
     second = incident_response(incident_id)
-    assert second["waiting_for"] == ["authority_filing"]
+    assert second["waiting_for"] == ["authority_filing", "subject_notice_approval"]
     notices = list((ws.settings.notices_dir / incident_id).glob("authority-notice-v1.*"))
     assert len(notices) == 4
+    assert not (ws.settings.outbox / incident_id / "subject_notice").exists()  # nobody told before the approval
+    draft = services.latest_version(ws.uow(), incident_id)
+    assert draft is not None and draft.languages == ["nl", "en"] and not draft.approved
+
+    services.approve_message(ws.uow(), incident_id, "po", now_utc(), version=draft.version)
+    assert incident_response(incident_id)["waiting_for"] == ["authority_filing"]
     emails = sorted((ws.settings.outbox / incident_id / "subject_notice").glob("*.eml"))
     with ws.uow() as uow:
         assert uow.subject_counts(incident_id)["sent"] == len(emails) > 30
 
-    # re-entrant: a third run sends nothing again
+    # re-entrant: a fourth run sends nothing again
     stamps = {p: p.stat().st_mtime_ns for p in ws.settings.outbox.rglob("*.eml")}
     assert incident_response(incident_id)["waiting_for"] == ["authority_filing"]
     assert {p: p.stat().st_mtime_ns for p in ws.settings.outbox.rglob("*.eml")} == stamps
@@ -70,7 +76,7 @@ def test_the_flow_carries_an_incident_from_report_to_notices(workspace_env):
         runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(
             name=FlowRunFilterName(any_=[f"incident-{incident_id}"])))
         runs = [r for r in runs if r.start_time and r.start_time >= now]  # this test's runs (the DB is shared)
-        assert len(runs) == 3 and all(r.parameters == {"incident_id": incident_id} for r in runs)
+        assert len(runs) == 4 and all(r.parameters == {"incident_id": incident_id} for r in runs)
         logs = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[r.id for r in runs])))
     text = " ".join(log.message for log in logs)
     assert incident_id in text and "@" not in text

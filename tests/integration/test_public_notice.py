@@ -163,7 +163,7 @@ def test_a_written_communication_waits_to_be_published_and_publishing_it_tells_t
     services.decide(incident.ws.uow(), incident.id, "po", now, notify_authority=False, notify_subjects=True,
                     reason="no risk to the people's rights that the AP must hear of; the list must be told",
                     templates=incident.ws.settings.templates_dir, language="nl")
-    assert services.advance(incident.ws.uow(), incident.id, now) == ["subjects_list"]
+    assert services.advance(incident.ws.uow(), incident.id, now) == ["subjects_list", "subject_notice_approval"]
     incident.publish()
     assert services.advance(incident.ws.uow(), incident.id, now) == ["public_notice_publication"]
     assert status_of(incident) == Status.AUTHORITY_NOT_REQUIRED

@@ -18,6 +18,7 @@ from incidents.register.tables import AuditRow, IncidentRow, SubjectRow
 from incidents.validation import load_document, parse_model
 from incidents.views import incident_view
 from tests.conftest import EXAMPLES
+from tests.support.review import approve_as_drafted
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
@@ -116,6 +117,8 @@ def full_response(uow, profile, now, tmp_path, *, authority=True, subjects=True)
     services.record_decision(uow, incident_id, Decision(notify_authority=authority, notify_subjects=subjects,
                                                         reason="health data open to anyone: high risk"), "po", now)
     services.prepare_authority_notice(uow, profile, TEMPLATES, tmp_path / "notices", incident_id, now)
+    if subjects:
+        approve_as_drafted(uow, profile, incident_id, now)
     services.notify_subjects(uow, profile, mailer, TEMPLATES, incident_id, None, now)
     return incident_id, mailer
 

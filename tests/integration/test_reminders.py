@@ -17,6 +17,7 @@ from incidents.register.unit_of_work import UnitOfWork
 from incidents.services.reminders import send_due_reminders
 from tests.conftest import EXAMPLES
 from tests.integration.test_register import a_report, the_assessment
+from tests.support.review import approve_as_drafted
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 TARGET = timedelta(hours=24)
@@ -102,6 +103,8 @@ def test_the_people_clock_runs_from_the_decision_until_everyone_is_told(uow, pro
     email = next((tmp_path / "outbox" / incident_id).glob("reminder-subject_notice-*/*.eml"))
     body = message_from_bytes(email.read_bytes(), policy=policy.default).get_body(("plain",)).get_content()
     assert "art. 34 lid 1 AVG: onverwijld" in " ".join(body.split())  # the Dutch text of art. 34(1)
+    assert "breach subjects approve" in body  # the message waits for its approval: the reminder says so
+    approve_as_drafted(uow, profile, incident_id, now)
     services.notify_subjects(uow, profile, OutboxBackend(tmp_path / "outbox"), TEMPLATES, incident_id, None, now)
     assert watch(uow, profile, tmp_path, now + timedelta(hours=25))["due"] == 0
 

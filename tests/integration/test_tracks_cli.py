@@ -11,6 +11,7 @@ from incidents.workspace import Workspace
 from tests.conftest import EXAMPLES
 from tests.integration.test_cli import cli, report_file  # noqa: F401
 from tests.integration.test_register import the_assessment
+from tests.support.review import approve_as_drafted
 
 EVALUATION = ("--lessons", "Delen via een link stond standaard open.", "--improvements", "Delen via een link staat uit.")
 
@@ -24,6 +25,7 @@ def told_not_filed(cli, report_file) -> str:  # noqa: F811
     assert cli("decide", incident_id, "--authority", "yes", "--subjects", "yes", "--no-flow")[0] == 0
     services.prepare_authority_notice(ws.uow(), ws.profile, ws.settings.templates_dir, ws.settings.notices_dir,
                                       incident_id, now)  # what the response flow does, as in the demo
+    approve_as_drafted(ws.uow(), ws.profile, incident_id, now)
     services.notify_subjects(ws.uow(), ws.profile, ws.mailer, ws.settings.templates_dir, incident_id, None, now)
     return incident_id
 

@@ -32,6 +32,7 @@ from incidents.register.tables import (
 from incidents.times import local
 from tests.conftest import EXAMPLES
 from tests.integration.test_web_security import Dashboard, dashboard  # noqa: F401
+from tests.support.review import approve_as_drafted
 
 TABLES = (IncidentRow, IncidentSystemRow, AssessmentRow, AssessmentCategoryRow, AssessmentGroupRow, RecommendationRow,
           RecommendationReasonRow, DecisionRow, SubjectRow, NoticeRow, AuthorityFilingRow)
@@ -54,6 +55,7 @@ def the_flows_part(board: Dashboard, incident_id: str) -> None:
     ws, now = board.ws, datetime.now(UTC)
     services.prepare_authority_notice(ws.uow(), ws.profile, ws.settings.templates_dir, ws.settings.notices_dir,
                                       incident_id, now)
+    approve_as_drafted(ws.uow(), ws.profile, incident_id, now)
     services.notify_subjects(ws.uow(), ws.profile, ws.mailer, ws.settings.templates_dir, incident_id, None, now)
 
 

@@ -17,7 +17,9 @@ from incidents import services
 from incidents import users as user_rules
 from incidents.register.tables import AuditRow, DecisionRow, IncidentRow
 from incidents.services import users
+from incidents.times import now_utc
 from incidents.workspace import Workspace
+from tests.support.review import approve_as_drafted
 
 PASSWORD = "correct horse battery staple"
 PUBLIC = {("GET", "/login"), ("POST", "/login"), ("POST", "/language")}  # everything else needs a login
@@ -500,6 +502,9 @@ def test_starting_the_notices_from_the_page_is_audited_with_the_user(dashboard):
     assert early.headers["location"].endswith("?done=dispatch_refused")  # no decision to tell them yet
     assert dashboard.count(AuditRow) and not _dispatch_requests(dashboard)
     _decided(dashboard, dashboard.login("olga"), incident_id, subjects="yes")
+    unapproved = responder.post(f"/incidents/{incident_id}/dispatch", data={"csrf_token": dashboard.token(responder)})
+    assert unapproved.headers["location"].endswith("?done=dispatch_refused")  # the message is not approved yet
+    approve_as_drafted(dashboard.ws.uow(), dashboard.ws.profile, incident_id, now_utc())
     answer = responder.post(f"/incidents/{incident_id}/dispatch", data={"csrf_token": dashboard.token(responder)})
     assert answer.status_code == 303 and answer.headers["location"].endswith("?done=dispatch")
     with dashboard.ws.uow() as uow:

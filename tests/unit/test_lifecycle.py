@@ -62,8 +62,9 @@ def test_require_names_the_action_and_the_allowed_states():
         require("DL-2026-0002", Status.DETECTED, {Status.ASSESSED}, "record a decision")
 
 
-def progress(status, decision=(True, True), ready=False, filed=False, linked=0, pending=0, sent=False):
-    return Progress(status, decision, ready, filed, linked, pending, sent)
+def progress(status, decision=(True, True), ready=False, filed=False, linked=0, pending=0, sent=False,
+             approved=True):
+    return Progress(status, decision, ready, filed, linked, pending, sent, subject_notice_approved=approved)
 
 
 def test_the_people_are_told_before_the_ap_filing_is_recorded_but_the_status_waits_for_it():
@@ -89,6 +90,15 @@ def test_the_people_count_as_notified_only_when_nobody_is_pending():
 
 def test_without_a_list_of_people_the_incident_waits_for_one():
     assert waiting_for(progress(Status.AUTHORITY_NOTIFIED)) == ["subjects_list"]
+
+
+def test_nobody_is_told_before_a_person_approves_the_message():
+    """GDPR art. 34(2): the message is reviewed first; the list and the approval may come in either order."""
+    assert waiting_for(progress(Status.AUTHORITY_NOTIFIED, approved=False)) == ["subjects_list",
+                                                                                "subject_notice_approval"]
+    assert waiting_for(progress(Status.AUTHORITY_NOTIFIED, linked=40, pending=40, approved=False)) == [
+        "subject_notice_approval"]
+    assert waiting_for(progress(Status.AUTHORITY_NOTIFIED, linked=40, pending=40)) == ["subject_notice"]
 
 
 def test_before_the_decision_nothing_moves():

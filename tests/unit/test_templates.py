@@ -13,6 +13,7 @@ import pytest
 from incidents.authority_notice import Filing, NoticeFacts, Purpose, Severity, answer_set
 from incidents.legal import NO_FINDINGS
 from incidents.lifecycle import Status
+from incidents.messages import PARTS
 from incidents.model import VOCABULARY, AssessmentFacts, BreachFacts, SourceKind
 from incidents.notify.render import LANGUAGES, render, render_email
 from incidents.profile import Profile
@@ -332,8 +333,18 @@ def test_subject_notice_greets_by_token_and_names_the_privacy_contact(language: 
     assert "-name_html-" not in mail.text and "-name-," not in mail.html
     for body in (mail.text, mail.html):
         assert "privacy@qoers.nl" in body and "Anne Privacy" in body and "+31 6 11001098" in body
-        assert "Link ingetrokken; toegang tot de map beperkt." in body  # what we did
     assert "Qoers" in mail.subject and "\n" not in mail.subject
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_it_experts_technical_text_never_goes_to_the_people(language: str) -> None:
+    view = incident()
+    mail = render_email(TEMPLATES, language, "subjects/notice", **subject_context(view))
+
+    for body in (mail.text, mail.html):
+        assert view.assessment.summary not in body and view.assessment.measures not in body
+        assert ("Wij hebben meteen maatregelen genomen" if language == "nl"
+                else "We took measures straight away") in body  # the proposal, for the privacy officer to edit
 
 
 @pytest.mark.parametrize(("names", "advice"), [
@@ -436,8 +447,9 @@ def hostile_outputs(language: str) -> list[tuple[str, bool]]:
     view = hostile_incident()
     hostile_category = [{"name": HOSTILE, "vocabulary": "health", "enisa_class": "sensitive", "language": "nl"}]
     alert = render_email(TEMPLATES, language, "team/alert", **alert_context(view))
-    letter = render_email(TEMPLATES, language, "subjects/notice",
-                          **subject_context(view) | {"categories": hostile_category})
+    letter = render_email(TEMPLATES, language, "subjects/notice",  # the privacy officer's parts, as edited
+                          **subject_context(view) | {"categories": hostile_category,
+                                                     "parts": dict.fromkeys(PARTS, HOSTILE)})
     context = notice_context(replace(view, assessment=replace(view.assessment, categories=[HOSTILE])))
     return [
         (alert.subject, False), (alert.text, False), (alert.html, True),

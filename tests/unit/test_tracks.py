@@ -66,16 +66,21 @@ def test_a_filing_after_the_deadline_is_marked_late_and_follow_ups_are_counted()
 
 def people(notify: bool | None = True, *, findings=HIGH, advised: bool = False, counts: dict[str, int] | None = None,
            done: bool = False, started: bool = False, prepared: bool = False, published: datetime | None = None,
-           dismissed: bool = False) -> Any:
+           dismissed: bool = False, approved: bool = True) -> Any:
     counts = counts or {}
     notified = counts.get("sent", 0) + counts.get("delivered", 0)
     return people_track(dismissed=dismissed, notify_subjects=notify, findings=findings, public_advised=advised,
                         counts=counts, notified=notified, dispatch_done=done, dispatch_started=started,
-                        public_prepared=prepared, public_published_at=published)
+                        public_prepared=prepared, public_published_at=published, message_version=1,
+                        message_approved=approved)
 
 
 @pytest.mark.parametrize(("kwargs", "state", "detail"), [
     ({"notify": None}, PeopleState.UNDECIDED, {}),
+    ({"approved": False}, PeopleState.AWAITING_APPROVAL, {"waiting_for": "subject_notice_approval", "version": 1}),
+    ({"counts": {"pending": 10, "sent": 30}, "started": True, "approved": False}, PeopleState.AWAITING_APPROVAL,
+     {"notified": 30, "pending": 10}),  # an edit during the dispatch stops it until approved again
+    ({"counts": {"sent": 38}, "started": True, "done": True, "approved": False}, PeopleState.TOLD, {"notified": 38}),
     ({}, PeopleState.APPROVED, {"waiting_for": "subjects_list"}),
     ({"counts": {"pending": 40}}, PeopleState.APPROVED, {"waiting_for": "subject_notice"}),
     ({"counts": {"pending": 10, "sent": 30}, "started": True}, PeopleState.SENDING, {"notified": 30}),

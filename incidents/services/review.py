@@ -1,0 +1,341 @@
+"""The message to the people, reviewed before it is sent (GDPR art. 34(2)): a draft per language proposed from the
+templates, edited part by part into new versions, previewed, test-sent to the team, and approved by a person;
+the dispatch sends only the approved version's texts (incidents/messages.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from incidents.errors import FieldError, InvalidInput, InvalidTransition
+from incidents.lifecycle import Status
+from incidents.messages import PARTS, SUBJECT_NOTICE, Rendered, approval_problems, digest
+from incidents.notify.email import Address, EmailBackend, Message, Recipient
+from incidents.notify.render import LANGUAGES, environment, render, render_email
+from incidents.profile import Profile, categories_of
+from incidents.register.tables import MessagePartRow, MessageRenderRow, MessageVersionRow, SubjectRow
+from incidents.register.unit_of_work import UnitOfWork
+from incidents.services.common import sender_of
+from incidents.views import incident_view
+
+
+@dataclass(frozen=True)
+class MessageVersion:
+    """One version of the message to the people, as the review shows it."""
+
+    incident_id: str
+    version: int
+    digest: str
+    created_at: datetime
+    created_by: str
+    approved_at: datetime | None
+    approved_by: str | None
+    parts: dict[str, dict[str, str]]  # language -> part -> text
+    proposed: dict[str, dict[str, str]]
+    rendered: dict[str, Rendered]
+    problems: list[FieldError] = field(default_factory=list)  # what keeps it from being approved
+
+    @property
+    def languages(self) -> list[str]:
+        return [lang for lang in LANGUAGES if lang in self.rendered]
+
+    @property
+    def approved(self) -> bool:
+        return self.approved_at is not None
+
+    @property
+    def short_digest(self) -> str:
+        return self.digest[:12]
+
+
+def _as_version(row: MessageVersionRow) -> MessageVersion:
+    parts: dict[str, dict[str, str]] = {}
+    proposed: dict[str, dict[str, str]] = {}
+    for p in row.parts:
+        parts.setdefault(p.language, {})[p.part] = p.text
+        proposed.setdefault(p.language, {})[p.part] = p.proposed
+    rendered = {r.language: Rendered(r.subject, r.text, r.html) for r in row.renders}
+    return MessageVersion(row.incident_id, row.version, row.digest, row.created_at, row.created_by, row.approved_at,
+                          row.approved_by, parts, proposed, rendered, approval_problems(parts, proposed))
+
+
+def _latest_row(uow: UnitOfWork, incident_id: str) -> MessageVersionRow | None:
+    return uow.session.scalars(select(MessageVersionRow).where(
+        MessageVersionRow.incident_id == incident_id, MessageVersionRow.kind == SUBJECT_NOTICE)
+        .order_by(MessageVersionRow.version.desc()).limit(1)).first()
+
+
+def latest_version(uow: UnitOfWork, incident_id: str) -> MessageVersion | None:
+    """The newest version of the message to the people of an incident, approved or not."""
+    with uow:
+        row = _latest_row(uow, uow.incident(incident_id).id)
+        return None if row is None else _as_version(row)
+
+
+def languages_to_send(uow: UnitOfWork, incident_id: str, profile: Profile) -> list[str]:
+    """The languages the message will be read in: those of the people linked (a letter uses the same texts), or
+    the organisation's language while no list is linked."""
+    found = set(uow.session.scalars(select(SubjectRow.language).where(SubjectRow.incident_id == incident_id)
+                                    .group_by(SubjectRow.language)))
+    return [lang for lang in LANGUAGES if lang in (found or {profile.language})]
+
+
+def _context(uow: UnitOfWork, profile: Profile, incident_id: str, now: datetime) -> dict[str, object]:
+    view = incident_view(uow, incident_id, now)
+    return {"incident": view, "organisation": profile.organisation, "privacy_contact": profile.privacy_contact,
+            "categories": categories_of(profile, view.assessment.categories if view.assessment else [])}
+
+
+def propose(templates: Path, language: str, context: Mapping[str, object]) -> dict[str, str]:
+    """What the templates propose for each part in `language` (templates/<lang>/subjects/_proposal.j2)."""
+    module = environment(templates).get_template(f"{language}/subjects/_proposal.j2").make_module(dict(context))
+    proposal = module.parts  # type: ignore[attr-defined]
+    return {part: str(proposal[part]).strip() for part in PARTS}
+
+
+def _render(templates: Path, language: str, context: Mapping[str, object], parts: Mapping[str, str]) -> Rendered:
+    mail = render_email(templates, language, "subjects/notice", **context, parts=dict(parts))
+    return Rendered(mail.subject, mail.text, mail.html)
+
+
+def _require_told_by_email(uow: UnitOfWork, incident_id: str, now: datetime) -> None:
+    row = uow.incident(incident_id)
+    if row.status in (Status.CLOSED, Status.DISMISSED):
+        raise InvalidTransition(f"incident {row.id} is {row.status}; no message to the people is written any more")
+    decision = uow.latest_decision(row.id)
+    if decision is None or not decision.notify_subjects:
+        raise InvalidTransition(f"the decision on incident {row.id} is not to tell the people one by one; there is "
+                                f"no message to review. Next step: breach show {row.id}")
+    if incident_view(uow, row.id, now).tracks.people.details.get("channel") == "public_communication":
+        raise InvalidTransition(f"the people of incident {row.id} are told by a public communication (GDPR art. "
+                                f"34(3)(c)): breach subjects public {row.id}")
+
+
+def _new_version(uow: UnitOfWork, templates: Path, incident_id: str, context: Mapping[str, object],
+                 parts: Mapping[str, Mapping[str, str]], proposed: Mapping[str, Mapping[str, str]], actor: str,
+                 now: datetime) -> MessageVersionRow:
+    last = uow.session.scalar(select(func.max(MessageVersionRow.version)).where(
+        MessageVersionRow.incident_id == incident_id, MessageVersionRow.kind == SUBJECT_NOTICE)) or 0
+    rendered = {lang: _render(templates, lang, context, parts[lang]) for lang in parts}
+    row = MessageVersionRow(incident_id=incident_id, kind=SUBJECT_NOTICE, version=last + 1, digest=digest(rendered),
+                            created_at=now, created_by=actor)
+    row.parts = [MessagePartRow(language=lang, part=part, text=parts[lang][part], proposed=proposed[lang][part])
+                 for lang in parts for part in PARTS]
+    row.renders = [MessageRenderRow(language=lang, subject=r.subject, text=r.text, html=r.html)
+                   for lang, r in rendered.items()]
+    uow.session.add(row)
+    uow.session.flush()  # a second writer of the same version fails here (unique), before anything is committed
+    return row
+
+
+def draft_message(uow: UnitOfWork, profile: Profile, templates: Path, incident_id: str, actor: str,
+                  now: datetime) -> MessageVersion | None:
+    """GDPR art. 34(2): once the decision is to tell the people one by one, a first version of their message,
+    proposed from the templates in every language they read, for a person to review. When the list brings a
+    language the newest version lacks, a new version adds it (to be approved again). Returns the newest version
+    (None when the people are not told by e-mail); calling it again changes nothing."""
+    with uow:
+        row = uow.incident(incident_id)
+        try:
+            _require_told_by_email(uow, row.id, now)
+        except InvalidTransition:
+            return None
+        latest = _latest_row(uow, row.id)
+        languages = languages_to_send(uow, row.id, profile)
+        have = set() if latest is None else {r.language for r in latest.renders}
+        if latest is not None and set(languages) <= have:
+            return _as_version(latest)
+        context = _context(uow, profile, row.id, now)
+        before = _as_version(latest) if latest is not None else None
+        parts = dict(before.parts) if before else {}
+        proposed = dict(before.proposed) if before else {}
+        for lang in languages:
+            if lang not in parts:
+                parts[lang] = proposed[lang] = propose(templates, lang, context)
+        new = _new_version(uow, templates, row.id, context, parts, proposed, actor, now)
+        uow.record(at=now, actor=actor, incident_id=row.id, action="message_drafted", kind=SUBJECT_NOTICE,
+                   version=new.version, languages=",".join(sorted(parts)), digest=new.digest)
+        uow.commit()
+        return _as_version(new)
+
+
+def _draft_or_refuse(uow: UnitOfWork, profile: Profile, templates: Path, incident_id: str, actor: str,
+                     now: datetime) -> None:
+    with uow:
+        _require_told_by_email(uow, uow.incident(incident_id).id, now)
+    draft_message(uow, profile, templates, incident_id, actor, now)
+
+
+def edit_message(uow: UnitOfWork, profile: Profile, templates: Path, incident_id: str,
+                 changes: Mapping[str, Mapping[str, str]], actor: str, now: datetime) -> MessageVersion:
+    """A person rewrites parts of the message (language -> part -> text): one new version, which needs approval
+    again (an approval names the digest of what it approved). Texts that did not change make no new version."""
+    unknown = [FieldError(f"{lang}.{p}", f"is not a part of the message; the parts are {', '.join(PARTS)}")
+               for lang, own in changes.items() for p in own if p not in PARTS]
+    if unknown:
+        raise InvalidInput("message to the people", unknown)
+    _draft_or_refuse(uow, profile, templates, incident_id, actor, now)
+    with uow:
+        row = uow.incident(incident_id)
+        _require_told_by_email(uow, row.id, now)
+        latest = _latest_row(uow, row.id)
+        assert latest is not None  # written just now
+        before = _as_version(latest)
+        foreign = [lang for lang in changes if lang not in before.parts]
+        if foreign:
+            raise InvalidInput("message to the people", [FieldError(
+                "--language", f"the message of {row.id} is written in {', '.join(before.languages)}, the "
+                              f"languages of the people on its list; not in {', '.join(foreign)}")])
+        changed = {lang: {p: t.replace("\r\n", "\n").strip() for p, t in own.items()
+                          if t.replace("\r\n", "\n").strip() != before.parts[lang][p]}
+                   for lang, own in changes.items()}
+        changed = {lang: own for lang, own in changed.items() if own}
+        if not changed:
+            return before
+        parts = {lang: {**own, **changed.get(lang, {})} for lang, own in before.parts.items()}
+        new = _new_version(uow, templates, row.id, _context(uow, profile, row.id, now), parts, before.proposed,
+                           actor, now)
+        uow.record(at=now, actor=actor, incident_id=row.id, action="message_edited", kind=SUBJECT_NOTICE,
+                   version=new.version, parts=",".join(f"{lang}.{p}" for lang, own in changed.items() for p in own),
+                   digest=new.digest)
+        uow.commit()
+        return _as_version(new)
+
+
+@dataclass(frozen=True)
+class Approved:
+    version: int
+    digest: str
+    approved_by: str
+    approved_at: datetime
+
+    def run_input(self) -> dict[str, object]:
+        """What a response run waiting for the approval is resumed with (flows/inputs.py ApprovalInput)."""
+        return {"version": self.version, "digest": self.digest, "approved_by": self.approved_by}
+
+
+def approve_message(uow: UnitOfWork, incident_id: str, actor: str, now: datetime, version: int | None = None,
+                    digest_prefix: str | None = None) -> Approved:
+    """A person approves the newest version of the message to the people, as rendered: the register keeps who,
+    when, and the digest of the texts approved. Refused for an older version, a digest that is not this
+    version's, or a version with a problem (an empty part, Dutch in the English text)."""
+    with uow:
+        row = uow.incident(incident_id)
+        _require_told_by_email(uow, row.id, now)
+        latest = _latest_row(uow, row.id)
+        if latest is None:
+            raise InvalidTransition(f"incident {row.id} has no draft of the message yet; review it first: breach "
+                                    f"subjects preview {row.id}")
+        if version is not None and version != latest.version:
+            raise InvalidInput("approval", [FieldError("--version", f"version {version} is not the newest; review "
+                                                                    f"version {latest.version}: breach subjects "
+                                                                    f"preview {row.id}")])
+        if digest_prefix and not latest.digest.startswith(digest_prefix.strip().lower()):
+            raise InvalidInput("approval", [FieldError("--digest", f"does not match version {latest.version} "
+                                                                   f"({latest.digest[:12]}); it changed since you "
+                                                                   "reviewed it: preview it again")])
+        current = _as_version(latest)
+        if digest(current.rendered) != latest.digest:
+            raise InvalidTransition(f"the stored texts of version {latest.version} of {row.id} do not match their "
+                                    "digest; write a new version (edit any part) and review it")
+        if current.problems:
+            raise InvalidInput("message to the people", current.problems)
+        if latest.approved_at is None:
+            latest.approved_at, latest.approved_by = now, actor
+            uow.record(at=now, actor=actor, incident_id=row.id, action="message_approved", kind=SUBJECT_NOTICE,
+                       version=latest.version, digest=latest.digest)
+            uow.commit()
+        assert latest.approved_by is not None and latest.approved_at is not None
+        return Approved(latest.version, latest.digest, latest.approved_by, latest.approved_at)
+
+
+def approved_texts(uow: UnitOfWork, incident_id: str) -> MessageVersion | None:
+    """The newest version when it is approved and its texts still have the digest approved (inside a uow):
+    what the dispatch may send, covering every language of the people linked. None otherwise."""
+    latest = _latest_row(uow, incident_id)
+    if latest is None or latest.approved_at is None:
+        return None
+    version = _as_version(latest)
+    found = set(uow.session.scalars(select(SubjectRow.language).where(SubjectRow.incident_id == incident_id)
+                                    .group_by(SubjectRow.language)))
+    if not found <= set(version.rendered) or digest(version.rendered) != latest.digest:
+        return None
+    return version
+
+
+def preview_paths(notices_dir: Path, incident_id: str, version: int) -> dict[str, list[Path]]:
+    folder = notices_dir / incident_id
+    return {lang: [folder / f"subject-notice-v{version}.{lang}.html", folder / f"subject-notice-v{version}.{lang}.txt"]
+            for lang in LANGUAGES}
+
+
+def write_preview(uow: UnitOfWork, profile: Profile, templates: Path, notices_dir: Path, incident_id: str,
+                  actor: str, now: datetime) -> tuple[MessageVersion, list[Path]]:
+    """The newest version exactly as a recipient gets it, HTML and text per language, as files to open (the
+    first draft is written now if the response flow has not done so yet); a person without a name on the list
+    is greeted as the message greets them (no real person's name is written)."""
+    _draft_or_refuse(uow, profile, templates, incident_id, actor, now)
+    with uow:
+        row = uow.incident(incident_id)
+        latest = _latest_row(uow, row.id)
+        if latest is None:
+            raise InvalidTransition(f"incident {row.id} has no draft of the message yet; the response flow writes "
+                                    f"it after the decision (breach flow run {row.id})")
+        version = _as_version(latest)
+    written: list[Path] = []
+    for lang, (html_path, text_path) in preview_paths(notices_dir, version.incident_id, version.version).items():
+        if lang not in version.rendered:
+            continue
+        fallback = render(templates, lang, "subjects/anonymous_name.txt.j2").strip()
+        r = version.rendered[lang]
+        for path, body in ((html_path, personal(r.html, fallback, html=True)), (text_path, personal(r.text, fallback))):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(path.suffix + ".tmp")
+            tmp.write_text(body, encoding="utf-8")
+            tmp.replace(path)
+            written.append(path)
+    return version, written
+
+
+def personal(body: str, name: str, *, html: bool = False) -> str:
+    """A rendered text with the name token filled in, as the mail service does per recipient."""
+    from incidents.notify.email import HTML_TOKENS, TEXT_TOKENS, substitutions
+
+    subs = substitutions({"name": name})
+    token = (HTML_TOKENS if html else TEXT_TOKENS)["name"]
+    return body.replace(token, subs[token])
+
+
+def test_send(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, incident_id: str, to: str, actor: str,
+              now: datetime, mail_from: str | None) -> list[str]:
+    """The newest version, approved or not, sent as the real message (every language) to one address of the
+    incident team or the privacy contact, greeted by their name; any other address is refused, so a draft can
+    never reach a person it concerns. Returns the languages sent."""
+    allowed = {str(p.email).lower(): p.name for p in [*profile.incident_team, profile.privacy_contact]}
+    address = to.strip().lower()
+    if address not in allowed:
+        raise InvalidInput("test send", [FieldError("--to", "is not an address of the incident team or the privacy "
+                                                            "contact in the profile; a test goes only to them")])
+    with uow:
+        row = uow.incident(incident_id)
+        latest = _latest_row(uow, row.id)
+        if latest is None:
+            raise InvalidTransition(f"incident {row.id} has no draft of the message yet; the response flow writes "
+                                    f"it after the decision (breach flow run {row.id})")
+        version = _as_version(latest)
+    for lang, r in version.rendered.items():
+        message = Message(sender=sender_of(profile, mail_from), subject=r.subject, text=r.text, html=r.html,
+                          kind="subject_notice_test", incident_id=version.incident_id,
+                          reply_to=Address(str(profile.privacy_contact.email), profile.privacy_contact.name))
+        mailer.send(message, [Recipient(f"test-{lang}", Address(address, allowed[address]),
+                                        {"name": allowed[address]})])
+    with uow:
+        uow.record(at=now, actor=actor, incident_id=version.incident_id, action="message_test_sent", kind=SUBJECT_NOTICE,
+                   version=version.version, digest=version.digest, to=address,
+                   languages=",".join(version.languages))
+        uow.commit()
+    return version.languages
