@@ -19,8 +19,10 @@ setup: $(BIN)/uv
 setup-dev: $(BIN)/uv
 	$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python -e '.[dev]'
 	$(BIN)/python -m compileall -q incidents breach flows >/dev/null
-	@if command -v npm >/dev/null 2>&1 && [ ! -x node_modules/.bin/prism ]; then \
-		npm install --no-save --no-audit --no-fund --loglevel=error @stoplight/prism-cli@5.9.0 >/dev/null || true; fi
+	@# Prism (SendGrid's API on loopback) and axe-core (accessibility checks in the browser tests), in one
+	@# install: npm without a package.json removes what a later --no-save install did not name
+	@if command -v npm >/dev/null 2>&1 && { [ ! -x node_modules/.bin/prism ] || [ ! -f node_modules/axe-core/axe.min.js ]; }; then \
+		npm install --no-save --no-audit --no-fund --loglevel=error @stoplight/prism-cli@5.9.0 axe-core@4.10.2 >/dev/null || true; fi
 
 demo: setup
 	$(BIN)/breach demo

@@ -31,6 +31,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # names and addresses of people without a usable address: only those who must write or call them
     "worklist": frozenset({Role.RESPONDER, Role.PRIVACY_OFFICER}),
     "decide": frozenset({Role.PRIVACY_OFFICER}),
+    # what goes out to the people in the organisation's name (art. 34(2)): written by the team, approved by the
+    # privacy officer
+    "approve": frozenset({Role.PRIVACY_OFFICER}),
     "file": frozenset({Role.PRIVACY_OFFICER}),
     # closing the file on an incident, or dismissing it as no breach: what the register says of it (art. 33(5))
     "close": frozenset({Role.PRIVACY_OFFICER}),

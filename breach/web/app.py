@@ -24,7 +24,11 @@ from incidents.workspace import Workspace
 STATIC = Path(__file__).parent / "static"
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
-       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+       "frame-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+# The preview of a message as recipients get it: an e-mail's inline styles, nothing else (no script, no image,
+# no form, no link followed inside the frame), shown only in a frame of this site's review page.
+PREVIEW_CSP = ("default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'; base-uri 'none'; "
+               "form-action 'none'; sandbox allow-popups allow-popups-to-escape-sandbox")
 SECURITY_HEADERS = {
     "content-security-policy": CSP,
     "x-frame-options": "DENY",
@@ -84,6 +88,10 @@ class Guard:
                 headers = MutableHeaders(scope=message)
                 for name, value in SECURITY_HEADERS.items():
                     headers[name] = value
+                if "x-breach-preview" in headers:  # set by the route that shows a message as recipients get it
+                    del headers["x-breach-preview"]
+                    headers["content-security-policy"] = PREVIEW_CSP
+                    headers["x-frame-options"] = "SAMEORIGIN"
                 # pages show incidents: no shared or browser cache keeps them after logout
                 headers["cache-control"] = "no-cache" if static else "no-store"
                 if request.url.scheme == "https":

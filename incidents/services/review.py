@@ -76,6 +76,15 @@ def latest_version(uow: UnitOfWork, incident_id: str) -> MessageVersion | None:
         return None if row is None else _as_version(row)
 
 
+def version_of(uow: UnitOfWork, incident_id: str, version: int) -> MessageVersion | None:
+    """One version of the message to the people of an incident, or None."""
+    with uow:
+        row = uow.session.scalars(select(MessageVersionRow).where(
+            MessageVersionRow.incident_id == uow.incident(incident_id).id, MessageVersionRow.kind == SUBJECT_NOTICE,
+            MessageVersionRow.version == version)).first()
+        return None if row is None else _as_version(row)
+
+
 def languages_to_send(uow: UnitOfWork, incident_id: str, profile: Profile) -> list[str]:
     """The languages the message will be read in: those of the people linked (a letter uses the same texts), or
     the organisation's language while no list is linked."""

@@ -44,8 +44,34 @@ def _browser_or_skip() -> None:
 
 
 def _lifecycle_only(ws: Workspace, incident_id: str, step: object, run_input: object) -> None:
-    """Stands in for the response flow (which needs Prefect): moves the incident as far as the facts allow."""
-    services.advance(ws.uow(), incident_id, datetime.now(UTC))
+    """Stands in for the response flow (which needs Prefect): writes the draft of the message to the people,
+    sends it once approved, and moves the incident as far as the facts allow."""
+    now = datetime.now(UTC)
+    decision = services.decision_of(ws.uow(), incident_id)
+    if decision is not None and decision[1]:
+        services.draft_message(ws.uow(), ws.profile, ws.settings.templates_dir, incident_id, "response-flow", now)
+        services.notify_subjects(ws.uow(), ws.profile, ws.mailer, ws.settings.templates_dir, incident_id,
+                                 ws.settings.mail_from, now)
+    services.advance(ws.uow(), incident_id, now)
+
+
+AXE = REPO_ROOT / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def axe_violations(page) -> list[str]:  # type: ignore[no-untyped-def]
+    """axe-core's WCAG 2.1 A/AA violations on the page as shown (the context must bypass the page's CSP, which
+    allows no injected script)."""
+    if not AXE.exists():
+        if os.environ.get("BREACH_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"BREACH_REQUIRE_BROWSER=1 but axe-core is missing at {AXE} (make setup-dev installs it)")
+        return []
+    page.add_script_tag(path=str(AXE))
+    return page.evaluate("""async () => {
+        const result = await axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a",
+                                                                                "wcag21aa"]}});
+        return result.violations.map(v => `${v.id} (${v.nodes.length}): ${v.help}: ` +
+                                          v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(", "));
+    }""")
 
 
 @pytest.fixture
@@ -230,3 +256,94 @@ def test_a_public_communication_is_written_downloaded_and_recorded_online(served
             expect(page.locator("#timeline")).to_contain_text("openbare mededeling gepubliceerd")
         finally:
             browser.close()
+
+
+def test_the_message_is_previewed_tested_approved_and_only_then_sent(served, tmp_path):
+    """GDPR art. 34(2) in the browser: the privacy officer reviews the message to the people as they will get it
+    (also at phone width), sends a test to the team, approves it, and only then are the people told; an edit
+    after the approval makes a version that needs approval again. axe-core checks each page on the way."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from incidents.model import Decision
+    from tests.conftest import EXAMPLES
+    from tests.integration.test_register import a_report, the_assessment
+
+    ws = Workspace(settings=Settings.from_env({"BREACH_HOME": str(tmp_path / "ws"),
+                                               "BREACH_PROFILE": str(EXAMPLE_PROFILE)}))
+    now = datetime.now(UTC)
+    incident_id = services.report_incident(ws.uow(), ws.profile, a_report(now), "olga", now)
+    services.record_assessment(ws.uow(), ws.profile, incident_id, the_assessment(), "it", now)
+    services.import_subjects(ws.uow(), incident_id, EXAMPLES / "subjects.csv", "olga", now)
+    services.record_decision(ws.uow(), incident_id, Decision(notify_authority=True, notify_subjects=True,
+                                                             reason="coaching reports open to anyone"), "olga", now)
+    outbox = ws.settings.outbox / incident_id
+    problems: dict[str, list[str]] = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="nl-NL",
+                                          timezone_id="Europe/Amsterdam", bypass_csp=True)
+            page = context.new_page()
+            page.set_default_timeout(15_000)
+            page.goto(f"{served}/incidents/{incident_id}")
+            page.get_by_label("Gebruikersnaam").fill("olga")
+            page.get_by_label("Wachtwoord").fill(PASSWORD)
+            page.get_by_role("button", name="Inloggen").click()
+            expect(page.locator(".waiting")).to_contain_text("goedkeuring van het bericht aan de betrokkenen")
+            problems["incident"] = axe_violations(page)
+
+            # the preview: each language as on a phone, greeted as someone without a name on the list
+            page.get_by_role("link", name="Bericht aan de betrokkenen").click()
+            expect(page.locator(".version")).to_contain_text("Versie 1")
+            expect(page.locator(".version")).to_contain_text("wacht op goedkeuring")
+            dutch = page.frame_locator('iframe[src$=".nl.html"]')
+            expect(dutch.locator("body")).to_contain_text("Beste heer/mevrouw,")
+            expect(dutch.locator("body")).to_contain_text("Wat kunt u zelf doen?")
+            english = page.frame_locator('iframe[src$=".en.html"]')
+            expect(english.locator("body")).to_contain_text("What can you do yourself?")
+            frame_width = page.locator("iframe.phone").first.evaluate("f => f.getBoundingClientRect().width")
+            assert 300 <= frame_width <= 400, f"the preview is {frame_width}px wide, not a phone's width"
+            problems["message"] = axe_violations(page)
+            assert not outbox.joinpath("subject_notice").exists(), "someone was told before the approval"
+
+            # a test to the privacy contact: the real message, to the team only
+            page.get_by_label("Naar").select_option(str(ws.profile.privacy_contact.email))
+            page.get_by_role("button", name="Proef versturen").click()
+            expect(page.get_by_role("status")).to_contain_text("De proef is verstuurd.")
+            assert len(list(outbox.joinpath("subject_notice_test").glob("*.eml"))) == 2
+            assert not outbox.joinpath("subject_notice").exists()
+
+            # approved: now everyone on the list is told
+            page.get_by_role("button", name="Deze versie goedkeuren").click()
+            expect(page.get_by_role("status")).to_contain_text("Het bericht aan de betrokkenen is goedgekeurd")
+            assert len(list(outbox.joinpath("subject_notice").glob("*.eml"))) == 38
+            expect(page.locator("#timeline")).to_contain_text("olga")
+
+            # an edit after the approval is a new version, which needs approval again
+            page.get_by_role("link", name="Bericht aan de betrokkenen").click()
+            expect(page.locator(".version")).to_contain_text("goedgekeurd door olga")
+            page.get_by_role("group", name="Nederlands").get_by_label("Wat hebben wij gedaan?").fill(
+                "Wij hebben de map dezelfde dag afgesloten.")
+            page.get_by_role("group", name="Engels").get_by_label("Wat hebben wij gedaan?").fill(
+                "We closed the folder the same day.")
+            page.get_by_role("button", name="Opslaan als nieuwe versie").click()
+            expect(page.get_by_role("status")).to_contain_text("Opgeslagen als versie 2")
+            expect(page.locator(".version")).to_contain_text("wacht op goedkeuring")
+            expect(page.frame_locator('iframe[src$="v2.en.html"]').locator("body")).to_contain_text(
+                "We closed the folder the same day.")
+            page.get_by_role("button", name="Deze versie goedkeuren").click()
+            expect(page.get_by_role("status")).to_contain_text("goedgekeurd")
+
+            # the review page on a phone: nothing to scroll sideways
+            phone = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2,
+                                        is_mobile=True, has_touch=True, locale="nl-NL",
+                                        timezone_id="Europe/Amsterdam", storage_state=context.storage_state())
+            small = phone.new_page()
+            small.goto(f"{served}/incidents/{incident_id}/message")
+            expect(small.locator(".version")).to_contain_text("Versie 2")
+            assert small.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), \
+                "the review page scrolls sideways on a phone"
+            small.screenshot(path=str(ARTIFACTS / "dashboard-message-phone.png"), full_page=True)
+        finally:
+            browser.close()
+    assert problems == {"incident": [], "message": []}, problems

@@ -184,3 +184,37 @@ def test_an_incident_runs_on_a_server_and_waits_for_people(env, worker, tmp_path
 
     log = worker.read_text(errors="replace")
     assert "Traceback" not in log and "| ERROR" not in log, log[-3000:]
+
+
+def test_on_a_server_the_run_waits_for_the_approval_of_the_message_before_anyone_is_told(env, worker, tmp_path):
+    now = datetime.now(UTC)
+    report = tmp_path / "incident.yaml"
+    report.write_text(yaml.safe_dump({
+        "title": "Drive folder shared by public link",
+        "description": "A folder with coaching reports was shared with anyone who has the link.",
+        "discovered_at": (now - timedelta(hours=3)).isoformat(), "aware_at": (now - timedelta(hours=2)).isoformat(),
+        "awareness_reason": "A short check confirmed that personal data were affected.", "source": "data_subject",
+        "reported_by": "Privacycontact Qoers",
+    }), encoding="utf-8")
+    incident_id = breach(env, "report", str(report)).stdout.strip()
+    wait_for("the run to suspend for the assessment", paused_for(env, incident_id, "assessment-1"))
+    assert breach(env, "assess", incident_id, str(EXAMPLES / "assessment.yaml")).returncode == 0
+    wait_for("the run to suspend for the decision", paused_for(env, incident_id, "decision-1"))
+    assert breach(env, "subjects", "import", incident_id, str(EXAMPLES / "subjects.csv"), "--no-flow").returncode == 0
+
+    result = breach(env, "decide", incident_id, "--authority", "no", "--subjects", "yes",
+                    "--reason", "coaching reports open to anyone; the AP was told by phone already")
+    assert result.returncode == 0 and "resumed" in result.stderr, result.stderr
+    wait_for("the run to suspend for the approval", paused_for(env, incident_id, "subject-notice-approval-1"))
+    sent = Path(env["BREACH_HOME"]) / "outbox" / incident_id / "subject_notice"
+    assert not sent.exists(), "someone was told before the message was approved"
+
+    preview = breach(env, "subjects", "preview", incident_id)
+    assert preview.returncode == 0 and "version 1 (awaiting approval)" in preview.stdout, preview.stderr
+    result = breach(env, "subjects", "approve", incident_id, "--version", "1")
+    assert result.returncode == 0 and "resumed flow run" in result.stderr, result.stderr
+    wait_for("the people's e-mails", lambda: len(list(sent.glob("*.eml"))) == 38, timeout=120)
+    wait_for("the run to complete",
+             lambda: [r for r in runs(env, incident_id) if r["state"] == "COMPLETED"], timeout=120)
+    shown = json.loads(breach(env, "show", incident_id, "--json").stdout)
+    assert shown["status"] == "subjects_notified" and shown["tracks"]["people"]["state"] == "told"

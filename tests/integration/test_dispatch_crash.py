@@ -21,6 +21,7 @@ from incidents.workspace import Workspace
 from tests.integration.conftest_sendgrid import fake_sendgrid  # noqa: F401
 from tests.integration.test_register import a_report, the_assessment
 from tests.support.fake_sendgrid import Reply
+from tests.support.review import approve_as_drafted
 
 REPO = Path(__file__).resolve().parents[2]
 PEOPLE = 4500  # six batches of at most 1 000 (nl and en)
@@ -38,6 +39,7 @@ def decided_incident(tmp_path: Path, now) -> str:
     services.import_subjects(ws.uow(), incident_id, people, "po", now)
     services.record_decision(ws.uow(), incident_id, Decision(notify_authority=False, notify_subjects=True,
                                                              reason="high risk for every customer"), "po", now)
+    approve_as_drafted(ws.uow(), ws.profile, incident_id, now)
     return incident_id
 
 

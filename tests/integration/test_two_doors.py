@@ -1,12 +1,14 @@
 """Two doors, one service per action: the same scripted incident driven through the `breach` command and through
 the dashboard's HTTP forms leaves the same register rows, ids, times and actors aside. On SQLite and PostgreSQL.
 
-The script: report, assess, import the people, decide as advised, file at the AP, close. What the response flow
+The script: report, assess, import the people, decide as advised, approve the message to the people, file at the
+AP, close. What the response flow
 does in between (prepare the AP notice, send the e-mails, move the lifecycle) is done the same way for both.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,6 +26,7 @@ from incidents.register.tables import (
     DecisionRow,
     IncidentRow,
     IncidentSystemRow,
+    MessageVersionRow,
     NoticeRow,
     RecommendationReasonRow,
     RecommendationRow,
@@ -32,10 +35,9 @@ from incidents.register.tables import (
 from incidents.times import local
 from tests.conftest import EXAMPLES
 from tests.integration.test_web_security import Dashboard, dashboard  # noqa: F401
-from tests.support.review import approve_as_drafted
 
 TABLES = (IncidentRow, IncidentSystemRow, AssessmentRow, AssessmentCategoryRow, AssessmentGroupRow, RecommendationRow,
-          RecommendationReasonRow, DecisionRow, SubjectRow, NoticeRow, AuthorityFilingRow)
+          RecommendationReasonRow, DecisionRow, SubjectRow, NoticeRow, AuthorityFilingRow, MessageVersionRow)
 NOW = datetime.now(UTC).replace(second=0, microsecond=0)
 REPORT = {
     "title": "Map met coachverslagen was openbaar te bekijken via een gedeelde link",
@@ -55,8 +57,14 @@ def the_flows_part(board: Dashboard, incident_id: str) -> None:
     ws, now = board.ws, datetime.now(UTC)
     services.prepare_authority_notice(ws.uow(), ws.profile, ws.settings.templates_dir, ws.settings.notices_dir,
                                       incident_id, now)
-    approve_as_drafted(ws.uow(), ws.profile, incident_id, now)
-    services.notify_subjects(ws.uow(), ws.profile, ws.mailer, ws.settings.templates_dir, incident_id, None, now)
+    services.draft_message(ws.uow(), ws.profile, ws.settings.templates_dir, incident_id, "response-flow", now)
+
+
+def the_dispatch(board: Dashboard, incident_id: str) -> None:
+    """What the response flow does after the approval of the message, the same for both doors."""
+    ws = board.ws
+    services.notify_subjects(ws.uow(), ws.profile, ws.mailer, ws.settings.templates_dir, incident_id, None,
+                             datetime.now(UTC))
 
 
 def by_the_cli(board: Dashboard, tmp_path) -> str:
@@ -74,6 +82,9 @@ def by_the_cli(board: Dashboard, tmp_path) -> str:
     assert main(["subjects", "import", incident_id, str(EXAMPLES / "subjects.csv"), "--no-flow"]) == 0
     assert main(["decide", incident_id, "--no-flow"]) == 0
     the_flows_part(board, incident_id)
+    assert main(["subjects", "preview", incident_id]) == 0
+    assert main(["subjects", "approve", incident_id, "--version", "1", "--no-flow"]) == 0
+    the_dispatch(board, incident_id)
     assert main(["authority", "filed", incident_id, "--reference", "M-2026-000001", "--no-flow"]) == 0
     services.advance(board.ws.uow(), incident_id, datetime.now(UTC))
     assert main(["close", incident_id, "--reason", CLOSING, "--lessons", LESSONS, "--improvements", IMPROVEMENTS]) == 0
@@ -100,6 +111,11 @@ def by_the_dashboard(board: Dashboard) -> str:
         post(f"/incidents/{incident_id}/subjects", {}, files={"people": ("people.csv", people, "text/csv")})
     post(f"/incidents/{incident_id}/decision", {})  # as it comes: the advice's answers, the advice's reasons
     the_flows_part(board, incident_id)
+    review = officer.get(f"/incidents/{incident_id}/message").text
+    digest = re.search(r'name="digest" value="([0-9a-f]+)"', review)
+    assert digest, "the review page has no approval form"
+    post(f"/incidents/{incident_id}/message/approve", {"version": "1", "digest": digest.group(1)})
+    the_dispatch(board, incident_id)
     post(f"/incidents/{incident_id}/filing", {"reference": "M-2026-000001"})
     services.advance(board.ws.uow(), incident_id, datetime.now(UTC))
     post(f"/incidents/{incident_id}/closing", {"outcome": "close", "reason": CLOSING, "lessons": LESSONS,
@@ -110,7 +126,8 @@ def by_the_dashboard(board: Dashboard) -> str:
 def rows_of(board: Dashboard, incident_id: str) -> dict[str, list[dict[str, Any]]]:
     """Every row the incident has in each table, without ids, foreign keys, times and actors."""
     def kept(name: str) -> bool:
-        return not (name == "id" or name.endswith(("_id", "_at", "_by")) or name in ("actor", "location", "backend"))
+        return not (name == "id" or name.endswith(("_id", "_at", "_by")) or name in ("actor", "location", "backend",
+                                                                                      "digest"))
 
     found: dict[str, list[dict[str, Any]]] = {}
     with board.ws.uow() as uow:

@@ -1,0 +1,136 @@
+"""The dashboard's review of the message to the people (GDPR art. 34(2)): the same service as `breach subjects
+preview|edit|test-send|approve`; the team edits and tests, only the privacy officer approves."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from incidents import services
+from incidents.register.tables import AuditRow
+from tests.conftest import EXAMPLES
+from tests.integration.test_web_security import Dashboard, _assessed, _decided, dashboard  # noqa: F401
+
+
+@pytest.fixture
+def board(dashboard: Dashboard) -> Dashboard:  # noqa: F811 - the dashboard of test_web_security, by a short name
+    return dashboard
+
+
+def _told(board: Dashboard) -> str:
+    """An incident decided to be told one by one, with its list of people (35 Dutch, 5 English)."""
+    incident_id = _assessed(board)
+    _decided(board, board.login("olga"), incident_id, subjects="yes")
+    from incidents.times import now_utc
+
+    services.import_subjects(board.ws.uow(), incident_id, EXAMPLES / "subjects.csv", "rick", now_utc())
+    return incident_id
+
+
+def _version_and_digest(page: str) -> tuple[str, str]:
+    version = re.search(r'name="version" value="(\d+)"', page)
+    digest = re.search(r'name="digest" value="([0-9a-f]{64})"', page)
+    assert version and digest, "the page has no approval form"
+    return version.group(1), digest.group(1)
+
+
+def test_the_review_page_shows_each_language_as_on_a_phone_without_anyones_name(board):
+    incident_id = _told(board)
+    rick = board.login("rick")
+
+    page = rick.get(f"/incidents/{incident_id}/message")
+
+    assert page.status_code == 200
+    assert "Version 1" in page.text and "awaiting approval" in page.text
+    assert "Only the privacy officer can approve the message." in page.text and 'name="digest"' not in page.text
+    frames = re.findall(r'<iframe class="phone" src="([^"]+)"', page.text)
+    assert frames == [f"/incidents/{incident_id}/message/preview-v1.{lang}.html" for lang in ("nl", "en")]
+    preview = rick.get(frames[0])
+    assert preview.status_code == 200 and "Beste heer/mevrouw," in preview.text
+    assert "frame-ancestors 'self'" in preview.headers["content-security-policy"]
+    assert "script-src" not in preview.headers["content-security-policy"]  # default-src 'none': no script
+    assert preview.headers["x-frame-options"] == "SAMEORIGIN"
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]  # the page itself is never framed
+    assert rick.get(f"/incidents/{incident_id}/message/preview-v9.nl.html").status_code == 404
+
+
+def test_only_the_privacy_officer_approves_and_the_flow_goes_on(board):
+    incident_id = _told(board)
+    rick, olga = board.login("rick"), board.login("olga")
+    version, digest = _version_and_digest(olga.get(f"/incidents/{incident_id}/message").text)
+
+    refused = rick.post(f"/incidents/{incident_id}/message/approve", data={
+        "csrf_token": board.token(rick), "version": version, "digest": digest})
+    assert refused.status_code == 403
+    answer = olga.post(f"/incidents/{incident_id}/message/approve", data={
+        "csrf_token": board.token(olga), "version": version, "digest": digest})
+
+    assert answer.status_code == 303 and answer.headers["location"].endswith("?done=approved")
+    assert board.launched[-1] == (incident_id, "subject_notice_approval")
+    approved = services.latest_version(board.ws.uow(), incident_id)
+    assert approved is not None and (approved.approved_by, approved.digest) == ("olga", digest)
+    assert "goedgekeurd door olga" in olga.get(f"/incidents/{incident_id}/message").text
+
+
+def test_an_edit_meanwhile_is_never_approved_unseen(board):
+    incident_id = _told(board)
+    olga = board.login("olga")
+    page = olga.get(f"/incidents/{incident_id}/message").text
+    version, digest = _version_and_digest(page)
+    fields = dict(re.findall(r'<textarea id="f-([a-z]{2}\.[a-z]+)" name="[^"]+" rows="\d+"[^>]*>([^<]*)</textarea>',
+                             page))
+    assert set(fields) == {f"{lang}.{part}" for lang in ("nl", "en") for part in
+                           ("happened", "data", "meaning", "done", "advice", "contact", "complaint")}
+
+    rick = board.login("rick")
+    edited = {**fields, "nl.done": "Wij hebben de map dezelfde dag afgesloten.",
+              "en.done": "We closed the folder the same day."}
+    saved = rick.post(f"/incidents/{incident_id}/message", data={"csrf_token": board.token(rick), **edited})
+    assert saved.status_code == 303 and saved.headers["location"].endswith("?done=saved-2")
+
+    stale = olga.post(f"/incidents/{incident_id}/message/approve", data={
+        "csrf_token": board.token(olga), "version": version, "digest": digest})
+    assert stale.status_code == 409 and "Iemand heeft intussen een nieuwe versie opgeslagen" in stale.text
+    assert "Versie 2" in stale.text and "We closed the folder the same day." in stale.text
+
+
+def test_dutch_in_the_english_message_is_named_and_blocks_the_approval(board):
+    incident_id = _told(board)
+    olga = board.login("olga")
+    dutch = "Wij hebben de map afgesloten en alle links verwijderd. Ook hebben wij de AP ingelicht."
+    saved = olga.post(f"/incidents/{incident_id}/message", data={"csrf_token": board.token(olga),
+                                                                  "en.done": dutch})
+    assert saved.status_code == 303
+
+    page = olga.get(f"/incidents/{incident_id}/message").text
+    assert "Zo kan deze versie nog niet worden goedgekeurd" in page
+    assert "Engels, Wat hebben wij gedaan?</a>: is in het Nederlands" in page
+    assert re.search(r'<button type="submit" class="primary" disabled>', page)
+    version, digest = _version_and_digest(page)
+    refused = olga.post(f"/incidents/{incident_id}/message/approve", data={
+        "csrf_token": board.token(olga), "version": version, "digest": digest})
+    assert refused.status_code == 422
+
+
+def test_a_test_send_from_the_page_goes_only_to_the_team(board):
+    incident_id = _told(board)
+    rick = board.login("rick")
+    refused = rick.post(f"/incidents/{incident_id}/message/test", data={
+        "csrf_token": board.token(rick), "to": "anouk.verbeek@example.nl"})
+    assert refused.status_code == 422 and "is not an address of the incident team" in refused.text
+
+    answer = rick.post(f"/incidents/{incident_id}/message/test", data={
+        "csrf_token": board.token(rick), "to": str(board.ws.profile.privacy_contact.email)})
+
+    assert answer.status_code == 303 and answer.headers["location"].endswith("?done=tested")
+    assert len(list((board.ws.settings.outbox / incident_id / "subject_notice_test").glob("*.eml"))) == 2
+    assert not (board.ws.settings.outbox / incident_id / "subject_notice").exists()
+    with board.ws.uow() as uow:
+        assert uow.session.query(AuditRow).filter_by(action="message_test_sent", actor="rick").count() == 1
+
+
+def test_there_is_no_message_to_review_when_the_people_are_not_told_one_by_one(board):
+    incident_id = _assessed(board)
+    _decided(board, board.login("olga"), incident_id, subjects="no")
+    assert board.login("rick").get(f"/incidents/{incident_id}/message").status_code == 404
