@@ -30,6 +30,7 @@ demo: setup
 # The suite runs on SQLite and on PostgreSQL (.ci/postgres.sh starts Debian's, installing it as root if missing).
 test: setup-dev
 	@.ci/browser.sh >/dev/null || true
+	@.ci/spamassassin.sh >/dev/null || true
 	@url="$${BREACH_TEST_POSTGRES_URL:-$$(.ci/postgres.sh || true)}"; \
 	BREACH_TEST_POSTGRES_URL="$$url" $(BIN)/python -m pytest -q $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc = 5 ]; then echo "no tests collected"; rc=0; fi; exit $$rc

@@ -26,6 +26,8 @@ WAITING: dict[Step, str] = {
     Step.SUBJECT_NOTICE: "the response flow to notify the affected people",
     Step.PUBLIC_NOTICE: "the public communication that replaces telling each person (GDPR art. 34(3)(c)): "
                      "breach subjects public {id}",
+    Step.PUBLIC_NOTICE_APPROVAL: "approval of the written public communication: read the files in the notices "
+                              "folder, then: breach subjects public {id} --approve --version N",
     Step.PUBLIC_NOTICE_PUBLICATION: "putting the public communication online, then: breach subjects public {id} "
                                  "--published [--at TIME]",
     Step.CLOSING: "closing when the follow-up is done: breach close {id} --reason TEXT --lessons TEXT "

@@ -19,7 +19,11 @@ from incidents.messages import PARTS
 from incidents.notify.render import LANGUAGES
 from incidents.services.dispatch import dispatch_plan
 from incidents.services.people import ImportResult
-from incidents.services.public_notice import prepare_public_notice, publish_public_notice
+from incidents.services.public_notice import (
+    approve_public_notice,
+    prepare_public_notice,
+    publish_public_notice,
+)
 from incidents.services.review import MessageVersion
 from incidents.subjects import CsvSource, SqlSource
 from incidents.times import now_utc, show
@@ -196,6 +200,9 @@ def cmd_approve(ws: Workspace, args: argparse.Namespace) -> int:
 
 def cmd_public(ws: Workspace, args: argparse.Namespace) -> int:
     cli = _cli()
+    if args.published and args.approve:
+        raise InvalidInput("breach subjects public", [FieldError(
+            "--approve/--published", "one at a time: approve the written version first, publish it, then record it")])
     if args.published:
         version = publish_public_notice(ws.uow(), args.id, cli.actor(args), now_utc(), published_at=args.at,
                                         version=args.version)
@@ -203,13 +210,22 @@ def cmd_public(ws: Workspace, args: argparse.Namespace) -> int:
               "people count as informed (GDPR art. 34(3)(c))")
         cli.after_record(ws, args, args.id.upper())
         return 0
+    if args.approve:
+        approved = approve_public_notice(ws.uow(), args.id, cli.actor(args), now_utc(), version=args.version,
+                                         digest_prefix=args.digest)
+        print(f"public communication for {args.id.upper()}, version {approved.version} (digest "
+              f"{approved.digest[:12]}): approved by {approved.approved_by}; put it online, then record that with "
+              f"--published")
+        cli.after_record(ws, args, args.id.upper())
+        return 0
     if args.at is not None or args.version is not None:
         raise InvalidInput("breach subjects public", [FieldError(
-            "--at/--version", "only go with --published (recording when a written version went online)")])
+            "--at/--version", "only go with --published or --approve")])
     notice = prepare_public_notice(ws.uow(), ws.profile, ws.settings.templates_dir, ws.settings.notices_dir,
                                    args.id, cli.actor(args), now_utc(), url=args.url)
-    print(f"public communication for {args.id.upper()}, version {notice.version}: publish the page and post the "
-          "short message (GDPR art. 34(3)(c)); written:")
+    print(f"public communication for {args.id.upper()}, version {notice.version}: read it, approve it (breach "
+          f"subjects public {args.id.upper()} --approve --version {notice.version}), then publish the page and post "
+          "the short message (GDPR art. 34(3)(c)); written:")
     for path in notice.paths:
         print(f"  {path}")
     return 0
@@ -221,8 +237,9 @@ def add_commands(ss: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     """Add `import`, `preview`, `edit`, `test-send`, `approve`, `notify` and `public` to `breach subjects`."""
     c = ss.add_parser(
         "import", help="link people from a CSV file or a SQL query (name, email, language) to an incident",
-        description="Link the affected people to an incident, from a CSV file (header: name,email[,language]; "
-        "UTF-8, ',' or ';') or from a query on a customer database (--sql URL --query QUERY; the query selects "
+        description="Link the affected people to an incident, from a CSV file (header: name,email[,language], or "
+        "the name in parts: given_name[,infix],family_name (voornaam, tussenvoegsel, achternaam); a name written "
+        "'Vries, Gerrit de' is greeted as Gerrit de Vries; UTF-8, ',' or ';') or from a query on a customer database (--sql URL --query QUERY; the query selects "
         "columns named name, email and optionally language: rename with AS). Invalid addresses are reported "
         "and kept for another channel; duplicate addresses are merged. A bad file or a failing query links "
         "nobody. The database is opened read-only (SQLite, PostgreSQL) and only a single SELECT is accepted; "
@@ -299,9 +316,14 @@ def add_commands(ss: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     c.add_argument("--published", action="store_true",
                    help="record that the written communication is online: that informs the people, and the "
                    "incident moves on as if each had been told")
+    c.add_argument("--approve", action="store_true",
+                   help="approve the newest written version, as written (read its files first); only an approved "
+                   "version can be recorded as published")
+    c.add_argument("--digest", metavar="HEX", help="with --approve: the start of the digest you reviewed")
     when_option(c, "it went online, with --published")
     c.add_argument("--version", type=int, metavar="N",
-                   help="with --published: which written version (default: the newest)")
+                   help="with --published: which written version (default: the newest); with --approve: the "
+                   "version you reviewed (refused if it is not the newest)")
     flow_options(c)
     c.set_defaults(func=cmd_public)
 

@@ -33,6 +33,7 @@ class Step(StrEnum):
     SUBJECT_NOTICE_APPROVAL = "subject_notice_approval"  # a person approves the message before anyone gets it
     SUBJECT_NOTICE = "subject_notice"
     PUBLIC_NOTICE = "public_notice"
+    PUBLIC_NOTICE_APPROVAL = "public_notice_approval"  # a person approves the written version before it goes online
     PUBLIC_NOTICE_PUBLICATION = "public_notice_publication"
     CLOSING = "closing"
 
@@ -109,6 +110,7 @@ class Progress:
     public_notice_required: bool = False
     # art. 34(2): a person approved the newest version of the message, for every language on the list
     subject_notice_approved: bool = False
+    public_notice_approved: bool = False  # the newest written version of the public communication is approved
 
 
 def next_status(p: Progress) -> Status | None:
@@ -149,7 +151,8 @@ def waiting_for(p: Progress) -> list[Step]:
     told = p.status == Status.SUBJECTS_NOTIFIED or p.public_notice_published
     if not told and p.status != Status.SUBJECTS_NOT_REQUIRED and (p.public_notice_prepared or (
             p.public_notice_required and not subjects)):
-        waiting.append(Step.PUBLIC_NOTICE_PUBLICATION if p.public_notice_prepared else Step.PUBLIC_NOTICE)
+        waiting.append(Step.PUBLIC_NOTICE if not p.public_notice_prepared else
+                       Step.PUBLIC_NOTICE_PUBLICATION if p.public_notice_approved else Step.PUBLIC_NOTICE_APPROVAL)
     elif subjects and not told:
         if not p.subjects_linked:
             waiting.append(Step.SUBJECTS_LIST)

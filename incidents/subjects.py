@@ -29,6 +29,11 @@ HEADER_ALIASES = {
     "name": "name", "naam": "name", "full_name": "name",
     "email": "email", "e-mail": "email", "e_mail": "email", "emailadres": "email", "e-mailadres": "email",
     "language": "language", "taal": "language", "lang": "language",
+    # a name in parts, as administrations keep it
+    "given_name": "given", "first_name": "given", "firstname": "given", "voornaam": "given", "roepnaam": "given",
+    "infix": "infix", "prefix": "infix", "tussenvoegsel": "infix", "tussenvoegsels": "infix",
+    "family_name": "family", "last_name": "family", "lastname": "family", "surname": "family",
+    "achternaam": "family", "familienaam": "family",
 }
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 MAX_PROBLEMS_SHOWN = 20
@@ -84,6 +89,16 @@ def normalise_address(raw: str) -> str:
 def clean_text(value: str) -> str:
     """Control characters (newlines in a name would break an e-mail header) become spaces."""
     return " ".join(_CONTROL.sub(" ", value).split())
+
+
+def full_name(given: str, infix: str, family: str) -> str:
+    """A name kept in parts as people write it whole: given name, then the Dutch infix (tussenvoegsel) and the
+    family name: "Gerrit", "de", "Vries" is "Gerrit de Vries"; without a given name the infix starts with a
+    capital ("De Vries"), as Dutch writes it at the start."""
+    given, infix, family = clean_text(given), clean_text(infix), clean_text(family)
+    if infix and not given:
+        infix = infix[:1].upper() + infix[1:]
+    return " ".join(part for part in (given, infix, family) if part)
 
 
 def display_name(value: str) -> str:
@@ -336,11 +351,13 @@ def read_source(source: Source, report: ReadReport) -> Iterator[Person]:
     optionally language, or their Dutch and common aliases).
     """
     with source.open() as opened:
-        columns = [HEADER_ALIASES.get(str(h).strip().lower()) for h in opened.columns]
-        missing = [c for c in ("name", "email") if c not in columns]
+        columns = [HEADER_ALIASES.get(str(h).strip().lower().replace(" ", "_")) for h in opened.columns]
+        in_parts = "name" not in columns and bool({"given", "family"} & set(columns))
+        missing = [c for c in ("name", "email") if c not in columns and not (c == "name" and in_parts)]
         if missing:
-            how = ("the header must name name, email and optionally language" if source.kind == "csv" else
-                   "the query must select name, email and optionally language (rename with AS)")
+            how = ("the header must name name (or given_name and family_name), email and optionally language"
+                   if source.kind == "csv" else "the query must select name (or given_name and family_name), "
+                   "email and optionally language (rename with AS)")
             raise InvalidInput(source.what, [FieldError(source.columns_field, f"column {c!r} is missing; {how}")
                                              for c in missing])
         index = {c: i for i, c in enumerate(columns) if c}
@@ -355,7 +372,11 @@ def read_source(source: Source, report: ReadReport) -> Iterator[Person]:
                 report.rows += 1
                 if len(cells) < width:
                     cells = [*cells, *[""] * (width - len(cells))]
-                name = display_name(cells[index["name"]])[:300]
+                if in_parts:
+                    name = full_name(*(cells[index[c]] if c in index else "" for c in ("given", "infix", "family")))
+                else:
+                    name = display_name(cells[index["name"]])
+                name = name[:300]
                 raw_email = cells[index["email"]].strip()
                 language = (cells[index["language"]].strip().lower() if "language" in index else "") or "nl"
                 if language not in LANGUAGES:

@@ -130,7 +130,7 @@ def authority_track(*, dismissed: bool, notify_authority: bool | None, due_at: d
 def people_track(*, dismissed: bool, notify_subjects: bool | None, findings: Findings, public_advised: bool,
                  counts: Mapping[str, int], notified: int, dispatch_done: bool, dispatch_started: bool,
                  public_prepared: bool, public_published_at: datetime | None, message_version: int | None = None,
-                 message_approved: bool = False) -> Track:
+                 message_approved: bool = False, public_approved: bool = True) -> Track:
     """GDPR art. 34: undecided until the decision; told once every reachable person's message went out, or once
     the public communication of art. 34(3)(c) is online; not required when the decision says so, with the
     reason the findings give (no high risk, art. 34(1); or the art. 34(3) condition that is met). Told one by
@@ -146,6 +146,9 @@ def people_track(*, dismissed: bool, notify_subjects: bool | None, findings: Fin
     people = {"total": total, "notified": notified, "pending": pending, "unreachable": counts.get("unreachable", 0)}
     public = findings.disproportionate_effort and (notify_subjects or public_advised)
     if public:
+        if public_prepared and not public_approved:
+            return Track(PeopleState.AWAITING_APPROVAL, {"channel": "public_communication",
+                                                         "waiting_for": Step.PUBLIC_NOTICE_APPROVAL})
         return Track(PeopleState.APPROVED, {"channel": "public_communication",
                                             "waiting_for": Step.PUBLIC_NOTICE_PUBLICATION if public_prepared
                                             else Step.PUBLIC_NOTICE})

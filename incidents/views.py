@@ -233,6 +233,7 @@ class IncidentView:
     improvements: str | None = None  # and what we change
     computed_at: datetime | None = None  # the moment this view was made ("now" for the clocks)
     message: MessageApproval | None = None  # the newest version of the message to the people, if any
+    public_approved: bool = False  # the newest written version of the public communication is approved
 
     @property
     def is_open(self) -> bool:
@@ -278,7 +279,8 @@ class IncidentView:
                 public_prepared=any(n.kind == PUBLIC_KIND for n in self.notices),
                 public_published_at=public.finished_at if public else None,
                 message_version=self.message.version if self.message else None,
-                message_approved=bool(self.message and self.message.approved)),
+                message_approved=bool(self.message and self.message.approved),
+                public_approved=self.public_approved),
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -358,6 +360,19 @@ def message_approval(uow: UnitOfWork, incident_id: str) -> MessageApproval | Non
                            row.approved_at if approved else None)
 
 
+def public_notice_approved(uow: UnitOfWork, incident_id: str) -> bool:
+    """The newest written version of the public communication is approved (or was written before reviews)."""
+    from incidents.register.tables import MessageVersionRow
+
+    newest = max((n.version for n in uow.notices(incident_id) if n.kind == PUBLIC_KIND), default=None)
+    if newest is None:
+        return False
+    review = uow.session.scalars(select(MessageVersionRow).where(
+        MessageVersionRow.incident_id == incident_id, MessageVersionRow.kind == PUBLIC_KIND,
+        MessageVersionRow.version == newest)).first()
+    return review is None or review.approved_at is not None
+
+
 def incident_view(uow: UnitOfWork, incident_id: str, now: datetime, profile: Profile | None = None) -> IncidentView:
     """The incident as people and scripts see it; with the organisation's `profile`, also the processor's
     clock its processing agreement sets."""
@@ -387,6 +402,7 @@ def incident_view(uow: UnitOfWork, incident_id: str, now: datetime, profile: Pro
         processor_clock=processor_clock_view(row, profile, now),
         closed_despite=row.closed_despite, lessons=row.lessons, improvements=row.improvements,
         message=message_approval(uow, row.id),
+        public_approved=public_notice_approved(uow, row.id),
     )
 
 

@@ -620,8 +620,11 @@ async def approve_message(request: Request, incident_id: str, user: CurrentUser)
 
 def _public_page(request: Request, view: IncidentView, values: dict[str, Any], errors: list[FieldError],
                  problem: str | None = None, status: int = 200) -> Response:
+    from incidents.services.public_notice import public_review
+
     return _form_page(request, "public.html.j2", ["url", "published_at"], view, values, errors, problem, status,
-                      versions=[n for n in view.notices if n.kind == "public_notice"])
+                      versions=[n for n in view.notices if n.kind == "public_notice"],
+                      review=public_review(workspace(request).uow(), view.id))
 
 
 @router.get("/incidents/{incident_id}/public")
@@ -667,6 +670,30 @@ async def write_public_notice(request: Request, incident_id: str, user: CurrentU
         return _public_page(request, current, values, [FieldError("(incident)", str(exc))], problem="state",
                             status=409)
     return done(view.id, "public_written")
+
+
+@router.post("/incidents/{incident_id}/public/approve")
+async def approve_public_notice(request: Request, incident_id: str, user: CurrentUser) -> Response:
+    """The privacy officer approves the newest written version as written (its number and digest come with the
+    form); only then can it be recorded as online."""
+    from incidents.services.public_notice import approve_public_notice as approve
+
+    ws, view, form, values = await _acting(request, incident_id, user, "approve")
+    try:
+        version = int(forms.text(form, "version") or "0")
+        await run_in_threadpool(approve, ws.uow(), view.id, user.username, now_utc(), version,
+                                forms.text(form, "digest") or "-")
+    except ValueError:
+        raise HTTPException(status_code=422) from None
+    except InvalidInput as exc:
+        current = await run_in_threadpool(_incident, ws, incident_id)
+        return _public_page(request, current, values, [], problem="stale" if _stale(exc) else None, status=409)
+    except InvalidTransition as exc:
+        current = await run_in_threadpool(_incident, ws, incident_id)
+        return _public_page(request, current, values, [FieldError("(incident)", str(exc))], problem="state",
+                            status=409)
+    await launch(request, view.id, None)
+    return done(view.id, "public_approved")
 
 
 @router.post("/incidents/{incident_id}/public/published")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -38,6 +39,49 @@ DUTCH_TWO_DIGIT_AREAS = frozenset({"10", "13", "15", "20", "23", "24", "26", "30
                                    "76", "77", "78", "79"})
 
 
+_ARTICLE = re.compile(r"^(?:GDPR )?art\. (\d+)((?:\(\w+\))*)(.*)$")
+_RECITALS = re.compile(r"^(?:GDPR )?recitals? ([\d, and]+?)(\s*\(.*\))?$")
+_EDPB = re.compile(r"^EDPB Guidelines (\d+/\d{4})(?:, cases? no\. ([\d, and]+))?(.*)$")
+
+
+@cache
+def dutch_citation(source: str) -> str:
+    """A citation as Dutch law and Dutch texts write it: "GDPR art. 34(3)(a)" is "art. 34 lid 3 onder a AVG",
+    "GDPR recital 75" "overweging 75 AVG", "EDPB Guidelines 01/2021, cases no. 03 and 12" "EDPB-richtlijnen
+    01/2021, voorbeelden 3 en 12", ENISA's method "de ENISA-methode voor de ernst (2013)". Each part of a
+    citation with several ("; ") is turned on its own; what it does not know stays as written."""
+    out = []
+    for part in (p.strip() for p in source.split(";")):
+        if m := _ARTICLE.match(part):
+            number, subs, rest = m.groups()
+            pieces = re.findall(r"\((\w+)\)", subs)
+            text = f"art. {number}" + (f" lid {pieces[0]}" if pieces else "") + \
+                   "".join(f" onder {p}" for p in pieces[1:]) + " AVG"
+            rest = rest.strip()
+            if rest.startswith(","):  # ", recitals 75 and 85 (physical harm)": the numbers, not the English gloss
+                rest = re.sub(r"\s*\([^)]*\)", "", rest)
+                rest = rest.replace("recitals", "overwegingen").replace("recital", "overweging").replace(" and ", " en ")
+                text += rest
+            out.append(text)
+        elif m := _RECITALS.match(part):
+            numbers = m.group(1).replace(" and ", " en ")
+            out.append(("overwegingen " if " en " in numbers or "," in numbers else "overweging ") + numbers + " AVG")
+        elif m := _EDPB.match(part):
+            guideline, cases, rest = m.groups()
+            text = f"EDPB-richtlijnen {guideline}"
+            if cases:
+                numbers = " en ".join(str(int(n)) for n in re.findall(r"\d+", cases))
+                text += (", voorbeelden " if " en " in numbers else ", voorbeeld ") + numbers
+            out.append(text + rest.replace(" and ", " en "))
+        elif part.startswith("ENISA 2013"):
+            out.append("de ENISA-methode voor de ernst (2013)")
+        elif part.startswith("ICO reprimands"):
+            out.append("berispingen door de Britse toezichthouder ICO")
+        else:
+            out.append(part)
+    return "; ".join(out)
+
+
 def environment(templates_dir: Path) -> Environment:
     # Sandboxed: the templates are ours, but the values put into them come from reports and CSV files, and
     # a value is only ever data (Jinja never renders a value as a template, so "{{ 7*7 }}" in a name stays text).
@@ -54,6 +98,7 @@ def environment(templates_dir: Path) -> Environment:
     env.filters["local"] = local  # Europe/Amsterdam, for the dates people read (templates/<lang>/_dates.j2)
     env.filters["blocks"] = blocks  # a part's plain text as paragraphs and lists (incidents/messages.py)
     env.filters["as_points"] = lambda items: "\n".join(f"- {item}" for item in items)
+    env.filters["dutch_citation"] = dutch_citation
     env.filters["hours"] = lambda h: f"{h:.1f}".replace(".", ",") if h is not None else "-"
     return env
 

@@ -20,6 +20,7 @@ from incidents.views import (
     incident_view,
     latest_recommendations,
     message_approval,
+    public_notice_approved,
     published_public_notice,
 )
 
@@ -42,6 +43,7 @@ def progress(uow: UnitOfWork, row: IncidentRow) -> lifecycle.Progress:
         public_notice_published=published_public_notice(notices) is not None,
         public_notice_required=public_notice_advised(uow, row.id),
         subject_notice_approved=bool((approval := message_approval(uow, row.id)) and approval.approved),
+        public_notice_approved=public_notice_approved(uow, row.id),
     )
 
 

@@ -13,9 +13,12 @@ from sqlalchemy import func, select
 from incidents import legal
 from incidents.errors import FieldError, InvalidInput, InvalidTransition
 from incidents.lifecycle import Status
+from incidents.messages import Rendered, digest
 from incidents.notify.render import render
 from incidents.profile import Profile, categories_of
 from incidents.register.tables import (
+    MessageRenderRow,
+    MessageVersionRow,
     NoticeRow,
 )
 from incidents.register.unit_of_work import UnitOfWork
@@ -96,6 +99,14 @@ def prepare_public_notice(uow: UnitOfWork, profile: Profile, templates: Path, no
             tmp.replace(path)  # a crash leaves no half-written notice
             written.append(path)
         notice.status, notice.location = PREPARED, str(written[0])
+        rendered = {language: Rendered(bodies[language, "public/message.txt.j2"].strip(),
+                                       bodies[language, "public/notice.txt.j2"], bodies[language, "public/notice.html.j2"])
+                    for language in LANGUAGES}
+        review = MessageVersionRow(incident_id=row.id, kind=PUBLIC_KIND, version=notice.version,
+                                   digest=digest(rendered), created_at=now, created_by=actor)
+        review.renders = [MessageRenderRow(language=lang, subject=r.subject, text=r.text, html=r.html)
+                          for lang, r in rendered.items()]
+        uow.session.add(review)  # what the approval names (approve_public_notice)
         for language in LANGUAGES:
             keep_text(uow, row.id, PUBLIC_KIND, notice.version, language,
                       bodies[language, "public/message.txt.j2"].strip(), bodies[language, "public/notice.txt.j2"], now)
@@ -106,9 +117,86 @@ def prepare_public_notice(uow: UnitOfWork, profile: Profile, templates: Path, no
     return PublicNotice(version, written)
 
 
+def _review_of(uow: UnitOfWork, incident_id: str, version: int) -> MessageVersionRow | None:
+    return uow.session.scalars(select(MessageVersionRow).where(
+        MessageVersionRow.incident_id == incident_id, MessageVersionRow.kind == PUBLIC_KIND,
+        MessageVersionRow.version == version)).first()
+
+
+@dataclass(frozen=True)
+class PublicApproval:
+    version: int
+    digest: str
+    approved_by: str
+    approved_at: datetime
+
+
+def public_notice_approval(uow: UnitOfWork, incident_id: str, version: int) -> PublicApproval | None:
+    """Who approved a version of the public communication, if anyone (inside or outside a uow)."""
+    with uow:
+        review = _review_of(uow, uow.incident(incident_id).id, version)
+        if review is None or review.approved_at is None or review.approved_by is None:
+            return None
+        return PublicApproval(review.version, review.digest, review.approved_by, review.approved_at)
+
+
+@dataclass(frozen=True)
+class PublicReview:
+    """The newest written version of the public communication as a review sees it."""
+
+    version: int
+    digest: str
+    approved_by: str | None
+    approved_at: datetime | None
+
+
+def public_review(uow: UnitOfWork, incident_id: str) -> PublicReview | None:
+    with uow:
+        newest = uow.session.scalars(select(MessageVersionRow).where(
+            MessageVersionRow.incident_id == uow.incident(incident_id).id, MessageVersionRow.kind == PUBLIC_KIND)
+            .order_by(MessageVersionRow.version.desc()).limit(1)).first()
+        return None if newest is None else PublicReview(newest.version, newest.digest, newest.approved_by,
+                                                        newest.approved_at)
+
+
+def approve_public_notice(uow: UnitOfWork, incident_id: str, actor: str, now: datetime, version: int | None = None,
+                          digest_prefix: str | None = None) -> PublicApproval:
+    """GDPR art. 34(3)(c), reviewed like the message to each person: a person approves the newest written version
+    of the public communication as written (its digest over every file); only an approved version can be
+    recorded as published. Refused for an older version or a digest that is not this version's."""
+    with uow:
+        row = uow.incident(incident_id)
+        if row.status in (Status.CLOSED, Status.DISMISSED):
+            raise InvalidTransition(f"incident {row.id} is {row.status}; nothing is published for it any more")
+        newest = uow.session.scalars(select(MessageVersionRow).where(
+            MessageVersionRow.incident_id == row.id, MessageVersionRow.kind == PUBLIC_KIND)
+            .order_by(MessageVersionRow.version.desc()).limit(1)).first()
+        if newest is None:
+            raise InvalidTransition(f"incident {row.id} has no public communication to approve; write it first: "
+                                    f"breach subjects public {row.id}")
+        if version is not None and version != newest.version:
+            raise InvalidInput("approval", [FieldError("--version", f"version {version} is not the newest; review "
+                                                                    f"version {newest.version}")])
+        if digest_prefix and not newest.digest.startswith(digest_prefix.strip().lower()):
+            raise InvalidInput("approval", [FieldError("--digest", f"does not match version {newest.version} "
+                                                                   f"({newest.digest[:12]}); review it again")])
+        rendered = {r.language: Rendered(r.subject, r.text, r.html) for r in newest.renders}
+        if digest(rendered) != newest.digest:
+            raise InvalidTransition(f"the stored texts of version {newest.version} do not match their digest; "
+                                    f"write a new version: breach subjects public {row.id}")
+        if newest.approved_at is None:
+            newest.approved_at, newest.approved_by = now, actor
+            uow.record(at=now, actor=actor, incident_id=row.id, action="message_approved", kind=PUBLIC_KIND,
+                       version=newest.version, digest=newest.digest)
+            uow.commit()
+        assert newest.approved_by is not None and newest.approved_at is not None
+        return PublicApproval(newest.version, newest.digest, newest.approved_by, newest.approved_at)
+
+
 def publish_public_notice(uow: UnitOfWork, incident_id: str, actor: str, now: datetime,
                           published_at: datetime | None = None, version: int | None = None) -> int:
-    """Record that the public communication was put online (GDPR art. 34(3)(c)): that is what tells the people,
+    """Record that the public communication was put online (GDPR art. 34(3)(c)), once a person approved that
+    version (approve_public_notice): that is what tells the people,
     so from then on the incident counts them as informed. `version` defaults to the newest prepared one;
     `published_at` (default: now) may lie in the past, not in the future nor before the version was prepared.
     Returns the version recorded; recording the same version twice changes nothing."""
@@ -130,6 +218,12 @@ def publish_public_notice(uow: UnitOfWork, incident_id: str, actor: str, now: da
                              f"not {version}")])
         if chosen.status == PUBLISHED:
             return chosen.version
+        review = _review_of(uow, row.id, chosen.version)
+        if review is not None and review.approved_at is None:  # (versions written before reviews existed: none)
+            raise InvalidTransition(
+                f"version {chosen.version} of the public communication of {row.id} is not approved yet; nothing of "
+                f"it may go online before a person approved it: breach subjects public {row.id} --approve "
+                f"--version {chosen.version}")
         if when > now:
             raise InvalidInput("public communication", [FieldError(
                 "--at", "lies in the future; give the moment the page went online (or leave --at out for now)")])

@@ -240,9 +240,17 @@ def test_a_public_communication_is_written_downloaded_and_recorded_online(served
             page.get_by_label("Adres van de pagina").fill("https://www.qoers.nl/datalek")
             page.get_by_role("button", name="Nieuwe versie schrijven").click()
             expect(page.get_by_role("status")).to_contain_text("De openbare mededeling is geschreven")
+            expect(page.locator(".waiting")).to_contain_text("de goedkeuring van de geschreven openbare mededeling")
+
+            # nothing goes online before the privacy officer approved the version as written
+            page.get_by_role("link", name="Openbare mededeling").click()
+            expect(page.get_by_role("button", name="Vastleggen: staat online")).to_have_count(0)
+            page.get_by_role("button", name="Deze versie goedkeuren").click()
+            expect(page.get_by_role("status")).to_contain_text("De openbare mededeling is goedgekeurd")
             expect(page.locator(".waiting")).to_contain_text("het online zetten van de openbare mededeling")
 
             page.get_by_role("link", name="Openbare mededeling").click()
+            expect(page.get_by_text("Goedgekeurd door olga")).to_be_visible()
             expect(page.locator(".versions")).to_contain_text("Versie 1: geschreven, nog niet gepubliceerd")
             with page.expect_download() as download:
                 page.get_by_role("link", name="kort bericht").first.click()

@@ -15,7 +15,11 @@ from incidents.errors import InvalidInput, InvalidTransition
 from incidents.lifecycle import Status
 from incidents.model import AssessmentFacts
 from incidents.register.tables import AuditRow, NoticeRow
-from incidents.services.public_notice import prepare_public_notice, publish_public_notice
+from incidents.services.public_notice import (
+    approve_public_notice,
+    prepare_public_notice,
+    publish_public_notice,
+)
 from incidents.workspace import Workspace
 from tests.conftest import EXAMPLES
 from tests.integration.test_register import a_report, the_assessment
@@ -41,9 +45,13 @@ class Incident:
             services.decide(self.ws.uow(), self.id, "po", now, templates=self.ws.settings.templates_dir,
                             language="nl")
 
-    def publish(self, url: str | None = None):  # type: ignore[no-untyped-def]
-        return prepare_public_notice(self.ws.uow(), self.ws.profile, self.ws.settings.templates_dir,
-                                     self.ws.settings.notices_dir, self.id, "po", self.now, url=url)
+    def publish(self, url: str | None = None, approve: bool = True):  # type: ignore[no-untyped-def]
+        """Write a version of the public communication and, unless told otherwise, approve it as written."""
+        written = prepare_public_notice(self.ws.uow(), self.ws.profile, self.ws.settings.templates_dir,
+                                        self.ws.settings.notices_dir, self.id, "po", self.now, url=url)
+        if approve:
+            approve_public_notice(self.ws.uow(), self.id, "po", self.now, version=written.version)
+        return written
 
     def notices(self) -> list[tuple[int, str, str | None]]:
         with self.ws.uow() as uow:
@@ -224,6 +232,22 @@ def test_a_time_given_to_the_minute_the_version_was_written_is_that_moment(works
     with incident.ws.uow() as uow:
         assert uow.session.scalars(select(NoticeRow.finished_at).where(
             NoticeRow.kind == "public_notice")).one() == written
+
+
+def test_nothing_goes_online_before_a_person_approved_that_version(workspace_env, now):
+    incident = Incident(now)
+    incident.publish(approve=False)
+    assert services.advance(incident.ws.uow(), incident.id, now) == ["authority_notice", "public_notice_approval"]
+    with pytest.raises(InvalidTransition, match="not approved yet"):
+        publish_public_notice(incident.ws.uow(), incident.id, "po", now)
+
+    code, out, err = breach("public", incident.id, "--approve", "--version", "1", "--no-flow")
+    assert code == 0 and "version 1" in out and "approved by" in out, err
+    assert publish_public_notice(incident.ws.uow(), incident.id, "po", now) == 1
+    with incident.ws.uow() as uow:
+        approvals = [json.loads(d) for d in uow.session.scalars(
+            select(AuditRow.details).where(AuditRow.action == "message_approved"))]
+    assert [(a["kind"], a["version"]) for a in approvals] == [("public_notice", 1)]
 
 
 def test_nothing_written_cannot_be_published(workspace_env, now):

@@ -92,8 +92,12 @@ def test_the_decision_defaults_to_the_recommendation(uow, profile, now):
         recommendation = uow.session.scalars(select(RecommendationRow)).one()
         assert (decision.notify_authority, decision.notify_subjects) == (True, True)
         assert decision.follows_recommendation is True and decision.recommendation_id == recommendation.id
-        assert decision.reason.startswith("Besluit volgens het advies (ernst 4,5, zeer hoog)")
-        assert "[GDPR art. 33(1)]" in decision.reason
+        # the controller's reasoning in sentences, the advice's factors in words, cited as Dutch law is cited
+        assert decision.reason.startswith("Wij melden het datalek bij de Autoriteit Persoonsgegevens: het brengt "
+                                          "waarschijnlijk een risico mee")
+        assert "Wij informeren de betrokkenen onverwijld" in decision.reason and "zeer hoog" in decision.reason
+        assert "(art. 33 lid 1 AVG)" in decision.reason
+        assert "GDPR" not in decision.reason and "[" not in decision.reason and "4,5" not in decision.reason
     assert "decision_departs_from_recommendation" not in actions(uow, incident_id)
     assert audit_details(uow, incident_id, "decision_recorded")["follows_recommendation"] is True
 
@@ -169,7 +173,7 @@ def test_the_decision_follows_the_latest_recommendation(uow, profile, now):
         decision = uow.latest_decision(incident_id)
         assert (decision.notify_authority, decision.notify_subjects, decision.follows_recommendation) == (
             False, False, True)
-        assert decision.reason.startswith("Decided as recommended")
+        assert decision.reason.startswith("We do not notify the Dutch Data Protection Authority (AP)")
 
 
 def test_an_assessment_recorded_before_the_engine_gets_its_recommendation_when_deciding(uow, profile, now):

@@ -111,7 +111,11 @@ def test_the_people_clock_runs_from_the_decision_until_everyone_is_told(uow, pro
 
 def test_an_advised_public_communication_has_the_people_clock_until_it_is_online(uow, profile, now, tmp_path):
     """Art. 34(3)(c): no notice to each person, yet the people must still be told, by publishing it."""
-    from incidents.services.public_notice import prepare_public_notice, publish_public_notice
+    from incidents.services.public_notice import (
+        approve_public_notice,
+        prepare_public_notice,
+        publish_public_notice,
+    )
     from tests.integration.test_public_notice import assessment
 
     incident_id = reported(uow, profile, now, aware_hours_ago=2)
@@ -123,6 +127,7 @@ def test_an_advised_public_communication_has_the_people_clock_until_it_is_online
     assert mails and all("breach subjects public" in m.read_text(encoding="utf-8") for m in mails)
 
     prepare_public_notice(uow, profile, TEMPLATES, tmp_path / "notices", incident_id, "po", now + timedelta(hours=14))
+    approve_public_notice(uow, incident_id, "po", now + timedelta(hours=14))
     publish_public_notice(uow, incident_id, "po", now + timedelta(hours=15))
     watch(uow, profile, tmp_path, now + timedelta(hours=25))
     assert [k for k in reminders(uow, incident_id) if k[0] == "subject_notice"] == [("subject_notice", "half")]

@@ -100,7 +100,20 @@ def test_a_responder_writes_the_public_communication_and_records_it_online(dashb
                              data={"csrf_token": token, "url": "https://www.qoers.nl/datalek"})
     assert written.status_code == 303, written.text
     form = responder.get(f"/incidents/{incident_id}/public").text
-    assert "Version 1: written, not yet published" in form and "Record: it is online" in form
+    assert "Version 1: written, not yet published" in form and "Record: it is online" not in form
+    assert "awaits the privacy officer" in form  # nothing goes online unapproved
+    refused = responder.post(f"/incidents/{incident_id}/public/approve", data={"csrf_token": token})
+    assert refused.status_code == 403
+    officer = dashboard.login("olga")
+    page = officer.get(f"/incidents/{incident_id}/public").text
+    digest = re.search(r'name="digest" value="([0-9a-f]{64})"', page)
+    assert digest, "the privacy officer gets no approval form"
+    approved = officer.post(f"/incidents/{incident_id}/public/approve", data={
+        "csrf_token": dashboard.token(officer), "version": "1", "digest": digest.group(1)})
+    assert approved.headers["location"] == f"/incidents/{incident_id}?done=public_approved"
+    assert _actor(dashboard, "message_approved") == "olga"
+    form = responder.get(f"/incidents/{incident_id}/public").text
+    assert "Approved by olga" in form and "Record: it is online" in form
 
     future = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
     early = responder.post(f"/incidents/{incident_id}/public/published",

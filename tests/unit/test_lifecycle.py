@@ -109,7 +109,7 @@ def test_before_the_decision_nothing_moves():
 def test_a_published_public_communication_tells_the_people_without_a_list():
     """GDPR art. 34(3)(c): a public communication instead of a notice to each person."""
     written = Progress(Status.AUTHORITY_NOT_REQUIRED, (False, True), False, False, 0, 0, False,
-                       public_notice_prepared=True)
+                       public_notice_prepared=True, public_notice_approved=True)
     assert next_status(written) is None
     assert waiting_for(written) == ["public_notice_publication"]
     published = Progress(Status.AUTHORITY_NOT_REQUIRED, (False, True), False, False, 0, 0, False,
@@ -129,7 +129,9 @@ def test_when_the_advice_is_a_public_communication_the_incident_waits_for_it_eve
     assert next_status(owed) is None
     assert waiting_for(owed) == ["public_notice"]
     written = Progress(**{**facts, "public_notice_prepared": True})
-    assert next_status(written) is None and waiting_for(written) == ["public_notice_publication"]
+    assert next_status(written) is None and waiting_for(written) == ["public_notice_approval"]
+    approved = Progress(**{**facts, "public_notice_prepared": True, "public_notice_approved": True})
+    assert next_status(approved) is None and waiting_for(approved) == ["public_notice_publication"]
     published = Progress(**{**facts, "public_notice_prepared": True, "public_notice_published": True})
     assert next_status(published) == Status.SUBJECTS_NOTIFIED
     # without that advice, no notice to the people means no duty left

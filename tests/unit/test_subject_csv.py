@@ -100,8 +100,38 @@ def test_the_fast_address_check_agrees_with_email_validator(address):
     ("Anna Jansen", "Anna Jansen"),
     ("Jansen, Anna, jr.", "Jansen, Anna, jr."),  # more than one comma: not guessed at
     ("Jansen,", "Jansen,"),
+    ("de Vries, Gerrit", "Gerrit de Vries"),
+    ("Gerrit", "Gerrit"),  # one word
+    ("", ""),  # no name: the message greets with its neutral words (subjects/anonymous_name.txt.j2)
 ])
 def test_a_surname_first_name_is_greeted_as_people_write_it(written, shown):
     from incidents.subjects import display_name
 
     assert display_name(written) == shown
+
+
+@pytest.mark.parametrize(("given", "infix", "family", "shown"), [
+    ("Gerrit", "de", "Vries", "Gerrit de Vries"),
+    ("", "van der", "Berg", "Van der Berg"),  # at the start Dutch writes the infix with a capital
+    ("Anna", "", "Jansen", "Anna Jansen"),
+    ("Anna", "", "", "Anna"),
+    ("", "", "", ""),
+])
+def test_a_name_kept_in_parts_is_put_together_as_people_write_it(given, infix, family, shown):
+    from incidents.subjects import full_name
+
+    assert full_name(given, infix, family) == shown
+
+
+def test_import_accepts_given_name_and_family_name_columns(tmp_path):
+    people, report = read(tmp_path, "voornaam;tussenvoegsel;achternaam;e-mailadres\nGerrit;de;Vries;g@example.nl\n"
+                                    ";;;anoniem@example.nl\n")
+    assert [p.name for p in people] == ["Gerrit de Vries", ""] and report.rows == 2
+
+
+def test_a_header_without_any_name_column_is_refused_naming_the_choices(tmp_path):
+    from incidents.errors import InvalidInput
+
+    with pytest.raises(InvalidInput) as refused:
+        read(tmp_path, "email\nx@example.nl\n")
+    assert "name (or given_name and family_name)" in refused.value.errors[0].message

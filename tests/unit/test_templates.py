@@ -519,3 +519,33 @@ def test_the_notice_gives_the_privacy_contacts_number_in_international_form() ->
     context = {**subject_context(incident()), "privacy_contact": contact}
     text = render_email(TEMPLATES, "nl", "subjects/notice", **context).text
     assert "Telefoon: +31 6 11001098" in text and "06-11001098" not in text
+
+
+@pytest.mark.parametrize(("source", "dutch"), [
+    ("GDPR art. 34(1)", "art. 34 lid 1 AVG"),
+    ("GDPR art. 34(3)(a)", "art. 34 lid 3 onder a AVG"),
+    ("GDPR art. 9; EDPB Guidelines 01/2021, cases no. 03 and 12",
+     "art. 9 AVG; EDPB-richtlijnen 01/2021, voorbeelden 3 en 12"),
+    ("EDPB Guidelines 01/2021, case no. 01", "EDPB-richtlijnen 01/2021, voorbeeld 1"),
+    ("GDPR recital 75; ENISA 2013 (more than 100 people)", "overweging 75 AVG; de ENISA-methode voor de ernst (2013)"),
+    ("GDPR art. 34(1), recitals 75 and 85 (physical harm)", "art. 34 lid 1 AVG, overwegingen 75 en 85"),
+])
+def test_a_dutch_text_cites_as_dutch_law_is_cited(source: str, dutch: str) -> None:
+    from incidents.notify.render import dutch_citation
+
+    assert dutch_citation(source) == dutch
+
+
+def test_the_reason_for_following_the_advice_reads_as_the_controllers_own() -> None:
+    """AP notice 9.3 and 10.1 quote it: sentences, the factors as points in words, no score tag or English
+    citation in the Dutch text."""
+    advice = {"notify_authority": True, "notify_subjects": False, "public_communication": False,
+              "severity": {"level": "high", "score": 3.5},
+              "reasons": [{"text": "Het gaat om gegevens over gezondheid.", "source": "GDPR art. 9",
+                           "code": "factor_special_categories"},
+                          {"text": "Leg het lek vast.", "source": "GDPR art. 33(5)", "code": "document"}]}
+    text = render(TEMPLATES, "nl", "recommendation/decision_reason.txt.j2", r=advice)
+    assert text.startswith("Wij melden het datalek bij de Autoriteit Persoonsgegevens")
+    assert "Wij informeren de betrokkenen niet afzonderlijk" in text
+    assert "- Het gaat om gegevens over gezondheid. (art. 9 AVG)" in text and "Leg het lek vast" not in text
+    assert "GDPR" not in text and "[" not in text and "3,5" not in text

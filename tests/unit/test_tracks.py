@@ -66,13 +66,13 @@ def test_a_filing_after_the_deadline_is_marked_late_and_follow_ups_are_counted()
 
 def people(notify: bool | None = True, *, findings=HIGH, advised: bool = False, counts: dict[str, int] | None = None,
            done: bool = False, started: bool = False, prepared: bool = False, published: datetime | None = None,
-           dismissed: bool = False, approved: bool = True) -> Any:
+           dismissed: bool = False, approved: bool = True, public_approved: bool = True) -> Any:
     counts = counts or {}
     notified = counts.get("sent", 0) + counts.get("delivered", 0)
     return people_track(dismissed=dismissed, notify_subjects=notify, findings=findings, public_advised=advised,
                         counts=counts, notified=notified, dispatch_done=done, dispatch_started=started,
                         public_prepared=prepared, public_published_at=published, message_version=1,
-                        message_approved=approved)
+                        message_approved=approved, public_approved=public_approved)
 
 
 @pytest.mark.parametrize(("kwargs", "state", "detail"), [
@@ -97,6 +97,8 @@ def people(notify: bool | None = True, *, findings=HIGH, advised: bool = False, 
      PeopleState.APPROVED, {"channel": "public_communication", "waiting_for": "public_notice"}),
     ({"notify": False, "findings": replace(HIGH, disproportionate_effort=True), "advised": True, "prepared": True},
      PeopleState.APPROVED, {"waiting_for": "public_notice_publication"}),
+    ({"notify": False, "findings": replace(HIGH, disproportionate_effort=True), "advised": True, "prepared": True,
+      "public_approved": False}, PeopleState.AWAITING_APPROVAL, {"waiting_for": "public_notice_approval"}),
     ({"notify": False, "published": NOW}, PeopleState.PUBLIC_ONLINE, {"published_at": NOW}),
     ({"notify": None, "dismissed": True}, PeopleState.NOT_REQUIRED, {"reason": "not_a_breach"}),
 ])
