@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from breach.runner import run_here
@@ -14,7 +15,7 @@ from incidents.config import EXAMPLE_PROFILE, Settings
 from incidents.errors import ConfigurationError
 from incidents.export import register_rows
 from incidents.model import AssessmentFacts, IncidentReport
-from incidents.times import now_utc, show
+from incidents.times import AMSTERDAM, now_utc, show
 from incidents.validation import load_document, parse_model
 from incidents.views import incident_view
 from incidents.workspace import Workspace
@@ -38,15 +39,52 @@ def fresh_workspace(folder: Path) -> Path:
     return folder
 
 
-def demo_report(now) -> IncidentReport:  # type: ignore[no-untyped-def]
-    """The example report, moved in time so that awareness was six hours ago."""
+MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
+          "november", "december")
+_LONG = re.compile(r"\b(\d{1,2}) (" + "|".join(MONTHS) + r")(?: om (\d{2}):(\d{2}))?")
+_SHORT = re.compile(r"\b(\d{1,2})-(\d{1,2})(?: (\d{2}):(\d{2}))?(?![\d-])")
+
+
+def shift_story(text: str, shift: timedelta, year: int) -> str:
+    """The dates written in the example's Dutch story ("21 november om 09:05", "21-11 09:05", "6-10"), moved by
+    the same `shift` as its timestamps, so the demo's notices do not contradict themselves."""
+    def moved(day: str, month: int, hour: str | None, minute: str | None) -> datetime:
+        at = datetime(year, month, int(day), int(hour or 12), int(minute or 0), tzinfo=AMSTERDAM)
+        return (at.astimezone(UTC) + shift).astimezone(AMSTERDAM)
+
+    def long(m: re.Match[str]) -> str:
+        at = moved(m.group(1), MONTHS.index(m.group(2)) + 1, m.group(3), m.group(4))
+        return f"{at.day} {MONTHS[at.month - 1]}" + (f" om {at:%H:%M}" if m.group(3) else "")
+
+    def short(m: re.Match[str]) -> str:
+        if not 1 <= int(m.group(2)) <= 12:
+            return m.group(0)
+        at = moved(m.group(1), int(m.group(2)), m.group(3), m.group(4))
+        return f"{at.day}-{at.month}" + (f" {at:%H:%M}" if m.group(3) else "")
+
+    return _SHORT.sub(short, _LONG.sub(long, text))
+
+
+def demo_report(now) -> tuple[IncidentReport, timedelta]:  # type: ignore[no-untyped-def]
+    """The example report, moved in time so that awareness was six hours ago, its story with it; and the shift."""
     data = load_document(EXAMPLES / "incident.yaml", "example incident")
     report = parse_model(IncidentReport, data, "example incident")
     assert report.aware_at is not None
     shift = (now - timedelta(hours=6)) - report.aware_at
-    moved = {name: getattr(report, name) + shift for name in
-             ("occurred_from", "occurred_until", "discovered_at", "aware_at") if getattr(report, name)}
-    return report.model_copy(update=moved)
+    moved: dict[str, object] = {name: getattr(report, name) + shift for name in
+                                ("occurred_from", "occurred_until", "discovered_at", "aware_at")
+                                if getattr(report, name)}
+    year = report.aware_at.astimezone(AMSTERDAM).year
+    moved["description"] = shift_story(report.description, shift, year)
+    return report.model_copy(update=moved), shift
+
+
+def demo_assessment(shift: timedelta, year: int) -> AssessmentFacts:
+    """The example assessment, its dates moved like the report's."""
+    facts = parse_model(AssessmentFacts, load_document(EXAMPLES / "assessment.yaml", "example assessment"),
+                        "example assessment")
+    return facts.model_copy(update={"summary": shift_story(facts.summary, shift, year),
+                                    "measures": shift_story(facts.measures, shift, year)})
 
 
 def _yn(value: bool) -> str:
@@ -65,14 +103,14 @@ def run_demo(folder: Path) -> int:
         f", profile {home / 'profile.yaml'}\n\n")
 
     now = now_utc()
-    report = demo_report(now)
+    report, shift = demo_report(now)
+    year = (report.aware_at - shift).astimezone(AMSTERDAM).year if report.aware_at else now.year
     incident_id = services.report_incident(ws.uow(), profile, report, "privacy officer (demo)", now)
     out(f"1. reported      {incident_id}: {report.title}\n")
     run_here(ws, incident_id)
     out(f"2. team alerted  {len(profile.incident_team)} e-mail(s) to the incident team\n")
 
-    facts = parse_model(AssessmentFacts, load_document(EXAMPLES / "assessment.yaml", "example assessment"),
-                        "example assessment")
+    facts = demo_assessment(shift, year)
     services.record_assessment(ws.uow(), profile, incident_id, facts, "IT expert (demo)", now_utc())
     out(f"3. assessed      {facts.summary}\n")
     result = services.import_subjects(ws.uow(), incident_id, EXAMPLES / "subjects.csv", "privacy officer (demo)",

@@ -196,6 +196,36 @@ def cmd_approve(ws: Workspace, args: argparse.Namespace) -> int:
     return 0
 
 
+# --- letters ----------------------------------------------------------------------------------------------
+
+def cmd_letters(ws: Workspace, args: argparse.Namespace) -> int:
+    from incidents.services.letters import record_posted, write_letters
+
+    cli = _cli()
+    if args.posted:
+        if args.output:
+            raise InvalidInput("breach subjects letters", [FieldError("-o/--posted", "one at a time: write the "
+                                                                                    "letters, post them, then record it")])
+        count = record_posted(ws.uow(), args.id, cli.actor(args), now_utc(), posted_at=args.at)
+        print(f"{count} letter(s) of {args.id.upper()} recorded as posted; those people count as told")
+        cli.after_record(ws, args, args.id.upper())
+        return 0
+    if not args.output:
+        raise InvalidInput("breach subjects letters", [FieldError("-o", "give the PDF file to write, e.g. -o "
+                                                                        "letters.pdf")])
+    letters = write_letters(ws.uow(), ws.profile, ws.settings.templates_dir, args.id, cli.actor(args), now_utc())
+    out = Path(args.output)
+    tmp = out.with_suffix(out.suffix + ".tmp")
+    tmp.write_bytes(letters.pdf)
+    tmp.chmod(0o600)  # names and addresses
+    tmp.replace(out)
+    print(f"{letters.letters} letter(s) for {args.id.upper()} in {out} (A4, address for a window envelope)" +
+          (f"; {letters.without_address} people have neither a usable e-mail nor a postal address "
+           f"(breach subjects worklist {args.id.upper()})" if letters.without_address else ""))
+    print(f"after posting them: breach subjects letters {args.id.upper()} --posted [--at TIME]")
+    return 0
+
+
 # --- public ------------------------------------------------------------------------------------------------
 
 def cmd_public(ws: Workspace, args: argparse.Namespace) -> int:
@@ -301,6 +331,19 @@ def add_commands(ss: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     c.add_argument("--digest", metavar="HEX", help="the start of the digest you reviewed (from preview)")
     flow_options(c)
     c.set_defaults(func=cmd_approve)
+
+    c = ss.add_parser("letters", help="printable letters for the people the e-mail does not reach",
+                      description="Write the approved message as letters, one A4 PDF with a letter per person "
+                      "whose e-mail address is unusable, bounced or was dropped and who has a postal address in the "
+                      "list; the address sits where a Dutch window envelope shows it. The file holds names and "
+                      "addresses: delete it when the letters are posted. Then record that with --posted: those "
+                      "people count as told.")
+    c.add_argument("id")
+    c.add_argument("-o", "--output", metavar="FILE.pdf", help="where to write the letters")
+    c.add_argument("--posted", action="store_true", help="record that the letters written were posted")
+    when_option(c, "the letters were posted, with --posted")
+    flow_options(c)
+    c.set_defaults(func=cmd_letters)
 
     c = ss.add_parser(
         "public", help="write the public communication, when telling each person would be disproportionate",

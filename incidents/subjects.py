@@ -34,6 +34,11 @@ HEADER_ALIASES = {
     "infix": "infix", "prefix": "infix", "tussenvoegsel": "infix", "tussenvoegsels": "infix",
     "family_name": "family", "last_name": "family", "lastname": "family", "surname": "family",
     "achternaam": "family", "familienaam": "family",
+    # a postal address, for a letter: whole (lines separated by newlines or " / "), or in parts
+    "address": "address", "postal_address": "address", "adres": "address", "postadres": "address",
+    "street": "street", "straat": "street", "house_number": "number", "huisnummer": "number",
+    "postcode": "postcode", "postal_code": "postcode", "zip": "postcode",
+    "city": "city", "plaats": "city", "woonplaats": "city", "country": "country", "land": "country",
 }
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 MAX_PROBLEMS_SHOWN = 20
@@ -41,14 +46,18 @@ SQL_BATCH = 1000  # rows fetched from a source database at a time
 
 # A person's notification status, in the order a notice travels. Delivery events (SendGrid's Event Webhook) move
 # a person from sent to deferred, delivered, bounced or dropped (incidents.webhooks has the rules).
-STATUSES = ("pending", "sending", "sent", "deferred", "delivered", "bounced", "dropped", "unreachable")
+STATUSES = ("pending", "sending", "sent", "deferred", "delivered", "bounced", "dropped", "unreachable", "posted")
 ACCEPTED = ("sent", "deferred", "delivered", "bounced", "dropped")  # the mail service took the message
 OTHER_CHANNEL = ("unreachable", "bounced", "dropped")  # these people need a letter or a phone call
 
 
+POSTED = "posted"  # a letter was written and recorded as posted: told by post (incidents.services.letters)
+
+
 def notified(counts: Mapping[str, int]) -> int:
-    """How many people the mail service took the notice for (whatever the delivery events said since)."""
-    return sum(counts.get(status, 0) for status in ACCEPTED)
+    """How many people were told: the mail service took their notice (whatever the delivery events said since),
+    or their letter was posted."""
+    return sum(counts.get(status, 0) for status in (*ACCEPTED, POSTED))
 
 
 @dataclass(frozen=True)
@@ -59,6 +68,7 @@ class Person:
     email_key: str
     language: str
     problem: str | None  # why the address is unusable (then the person needs another channel)
+    postal_address: str | None = None  # lines separated by "\n", for a letter
 
 
 @dataclass
@@ -99,6 +109,25 @@ def full_name(given: str, infix: str, family: str) -> str:
     if infix and not given:
         infix = infix[:1].upper() + infix[1:]
     return " ".join(part for part in (given, infix, family) if part)
+
+
+def postal_address(whole: str, street: str, number: str, postcode: str, city: str, country: str) -> str | None:
+    """A postal address as lines for an envelope's window: "Dorpsstraat 1", "1234 AB  Ergens" (the postcode in
+    its Dutch form, two spaces before the town, as PostNL asks), and the country when it is not the Netherlands.
+    A whole address is split at newlines or " / "."""
+    if whole.strip():
+        lines = [clean_text(line).strip() for line in re.split(r"\r?\n| / ", whole) if line.strip()]
+        return "\n".join(lines[:6]) or None
+    street_line = " ".join(p for p in (clean_text(street).strip(), clean_text(number).strip()) if p)
+    code = clean_text(postcode).strip().upper()
+    if m := re.fullmatch(r"(\d{4})\s*([A-Z]{2})", code):
+        code = f"{m.group(1)} {m.group(2)}"
+    town = clean_text(city).strip().upper() if code else clean_text(city).strip()
+    place = "  ".join(p for p in (code, town) if p)
+    land = clean_text(country).strip()
+    lines = [street_line, place] + ([land.upper()] if land and land.lower() not in ("nl", "nederland",
+                                                                                  "netherlands") else [])
+    return "\n".join(line for line in lines if line) or None
 
 
 def display_name(value: str) -> str:
@@ -377,6 +406,8 @@ def read_source(source: Source, report: ReadReport) -> Iterator[Person]:
                 else:
                     name = display_name(cells[index["name"]])
                 name = name[:300]
+                address = postal_address(*(cells[index[c]] if c in index else ""
+                                           for c in ("address", "street", "number", "postcode", "city", "country")))
                 raw_email = cells[index["email"]].strip()
                 language = (cells[index["language"]].strip().lower() if "language" in index else "") or "nl"
                 if language not in LANGUAGES:
@@ -396,7 +427,7 @@ def read_source(source: Source, report: ReadReport) -> Iterator[Person]:
                     report.duplicates += 1
                     continue
                 seen.add(key)
-                yield Person(position, name, email, key, language, problem)
+                yield Person(position, name, email, key, language, problem, address[:600] if address else None)
         except SourceBroken as broken:
             problems.append(broken.error)
         if problems:

@@ -29,7 +29,7 @@ from incidents.messages import PARTS
 from incidents.model import AssessmentFacts, IncidentReport
 from incidents.services import users as user_service
 from incidents.services.users import User
-from incidents.subjects import notified
+from incidents.subjects import OTHER_CHANNEL, notified
 from incidents.times import now_utc, parse_time
 from incidents.users import LANGUAGES
 from incidents.views import ClockView, IncidentView, incident_view, timeline
@@ -433,7 +433,8 @@ def _subjects_form(request: Request, view: IncidentView, errors: list[FieldError
     return request.app.state.pages.render(
         request, "subjects.html.j2", status, view=view, general=[str(e) for e in errors], problem=problem,
         total=sum(view.subjects.values()), pending=view.subjects.get("pending", 0),
-        unreachable=view.subjects.get("unreachable", 0), sent=notified(view.subjects))
+        unreachable=view.subjects.get("unreachable", 0), sent=notified(view.subjects),
+        other_channel=sum(view.subjects.get(s, 0) for s in OTHER_CHANNEL), posted_at=form_time(now_utc()))
 
 
 @router.get("/incidents/{incident_id}/subjects")
@@ -505,6 +506,39 @@ def worklist_download(request: Request, incident_id: str, user: CurrentUser) -> 
     return Response(worklist_csv(rows), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{view.id}-worklist.csv"',
                              "Cache-Control": "no-store"})
+
+
+@router.get("/incidents/{incident_id}/letters.pdf")
+def letters_download(request: Request, incident_id: str, user: CurrentUser) -> Response:
+    """The approved message as printable letters for the people the e-mail does not reach (one A4 PDF), for the
+    roles that must write to them; the export is audited (counts only)."""
+    from incidents.services.letters import write_letters
+
+    require(user, "worklist")
+    ws = workspace(request)
+    view = _incident(ws, incident_id)
+    try:
+        letters = write_letters(ws.uow(), ws.profile, ws.settings.templates_dir, view.id, user.username, now_utc())
+    except InvalidTransition as exc:
+        return _subjects_form(request, view, [FieldError("(letters)", str(exc))], status=409)
+    return Response(letters.pdf, media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{view.id}-letters.pdf"',
+                             "Cache-Control": "no-store"})
+
+
+@router.post("/incidents/{incident_id}/letters/posted")
+async def letters_posted(request: Request, incident_id: str, user: CurrentUser) -> Response:
+    """The letters written were posted: those people count as told, and the incident moves on."""
+    from incidents.services.letters import record_posted
+
+    ws, view, form, _values = await _acting(request, incident_id, user, "worklist")
+    try:
+        posted_at = _moment(form, "posted_at", "letters", now_utc())
+        await run_in_threadpool(record_posted, ws.uow(), view.id, user.username, now_utc(), posted_at)
+    except InvalidInput as exc:
+        return _subjects_form(request, view, exc.errors, status=422)
+    await launch(request, view.id, None)
+    return done(view.id, "letters_posted")
 
 
 # --- acting: the message to the people, reviewed and approved before anyone gets it (art. 34(2)) -------------

@@ -344,6 +344,9 @@ class SubjectRow(Base):
     problem: Mapped[str | None] = mapped_column(Text)
     source_line: Mapped[int] = mapped_column(Integer)
     notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # the postal address, lines separated by "\n", for a letter to someone the e-mail does not reach
+    postal_address: Mapped[str | None] = mapped_column(Text)
+    letter_written_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # in a letters PDF since then
 
 
 class DispatchBatchRow(Base):

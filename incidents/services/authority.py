@@ -320,6 +320,19 @@ def _when(row: IncidentRow, filed_at: datetime, now: datetime, after: Filing | N
     return []
 
 
+def _changed_since(uow: UnitOfWork, profile: Profile, templates: Path, notices_dir: Path, row: IncidentRow,
+                   prepared: NoticeRow, history: list[Filing], now: datetime) -> bool:
+    """Whether the notice rendered from today's facts says something else than the prepared version did (its
+    own date kept): then the notice is rendered afresh when it is filed."""
+    path = notice_paths(notices_dir, row.id, prepared.version)[("nl", "txt")]
+    if not path.exists():
+        return True
+    facts = _facts(uow, profile, row, prepared.started_at, now, purpose="first", history=history,
+                   version=prepared.version)
+    return render(templates, "nl", "authority/notice.txt.j2", answer_set=answer_set(facts)) != \
+        path.read_text(encoding="utf-8")
+
+
 def record_filing(uow: UnitOfWork, incident_id: str, reference: str, filed_at: datetime,
                   delay_reason: str | None, actor: str, now: datetime, *, profile: Profile | None = None,
                   templates: Path | None = None, notices_dir: Path | None = None) -> Filed:
@@ -329,7 +342,9 @@ def record_filing(uow: UnitOfWork, incident_id: str, reference: str, filed_at: d
     delay; without them the filing is refused. The reasons must then appear in the notice: a late filing keeps
     a new version of the notice with the reasons under question 4.5, rendered with `profile`, `templates` and
     `notices_dir` (every door passes them; a late filing without them is a programming error, not a silent
-    notice without its reasons); a filing in time records the latest prepared version.
+    notice without its reasons). A filing in time records the latest prepared version, unless the facts changed
+    since it was prepared (the people were told meanwhile, an answer was recorded): then the notice is rendered
+    afresh as a new version, so what is kept is what the AP was told (10.1: how many, when, with what text).
     """
     problems = _reference(reference)
     with uow:
@@ -356,7 +371,10 @@ def record_filing(uow: UnitOfWork, incident_id: str, reference: str, filed_at: d
         if late and (profile is None or templates is None or notices_dir is None):
             raise TypeError("a late filing keeps a new notice version with the reasons for the delay: pass "
                             "profile, templates and notices_dir")
-        notice = _new_version(uow, row.id, now) if late else versions[-1]
+        # what happened since the notice was prepared (the people told, an answer recorded) is in what is filed
+        changed = not late and profile is not None and templates is not None and notices_dir is not None and \
+            _changed_since(uow, profile, templates, notices_dir, row, versions[-1], history, now)
+        notice = _new_version(uow, row.id, now) if late or changed else versions[-1]
         filing_row = AuthorityFilingRow(
             incident_id=row.id, notice_id=notice.id, kind="first", filed_at=filed_at, filed_by=actor,
             reference=reference.strip(), delay_reason=delay_reason.strip() if late and delay_reason else None,
@@ -370,11 +388,11 @@ def record_filing(uow: UnitOfWork, incident_id: str, reference: str, filed_at: d
             facts = _facts(uow, profile, row, filed_at, now, purpose="first", history=history, filing=filing,
                            version=notice.version)
             filing_row.open_questions = len(answer_set(facts).unanswered)
-            if late:
+            if late or changed:
                 assert templates is not None and notices_dir is not None
                 paths = _keep(uow, templates, notices_dir, notice, facts, now)
         uow.record(at=now, actor=actor, incident_id=row.id, action="authority_notice_filed", late=late,
-                   version=notice.version, filing=filing_row.id)
+                   version=notice.version, filing=filing_row.id, rendered_again=changed)
         uow.commit()
         return Filed(row.id, filing_row.id, "first", notice.version, late, paths, filing_row.reference, filed_at,
                      filing_row.delay_reason)

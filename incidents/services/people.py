@@ -67,9 +67,11 @@ def import_subjects(uow: UnitOfWork, incident_id: str, source: Path | Source, ac
 # PostgreSQL: a chunk of people is one statement over arrays, not a statement per person (psycopg's
 # executemany sends one INSERT per row: three times slower than this at a hundred thousand people)
 _LINK_ARRAYS = text(
-    "INSERT INTO subjects (incident_id, name, email, email_key, language, status, problem, source_line) "
+    "INSERT INTO subjects (incident_id, name, email, email_key, language, status, problem, source_line, "
+    "postal_address) "
     "SELECT :incident, * FROM unnest(CAST(:names AS text[]), CAST(:emails AS text[]), CAST(:keys AS text[]), "
-    "CAST(:languages AS text[]), CAST(:statuses AS text[]), CAST(:problems AS text[]), CAST(:lines AS int[])) "
+    "CAST(:languages AS text[]), CAST(:statuses AS text[]), CAST(:problems AS text[]), CAST(:lines AS int[]), "
+    "CAST(:addresses AS text[])) "
     "ON CONFLICT (incident_id, email_key) DO NOTHING")
 
 
@@ -81,7 +83,8 @@ def _linker(uow: UnitOfWork, incident_id: str) -> Callable[[list[Person]], None]
                 "incident": incident_id, "names": [p.name for p in chunk], "emails": [p.email for p in chunk],
                 "keys": [p.email_key for p in chunk], "languages": [p.language for p in chunk],
                 "statuses": ["unreachable" if p.problem else "pending" for p in chunk],
-                "problems": [p.problem for p in chunk], "lines": [p.line for p in chunk]})
+                "problems": [p.problem for p in chunk], "lines": [p.line for p in chunk],
+                "addresses": [p.postal_address for p in chunk]})
         return link_arrays
     insert = insert_ignoring_conflicts(uow, SubjectRow.__table__, ["incident_id", "email_key"])
 
@@ -89,7 +92,7 @@ def _linker(uow: UnitOfWork, incident_id: str) -> Callable[[list[Person]], None]
         uow.session.execute(insert, [
             {"incident_id": incident_id, "name": p.name, "email": p.email, "email_key": p.email_key,
              "language": p.language, "status": "unreachable" if p.problem else "pending",
-             "problem": p.problem, "source_line": p.line} for p in chunk])
+             "problem": p.problem, "source_line": p.line, "postal_address": p.postal_address} for p in chunk])
     return link_rows
 
 

@@ -184,6 +184,30 @@ def test_golden_processor_breach_filed_late_gives_the_reasons_and_names_the_proc
     assert "meldde de verwerker SendinBlue ons de inbreuk" in text
 
 
+def test_the_notice_is_rendered_afresh_when_filed_so_10_1_says_who_was_told_when(uow, profile, now, tmp_path):
+    """Prepared right after the decision, the notice could not say the people were told; they were told before it
+    was filed, so the filed version says how many, when, and quotes the text they were sent."""
+    incident_id = drive_incident(uow, profile, now, tmp_path)
+    prepared = version_file(tmp_path, incident_id, 1).read_text(encoding="utf-8")
+    assert "het bericht is nog niet verstuurd" in prepared
+    approve_as_drafted(uow, profile, incident_id, now + timedelta(minutes=30))
+    services.notify_subjects(uow, profile, OutboxBackend(tmp_path / "outbox"), TEMPLATES, incident_id, None,
+                             now + timedelta(minutes=31))
+
+    filed = authority.record_filing(uow, incident_id, "M-2026-004201", now + timedelta(hours=1), None, "po",
+                                    now + timedelta(hours=1), **rendering(profile, tmp_path))
+
+    assert filed.version == 2 and version_file(tmp_path, incident_id, 1).read_text(encoding="utf-8") == prepared
+    told = version_file(tmp_path, incident_id, 2).read_text(encoding="utf-8")
+    answer = told[told.index("10.1"):told.index("10.2")]
+    assert "Verstuurd op: " in answer and ", aan 38 personen." in answer and "nog niet verstuurd" not in answer
+    assert "Onderwerp: Belangrijk: datalek bij Qoers" in answer
+    # filed again unchanged: a second incident filed straight away keeps its prepared version
+    other = drive_incident(uow, profile, now, tmp_path)
+    assert authority.record_filing(uow, other, "M-2026-004202", now + timedelta(hours=1), None, "po",
+                                   now + timedelta(hours=1), **rendering(profile, tmp_path)).version == 1
+
+
 def test_golden_follow_up_is_a_new_version_linked_to_the_first(uow, profile, now, tmp_path):
     incident_id = drive_incident(uow, profile, now, tmp_path)
     authority.record_filing(uow, incident_id, "M-2026-004200", now + timedelta(hours=1), None, "po",

@@ -126,3 +126,23 @@ def test_demo_refuses_to_wipe_a_folder_that_is_not_a_demo(tmp_path):
                             cwd=REPO, capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 2 and "not a demo workspace" in result.stderr
     assert (tmp_path / "precious.txt").exists()
+
+
+def test_every_date_in_the_demos_story_follows_its_shifted_clock(demo):
+    """The demo moves the example in time; the dates written in its story move with it, so its AP notice never
+    says the folder was shared weeks before the breach began or closed before it was found."""
+    from breach.demo import MONTHS
+
+    notice = (demo.workspace / "notices" / demo.incident_id / "authority-notice-v1.nl.txt").read_text(
+        encoding="utf-8")
+    begin = re.search(r"^Begin: \d{4}-(\d\d)-(\d\d)", notice, flags=re.MULTILINE)
+    end = re.search(r"^Einde: \d{4}-(\d\d)-(\d\d) (\d\d:\d\d)", notice, flags=re.MULTILINE)
+    story = re.search(r"^Oorspronkelijke melding: (.*)$", notice, flags=re.MULTILINE)
+    assert begin and end and story
+    words = r"(\d{1,2}) (" + "|".join(MONTHS) + r")"
+    first = re.search(words, story.group(1))
+    closed = re.search(words + r" om (\d\d:\d\d) is het delen van de map uitgezet", story.group(1))
+    assert first and closed
+    assert (int(first.group(1)), MONTHS.index(first.group(2)) + 1) == (int(begin.group(2)), int(begin.group(1)))
+    assert (int(closed.group(1)), MONTHS.index(closed.group(2)) + 1, closed.group(3)) == (
+        int(end.group(2)), int(end.group(1)), end.group(3))

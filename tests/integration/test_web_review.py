@@ -134,3 +134,33 @@ def test_there_is_no_message_to_review_when_the_people_are_not_told_one_by_one(b
     incident_id = _assessed(board)
     _decided(board, board.login("olga"), incident_id, subjects="no")
     assert board.login("rick").get(f"/incidents/{incident_id}/message").status_code == 404
+
+
+def test_the_letters_are_downloaded_by_the_team_and_recorded_as_posted(board):
+    pytest.importorskip("weasyprint")
+    from incidents.times import now_utc
+
+    incident_id = _assessed(board)
+    _decided(board, board.login("olga"), incident_id, subjects="yes")
+    people = board.ws.settings.home / "people.csv"
+    people.write_text("name,email,address\nGerrit de Vries,,Dorpsstraat 12 / 1234 AB  Ergenshuizen\n"
+                      "An,an@example.nl,\n", encoding="utf-8")
+    services.import_subjects(board.ws.uow(), incident_id, people, "rick", now_utc())
+    services.draft_message(board.ws.uow(), board.ws.profile, board.ws.settings.templates_dir, incident_id, "rick",
+                           now_utc())
+    rick, vera = board.login("rick"), board.login("vera")
+    refused = rick.get(f"/incidents/{incident_id}/letters.pdf")
+    assert refused.status_code == 409 and "not approved yet" in refused.text  # nothing printed unapproved
+    services.approve_message(board.ws.uow(), incident_id, "olga", now_utc())
+
+    assert vera.get(f"/incidents/{incident_id}/letters.pdf").status_code == 403
+    page = rick.get(f"/incidents/{incident_id}/subjects").text
+    assert "Download the letters (PDF)" in page
+    pdf = rick.get(f"/incidents/{incident_id}/letters.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert pdf.headers["content-type"] == "application/pdf" and pdf.headers["cache-control"] == "no-store"
+    posted = rick.post(f"/incidents/{incident_id}/letters/posted", data={"csrf_token": board.token(rick)})
+    assert posted.headers["location"].endswith("?done=letters_posted")
+    with board.ws.uow() as uow:
+        assert uow.subject_counts(incident_id).get("posted") == 1
+        assert uow.session.query(AuditRow).filter_by(action="letters_written", actor="rick").count() == 1
