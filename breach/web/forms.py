@@ -160,7 +160,7 @@ FLAGS: list[str] = (
 NUMBERS = ["subjects.count_min", "subjects.count_max", "containment.restored_within_hours"]
 LISTS = ["data.categories", "subjects.groups"]
 TEXTS = ["summary", "measures"]
-ASSESSMENT_FIELDS = [*TEXTS, *CHOICES, *FLAGS, *NUMBERS, *LISTS, "document"]
+ASSESSMENT_FIELDS = [*TEXTS, *CHOICES, *FLAGS, *NUMBERS, *LISTS, "data.categories_other", "document"]
 DEFAULTS: dict[str, Any] = (
     {f"breach.{k}": v for k, v in BreachFacts().model_dump().items()}
     | {f"protection.{k}": v for k, v in ProtectionFacts().model_dump().items()}
@@ -184,8 +184,11 @@ def assessment_data(form: FormData) -> dict[str, Any]:
             _put(data, name, text(form, name))
     for name in FLAGS:
         _put(data, name, text(form, name) in ("on", "yes", "true", "1"))
-    for name in LISTS:
-        _put(data, name, split_list(text(form, name)))
+    for name in LISTS:  # the categories come as checkboxes (one value each) plus other terms written out
+        values = [v for v in form.getlist(name) if isinstance(v, str)]
+        if name == "data.categories":
+            values.append(text(form, "data.categories_other"))
+        _put(data, name, [item for value in values for item in split_list(value)])
     return data
 
 
@@ -206,3 +209,12 @@ def parse_document(source: str) -> Any:
 
 def known_categories(profile: Profile) -> list[str]:
     return [c.name for c in profile.data_categories]
+
+
+def chosen_categories(values: dict[str, Any], profile: Profile) -> tuple[list[str], str]:
+    """The categories a form shows again: the organisation's own ones ticked, and the other terms as text."""
+    given = values.get("data.categories", [])
+    items = [i for v in ([given] if isinstance(given, str) else given) for i in split_list(str(v))]
+    items += split_list(str(values.get("data.categories_other", "")))
+    own = set(known_categories(profile))
+    return [i for i in items if i in own], ", ".join(i for i in items if i not in own)

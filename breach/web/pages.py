@@ -300,8 +300,8 @@ def _assessment_form(request: Request, view: IncidentView, values: dict[str, Any
     by_field, general = forms.place(errors, names)
     return request.app.state.pages.render(
         request, "assessment.html.j2", status, view=view, values=values, errors=by_field, general=general,
-        problem=problem, choices=forms.CHOICES, flags=forms.FLAGS,
-        own_categories=forms.known_categories(profile))
+        problem=problem, choices=forms.CHOICES, flags=forms.FLAGS, categories=profile.data_categories,
+        chosen=forms.chosen_categories(values, profile))
 
 
 @router.get("/incidents/{incident_id}/assessment")

@@ -149,7 +149,9 @@ def test_a_privacy_officer_handles_an_incident_from_report_to_decision(served):
             page.get_by_role("link", name="Beoordeling vastleggen").click()
             page.get_by_label("Samenvatting").fill("Verslagen van 39 coachees waren zes weken openbaar te bekijken.")
             page.get_by_label("Vertrouwelijkheid").select_option("unknown_recipients")
-            page.get_by_label("Soorten gegevens").fill("coachverslagen, contactgegevens")
+            # the organisation's own categories are offered as boxes to tick, with what each holds
+            page.get_by_role("group", name="Soorten gegevens").get_by_label("coachverslagen").check()
+            page.get_by_role("group", name="Soorten gegevens").get_by_label("contactgegevens").check()
             page.get_by_label("Aantal betrokkenen, minstens").fill("39")
             page.get_by_label("Aantal betrokkenen, hoogstens").fill("45")
             page.get_by_role("button", name="Opslaan").click()
@@ -178,7 +180,7 @@ def test_a_privacy_officer_handles_an_incident_from_report_to_decision(served):
             # the state moves on: no AP notice and no notices to the people are needed
             expect(page.locator("#stage")).to_have_text("betrokkenen informeren niet nodig")
             expect(page.locator("#decision")).to_contain_text("volgens het Drive-logboek")
-            expect(page.locator("#timeline")).to_contain_text("besluit vastgelegd")
+            expect(page.locator("#timeline")).to_contain_text("Besluit: melden bij de AP: nee; betrokkenen informeren: nee.")
             expect(page.locator("#timeline")).to_contain_text("olga")
             expect(page.locator("#countdown")).to_contain_text("niet nodig")
 
@@ -261,7 +263,7 @@ def test_a_public_communication_is_written_downloaded_and_recorded_online(served
             page.get_by_role("button", name="Vastleggen: staat online").click()
             expect(page.get_by_role("status")).to_contain_text("de betrokkenen gelden als geïnformeerd")
             expect(page.locator(".waiting")).not_to_contain_text("openbare mededeling")
-            expect(page.locator("#timeline")).to_contain_text("openbare mededeling gepubliceerd")
+            expect(page.locator("#timeline")).to_contain_text("Versie 1 van de openbare mededeling staat online.")
         finally:
             browser.close()
 
@@ -355,3 +357,82 @@ def test_the_message_is_previewed_tested_approved_and_only_then_sent(served, tmp
         finally:
             browser.close()
     assert problems == {"incident": [], "message": []}, problems
+
+
+def test_every_dashboard_page_passes_axe_core(served, tmp_path):
+    """WCAG 2.1 A and AA as axe-core checks them, on every page a user can open: the login, the lists, an incident
+    before and after the decision with each of its forms, the review of the message, the public communication,
+    the register and the AP notice."""
+    from playwright.sync_api import sync_playwright
+
+    from incidents.model import Decision
+    from tests.conftest import EXAMPLES
+    from tests.integration.test_public_notice import assessment
+    from tests.integration.test_register import a_report, the_assessment
+
+    ws = Workspace(settings=Settings.from_env({"BREACH_HOME": str(tmp_path / "ws"),
+                                               "BREACH_PROFILE": str(EXAMPLE_PROFILE)}))
+    now = datetime.now(UTC)
+    assessed = services.report_incident(ws.uow(), ws.profile, a_report(now), "olga", now)
+    services.record_assessment(ws.uow(), ws.profile, assessed, the_assessment(), "it", now)
+    decided = services.report_incident(ws.uow(), ws.profile, a_report(now), "olga", now)
+    services.record_assessment(ws.uow(), ws.profile, decided, the_assessment(), "it", now)
+    services.import_subjects(ws.uow(), decided, EXAMPLES / "subjects.csv", "olga", now)
+    services.record_decision(ws.uow(), decided, Decision(notify_authority=True, notify_subjects=True,
+                                                         reason="coaching reports open to anyone"), "olga", now)
+    services.prepare_authority_notice(ws.uow(), ws.profile, ws.settings.templates_dir, ws.settings.notices_dir,
+                                      decided, now)
+    public = services.report_incident(ws.uow(), ws.profile, a_report(now), "olga", now)
+    services.record_assessment(ws.uow(), ws.profile, public, assessment(), "it", now)
+    services.decide(ws.uow(), public, "olga", now, templates=ws.settings.templates_dir, language="nl")
+    users.add_user(ws.uow(), "edith", PASSWORD, "privacy_officer", "en", "test", now)  # the English pages
+    pages = ["/incidents", "/incidents/new", "/register", f"/incidents/{assessed}",
+             f"/incidents/{assessed}/assessment", f"/incidents/{assessed}/decision", f"/incidents/{decided}",
+             f"/incidents/{decided}/filing", f"/incidents/{decided}/subjects", f"/incidents/{decided}/message",
+             f"/incidents/{decided}/authority-notice", f"/incidents/{decided}/closing", f"/incidents/{public}/public"]
+    found: dict[str, list[str]] = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            for language in ("nl-NL", "en-GB"):
+                context = browser.new_context(viewport={"width": 1280, "height": 900}, locale=language,
+                                              timezone_id="Europe/Amsterdam", bypass_csp=True)
+                page = context.new_page()
+                page.set_default_timeout(15_000)
+                page.goto(f"{served}/login")
+                found[f"{language} /login"] = axe_violations(page)
+                dutch = language == "nl-NL"
+                page.get_by_label("Gebruikersnaam" if dutch else "User name").fill("olga" if dutch else "edith")
+                page.get_by_label("Wachtwoord" if dutch else "Password").fill(PASSWORD)
+                page.get_by_role("button", name="Inloggen" if dutch else "Log in").click()
+                page.wait_for_url(re.compile(r"/incidents"))
+                for path in pages:
+                    answer = page.goto(f"{served}{path}")
+                    assert answer is not None and answer.status == 200, path
+                    found[f"{language} {path}"] = axe_violations(page)
+                context.close()
+        finally:
+            browser.close()
+    assert {page: problems for page, problems in found.items() if problems} == {}
+
+
+def test_a_keyboard_user_skips_the_header_and_always_sees_where_the_focus_is(served):
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context(locale="nl-NL").new_page()
+            page.goto(f"{served}/login")
+            page.keyboard.press("Tab")
+            skip = page.get_by_role("link", name="Naar de inhoud")
+            expect(skip).to_be_focused()
+            assert skip.evaluate("e => e.getBoundingClientRect().left >= 0"), "the skip link stays off screen"
+            page.keyboard.press("Enter")
+            page.keyboard.press("Tab")
+            focused = page.evaluate("document.activeElement.closest('main') !== null")
+            assert focused, "after the skip link the focus is not in the page's content"
+            outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+            assert outline not in ("none", ""), "the focused field shows no outline"
+        finally:
+            browser.close()

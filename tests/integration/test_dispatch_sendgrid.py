@@ -79,3 +79,36 @@ def test_a_refusal_is_recorded_with_sendgrids_reason_and_the_people_stay_pending
     assert status == "failed" and "from email" in error
     assert counts["pending"] > 30 and "sent" not in counts
     assert services.waiting_for(ws.uow(), incident_id) == ["authority_notice", "subject_notice"]
+
+
+def test_no_request_carries_a_person_before_the_approval_and_every_request_disables_tracking(sendgrid_env, now):
+    """Through the real client to the loopback fake: the dispatch before the approval sends nothing; the test send
+    goes to the team only; after the approval everyone, with click, open and subscription tracking and Google
+    Analytics off in every request (a pixel in a breach notice needs consent and looks like phishing)."""
+    ws = Workspace()
+    incident_id = services.report_incident(ws.uow(), ws.profile, a_report(now), "po", now)
+    services.record_assessment(ws.uow(), ws.profile, incident_id, the_assessment(), "it", now)
+    services.import_subjects(ws.uow(), incident_id, EXAMPLES / "subjects.csv", "po", now)
+    services.record_decision(ws.uow(), incident_id, Decision(notify_authority=True, notify_subjects=True,
+                                                             reason="health data open to anyone"), "po", now)
+    services.draft_message(ws.uow(), ws.profile, TEMPLATES, incident_id, "response-flow", now)
+    sendgrid_env.script(*[accepted()] * 6)
+
+    services.notify_subjects(ws.uow(), ws.profile, ws.mailer, TEMPLATES, incident_id, None, now)
+    assert sendgrid_env.requests == []
+    services.test_send(ws.uow(), ws.profile, ws.mailer, incident_id, "info@qoers.nl", "po", now, None)
+    tests = sendgrid_env.requests
+    assert {p["to"][0]["email"] for r in tests for p in r.body["personalizations"]} == {"info@qoers.nl"}
+
+    services.approve_message(ws.uow(), incident_id, "po", now)
+    services.notify_subjects(ws.uow(), ws.profile, ws.mailer, TEMPLATES, incident_id, None, now)
+
+    requests = sendgrid_env.requests
+    people = [p for r in requests[len(tests):] for p in r.body["personalizations"]]
+    assert len(people) == 38
+    for request in requests:
+        settings = request.body["tracking_settings"]
+        assert settings["click_tracking"] == {"enable": False, "enable_text": False}
+        assert settings["open_tracking"]["enable"] is False
+        assert settings["subscription_tracking"]["enable"] is False
+        assert settings["ganalytics"]["enable"] is False

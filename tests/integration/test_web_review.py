@@ -164,3 +164,29 @@ def test_the_letters_are_downloaded_by_the_team_and_recorded_as_posted(board):
     with board.ws.uow() as uow:
         assert uow.subject_counts(incident_id).get("posted") == 1
         assert uow.session.query(AuditRow).filter_by(action="letters_written", actor="rick").count() == 1
+
+
+def test_the_timeline_speaks_in_sentences_without_raw_keys(board):
+    incident_id = _told(board)
+    services.draft_message(board.ws.uow(), board.ws.profile, board.ws.settings.templates_dir, incident_id,
+                           "response-flow", __import__("incidents.times", fromlist=["now_utc"]).now_utc())
+    page = board.login("olga").get(f"/incidents/{incident_id}").text
+    timeline = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page[page.index('id="timeline"'):]))
+    assert "Besluit: melden bij de AP: ja; betrokkenen informeren: ja." in timeline
+    assert "Versie 1 van het bericht aan de betrokkenen geschreven" in timeline
+    assert "de afhandeling (automatisch)" in timeline
+    for raw in ("notify_authority", "response-flow", "score:", "True", "digest:", "_"):
+        assert raw not in timeline, raw
+    assert "privacy officer" not in re.sub(r"<[^>]+>", " ", page)  # a Dutch page speaks Dutch
+
+
+def test_the_decision_form_shows_the_ap_deadline_and_warns_when_a_decision_exists(board):
+    incident_id = _assessed(board)
+    olga = board.login("olga")
+    form = olga.get(f"/incidents/{incident_id}/decision").text
+    deadline = re.search(r'id="decision-deadline">([^<]+)<', form)
+    assert deadline and "Uiterlijk melden bij de AP" in deadline.group(1) and "nog " in deadline.group(1)
+    assert "Er is al een besluit" not in form
+    _decided(board, olga, incident_id, subjects="no")
+    again = olga.get(f"/incidents/{incident_id}/decision").text
+    assert "Er is al een besluit, vastgelegd door olga" in again
