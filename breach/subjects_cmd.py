@@ -15,7 +15,7 @@ from typing import Self, TextIO
 from breach.common import flow_options, when_option
 from incidents import services
 from incidents.errors import FieldError, InvalidInput
-from incidents.messages import PARTS
+from incidents.messages import PARTS, SUBJECT_NOTICE, SUBJECT_UPDATE, UPDATE_PARTS
 from incidents.notify.render import LANGUAGES
 from incidents.services.dispatch import dispatch_plan
 from incidents.services.people import ImportResult
@@ -145,21 +145,28 @@ def cmd_notify(ws: Workspace, args: argparse.Namespace) -> int:
 def _show_version(version: MessageVersion) -> None:
     state = (f"approved by {version.approved_by} on {show(version.approved_at)}" if version.approved_at
              else "awaiting approval")
-    print(f"message to the people of {version.incident_id}, version {version.version} ({state}); digest "
+    what = "update to the people" if version.kind == SUBJECT_UPDATE else "message to the people"
+    print(f"{what} of {version.incident_id}, version {version.version} ({state}); digest "
           f"{version.short_digest}; languages: {', '.join(version.languages)}")
     for problem in version.problems:
         print(f"  cannot be approved yet: {problem.field} {problem.message}")
 
 
+def _kind(args: argparse.Namespace) -> str:
+    return SUBJECT_UPDATE if getattr(args, "update", False) else SUBJECT_NOTICE
+
+
 def cmd_preview(ws: Workspace, args: argparse.Namespace) -> int:
+    kind = _kind(args)
     version, paths = services.write_preview(ws.uow(), ws.profile, ws.settings.templates_dir, ws.settings.notices_dir,
-                                           args.id, _cli().actor(args), now_utc())
+                                           args.id, _cli().actor(args), now_utc(), kind=kind)
     _show_version(version)
     print("exactly as the people will get it (HTML and text per language):")
     for path in paths:
         print(f"  {path}")
     if not version.approved:
-        print(f"approve it with: breach subjects approve {version.incident_id} --version {version.version}")
+        flag = " --update" if kind == SUBJECT_UPDATE else ""
+        print(f"approve it with: breach subjects approve {version.incident_id}{flag} --version {version.version}")
     return 0
 
 
@@ -171,7 +178,8 @@ def cmd_edit(ws: Workspace, args: argparse.Namespace) -> int:
     text = args.text if args.text is not None else (sys.stdin.read() if args.file == "-" else
                                                     Path(args.file).read_text(encoding="utf-8"))
     version = services.edit_message(ws.uow(), ws.profile, ws.settings.templates_dir, args.id,
-                                    {args.language: {args.part: text}}, _cli().actor(args), now_utc())
+                                    {args.language: {args.part: text}}, _cli().actor(args), now_utc(),
+                                    kind=_kind(args))
     _show_version(version)
     print(f"review it (breach subjects preview {version.incident_id}) and approve it again: an edited message needs "
           "a new approval")
@@ -180,7 +188,7 @@ def cmd_edit(ws: Workspace, args: argparse.Namespace) -> int:
 
 def cmd_test_send(ws: Workspace, args: argparse.Namespace) -> int:
     languages = services.test_send(ws.uow(), ws.profile, ws.mailer, args.id, args.to, _cli().actor(args), now_utc(),
-                                   ws.settings.mail_from)
+                                   ws.settings.mail_from, kind=_kind(args))
     print(f"test sent to {args.to.strip()} through {ws.mailer.name}: the message as the people will get it, in "
           f"{', '.join(languages)}")
     return 0
@@ -188,12 +196,20 @@ def cmd_test_send(ws: Workspace, args: argparse.Namespace) -> int:
 
 def cmd_approve(ws: Workspace, args: argparse.Namespace) -> int:
     cli = _cli()
+    kind = _kind(args)
     approved = services.approve_message(ws.uow(), args.id, cli.actor(args), now_utc(), version=args.version,
-                                        digest_prefix=args.digest)
-    print(f"message to the people of {args.id.upper()}, version {approved.version} (digest "
-          f"{approved.digest[:12]}): approved by {approved.approved_by}; it can be sent")
-    cli.after_record(ws, args, args.id.upper(), "subject_notice_approval", approved.run_input())
+                                        digest_prefix=args.digest, kind=kind)
+    what = "update to the people" if kind == SUBJECT_UPDATE else "message to the people"
+    print(f"{what} of {args.id.upper()}, version {approved.version} (digest {approved.digest[:12]}): approved by "
+          f"{approved.approved_by}; it can be sent")
+    step = "subject_update" if kind == SUBJECT_UPDATE else "subject_notice_approval"
+    cli.after_record(ws, args, args.id.upper(), step, approved.run_input())
     return 0
+
+
+def cmd_update(ws: Workspace, args: argparse.Namespace) -> int:
+    args.update = True
+    return cmd_preview(ws, args)
 
 
 # --- letters ----------------------------------------------------------------------------------------------
@@ -299,6 +315,8 @@ def add_commands(ss: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         "digest, whether it is approved, and what keeps it from being approved. Nobody gets the message before a "
         "person approves its newest version.")
     c.add_argument("id")
+    c.add_argument("--update", action="store_true", help="the follow-up when the investigation ends (breach "
+                   "subjects update), not the first message")
     c.set_defaults(func=cmd_preview)
 
     c = ss.add_parser("edit", help="rewrite one part of the message to the people (a new version to approve)",
@@ -307,7 +325,10 @@ def add_commands(ss: argparse._SubParsersAction) -> None:  # type: ignore[type-a
                       "on lines starting with '- '. The edit is a new version, which needs approval again.")
     c.add_argument("id")
     c.add_argument("--language", required=True, choices=LANGUAGES)
-    c.add_argument("--part", required=True, choices=PARTS)
+    c.add_argument("--part", required=True, choices=sorted({*PARTS, *UPDATE_PARTS}),
+                   help="the first message: " + ", ".join(PARTS) + "; the update (with --update): " +
+                   ", ".join(UPDATE_PARTS))
+    c.add_argument("--update", action="store_true", help="edit the follow-up, not the first message")
     c.add_argument("--text", help="the new text of the part")
     c.add_argument("--file", help="a UTF-8 file with the new text (- for standard input)")
     c.set_defaults(func=cmd_edit)
@@ -318,6 +339,7 @@ def add_commands(ss: argparse._SubParsersAction) -> None:  # type: ignore[type-a
                       "is refused. The audit trail keeps who sent which version to whom.")
     c.add_argument("id")
     c.add_argument("--to", required=True, metavar="ADDRESS")
+    c.add_argument("--update", action="store_true", help="test the follow-up, not the first message")
     c.set_defaults(func=cmd_test_send)
 
     c = ss.add_parser("approve", help="approve the message to the people, so that it can be sent",
@@ -329,8 +351,18 @@ def add_commands(ss: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     c.add_argument("--version", type=int, metavar="N", help="the version you reviewed (refused if it is not the "
                    "newest)")
     c.add_argument("--digest", metavar="HEX", help="the start of the digest you reviewed (from preview)")
+    c.add_argument("--update", action="store_true", help="approve the follow-up, not the first message")
     flow_options(c)
     c.set_defaults(func=cmd_approve)
+
+    c = ss.add_parser("update", help="write the follow-up to the people when the investigation ends",
+                      description="Compose the follow-up message to the people the first message reached by e-mail: "
+                      "what was found, what changed, what they can do now, whom to contact. It is proposed from "
+                      "templates with instructions in [ ] that must be replaced (breach subjects edit ID --update "
+                      "--language nl --part found --file ...), then reviewed and approved like the first message "
+                      "(preview --update, test-send --update, approve --update); the response flow sends it.")
+    c.add_argument("id")
+    c.set_defaults(func=cmd_update)
 
     c = ss.add_parser("letters", help="printable letters for the people the e-mail does not reach",
                       description="Write the approved message as letters, one A4 PDF with a letter per person "

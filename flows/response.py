@@ -103,6 +103,15 @@ def notify_all_affected_people(incident_id: str) -> None:
         pass
 
 
+@task(name="send the update to the people", **OUTSIDE_WORLD)
+def send_update_to_people(incident_id: str) -> dict[str, Any]:
+    """The follow-up when the investigation ends, once a person approved it; nothing before. Ids and counts only."""
+    ws = _workspace()
+    outcome = services.notify_update(ws.uow(), ws.profile, ws.mailer, ws.settings.templates_dir, incident_id,
+                                     ws.settings.mail_from, now_utc())
+    return {"stage": outcome.stage, "done": outcome.done, "count": outcome.count}
+
+
 @task(name="move the incident along its lifecycle", **STAGE)
 def advance_lifecycle(incident_id: str) -> list[Step]:
     return services.advance(_workspace().uow(), incident_id, now_utc())
@@ -238,6 +247,7 @@ def incident_response(incident_id: str) -> dict[str, Any]:
                 if notify_subjects:
                     draft_message_to_people(incident_id)
                     notify_all_affected_people(incident_id)  # only once a person approved the message
+                    send_update_to_people(incident_id)  # the follow-up, if one was written and approved
             waiting = advance_lifecycle(incident_id)
             publish_status(incident_id)
         human = next((w for w in waiting if w in HUMAN_STEPS), None)

@@ -22,6 +22,11 @@ from incidents.errors import FieldError
 # can do (EDPB Guidelines 9/2022, par. 137) and the right to complain to the AP (art. 77).
 PARTS = ("happened", "data", "meaning", "done", "advice", "contact", "complaint")
 SUBJECT_NOTICE = "subject_notice"
+# The follow-up to the same people when the investigation ends: what was found, what changed, what they can do now,
+# whom to contact. Reviewed and approved like the first message.
+UPDATE_PARTS = ("found", "changed", "advice", "contact")
+SUBJECT_UPDATE = "subject_update"
+PARTS_OF = {SUBJECT_NOTICE: PARTS, SUBJECT_UPDATE: UPDATE_PARTS}
 MAX_PART = 4000  # characters per part: a few paragraphs, not a document
 
 
@@ -85,24 +90,27 @@ def looks_dutch(text: str) -> bool:
     return len(set(dutch)) >= 3 and len(dutch) >= 0.2 * len(words)
 
 
-def approval_problems(parts: Mapping[str, Mapping[str, str]], proposed: Mapping[str, Mapping[str, str]]) \
-        -> list[FieldError]:
+def approval_problems(parts: Mapping[str, Mapping[str, str]], proposed: Mapping[str, Mapping[str, str]],
+                      names: tuple[str, ...] = PARTS) -> list[FieldError]:
     """What keeps a version from being approved, per part: an empty part; a part too long; an English part that
     is Dutch text; a part rewritten in Dutch while the English one is still the proposal (the English reader
     would not get what was added). One language per message: a reader gets every part in their language."""
     problems: list[FieldError] = []
     for language, own in parts.items():
-        for part in PARTS:
+        for part in names:
             text = own.get(part, "")
             where = f"{language}.{part}"
             if not text.strip():
                 problems.append(FieldError(where, "is empty; write this part or take the proposal"))
             elif len(text) > MAX_PART:
                 problems.append(FieldError(where, f"has {len(text)} characters; keep it under {MAX_PART}"))
+            elif re.search(r"\[[^\]]{10,}\]", text):
+                problems.append(FieldError(where, "still holds the proposal's instruction in [ ]; write what it "
+                                                  "asks for"))
             elif language == "en" and looks_dutch(text):
                 problems.append(FieldError(where, "is in Dutch; an English reader needs this part in English"))
     if "nl" in parts and "en" in parts:
-        for part in PARTS:
+        for part in names:
             nl_edited = parts["nl"].get(part, "") != proposed.get("nl", {}).get(part, "")
             en_untouched = parts["en"].get(part, "") == proposed.get("en", {}).get(part, "")
             if nl_edited and en_untouched:

@@ -347,6 +347,9 @@ class SubjectRow(Base):
     # the postal address, lines separated by "\n", for a letter to someone the e-mail does not reach
     postal_address: Mapped[str | None] = mapped_column(Text)
     letter_written_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # in a letters PDF since then
+    # the follow-up when the investigation ends (incidents.services.dispatch.notify_update): pending, sending, sent
+    update_status: Mapped[str | None] = mapped_column(String(20))
+    update_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class DispatchBatchRow(Base):

@@ -19,7 +19,7 @@ from incidents.services.authority import (
     record_withdrawal,
 )
 from incidents.services.common import Outcome
-from incidents.services.dispatch import notify_subjects
+from incidents.services.dispatch import notify_subjects, notify_update
 from incidents.services.intake import (
     Decided,
     close,
@@ -86,6 +86,7 @@ __all__ = [
     "mail_authority_notice",
     "notice_versions",
     "notify_subjects",
+    "notify_update",
     "prepare_authority_notice",
     "progress",
     "recommendation_of",

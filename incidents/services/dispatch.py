@@ -11,14 +11,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, bindparam, func, select
+from sqlalchemy import CursorResult, Table, bindparam, func, select, update
 
 from incidents.errors import DispatchFailed
+from incidents.messages import SUBJECT_NOTICE, SUBJECT_UPDATE
 from incidents.notify.email import Address, EmailBackend, Message, Recipient
 from incidents.notify.render import render
 from incidents.profile import Profile
 from incidents.register.tables import (
     DispatchBatchRow,
+    MessageVersionRow,
     SubjectRow,
 )
 from incidents.register.unit_of_work import UnitOfWork
@@ -39,6 +41,68 @@ from incidents.subjects import notified
 from incidents.views import message_approval
 
 WAITING_FOR_APPROVAL = "waiting for a person to approve the message (breach subjects preview, then approve)"
+
+
+def notify_update(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, templates: Path, incident_id: str,
+                  mail_from: str | None, now: datetime) -> Outcome:
+    """The follow-up when the investigation ends (GDPR art. 34(2), in phases): once a person approved it, to
+    everyone the first message reached by e-mail, in their language, in batches claimed before they are sent, so
+    a crash resumes without losing or doubling anyone (as notify_subjects). Each person's `update_status` keeps
+    how far it got; the first message's status is left as it was."""
+    with uow:
+        row = uow.incident(incident_id)
+        if uow.session.scalar(select(MessageVersionRow.id).where(
+                MessageVersionRow.incident_id == row.id, MessageVersionRow.kind == SUBJECT_UPDATE).limit(1)) is None:
+            return Outcome(SUBJECT_UPDATE, False, detail="no update written")
+        approved = approved_texts(uow, row.id, SUBJECT_UPDATE)
+        if approved is None:
+            return Outcome(SUBJECT_UPDATE, False, detail=WAITING_FOR_APPROVAL)
+        # the people it goes to, once: those the first message reached by e-mail (not those it bounced for)
+        uow.session.execute(update(SubjectRow).where(
+            SubjectRow.incident_id == row.id, SubjectRow.status.in_(("sent", "deferred", "delivered")),
+            SubjectRow.update_status.is_(None)).values(update_status="pending"))
+        open_work = uow.session.scalar(select(func.count()).select_from(SubjectRow).where(
+            SubjectRow.incident_id == row.id, SubjectRow.update_status.in_(("pending", "sending")))) or 0
+        if not open_work and (n := uow.notice(row.id, SUBJECT_UPDATE)) and n.status == "done":
+            uow.commit()
+            return Outcome(SUBJECT_UPDATE, True, n.recipients, detail="already sent")
+        claim_notice(uow, row.id, SUBJECT_UPDATE, mailer.name, now)
+        uow.commit()
+    total = 0
+    dispatch = _Dispatch(uow, row.id, now, SUBJECT_UPDATE)
+    for language in approved.languages:
+        rendered = approved.rendered[language]
+        message = Message(sender=sender_of(profile, mail_from), subject=rendered.subject, text=rendered.text,
+                          html=rendered.html, kind=SUBJECT_UPDATE, incident_id=row.id,
+                          reply_to=Address(str(profile.privacy_contact.email), profile.privacy_contact.name))
+        fallback = render(templates, language, "subjects/anonymous_name.txt.j2").strip()
+        batch = dispatch.first(language)
+        if batch is not None:
+            with uow:
+                keep_text(uow, row.id, SUBJECT_UPDATE, approved.version, language, rendered.subject, rendered.text,
+                          now)
+                uow.commit()
+        while batch is not None:
+            recipients = [Recipient(f"subject-{sid}", Address(email, name), {"name": name or fallback})
+                          for sid, name, email in batch.people]
+            try:
+                accepted = send(uow, row.id, SUBJECT_UPDATE, mailer, message, recipients, now)
+            except DispatchFailed as exc:
+                dispatch.refused(batch, getattr(exc, "accepted", []), str(exc))
+                raise
+            total += len(accepted)
+            batch = dispatch.next(batch, accepted)
+    with uow:
+        notice = uow.notice(row.id, SUBJECT_UPDATE)
+        assert notice is not None
+        sent = uow.session.scalar(select(func.count()).select_from(SubjectRow).where(
+            SubjectRow.incident_id == row.id, SubjectRow.update_status == "sent")) or 0
+        notice.status, notice.finished_at, notice.recipients = "done", now, sent
+        if total:
+            uow.record(at=now, actor="response-flow", incident_id=row.id, action="subjects_updated", sent=total,
+                       total_sent=sent, version=approved.version, backend=mailer.name)
+        uow.commit()
+    return Outcome(SUBJECT_UPDATE, True, total)
 
 
 def notify_subjects(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, templates: Path, incident_id: str,
@@ -157,8 +221,8 @@ class _Dispatch:
     transaction, and every statement is a set operation on an id range, not a statement per person.
     """
 
-    def __init__(self, uow: UnitOfWork, incident_id: str, now: datetime):
-        self.uow, self.incident_id, self.now = uow, incident_id, now
+    def __init__(self, uow: UnitOfWork, incident_id: str, now: datetime, kind: str = SUBJECT_NOTICE):
+        self.uow, self.incident_id, self.now, self.kind = uow, incident_id, now, kind
         self._statements: _Statements | None = None
 
     def first(self, language: str) -> ClaimedBatch | None:
@@ -191,7 +255,7 @@ class _Dispatch:
         """One of the dispatch's statements, built once, run on the session's connection in the session's
         transaction (Core: the ORM's per-row work cost a third of the dispatch's time)."""
         if self._statements is None:
-            self._statements = _Statements(self.uow)
+            self._statements = _Statements(self.uow, self.kind)
         return self.uow.session.connection().execute(getattr(self._statements, name), {
             "incident": self.incident_id, "now": self.now, **values})
 
@@ -211,7 +275,7 @@ class _Dispatch:
         return self._claim(language, people)
 
     def _claim(self, language: str, people: list[tuple[int, str, str]]) -> ClaimedBatch:
-        key = f"{self.incident_id}:subject_notice:{language}:{people[0][0]}-{people[-1][0]}"
+        key = f"{self.incident_id}:{self.kind}:{language}:{people[0][0]}-{people[-1][0]}"
         self._run("open_batch", key=key, recipients=len(people))
         return ClaimedBatch(key, language, people)
 
@@ -234,24 +298,27 @@ class _Dispatch:
 class _Statements:
     """The dispatch's statements with their parameters named, built once per dispatch."""
 
-    def __init__(self, uow: UnitOfWork):
+    def __init__(self, uow: UnitOfWork, kind: str = SUBJECT_NOTICE):
         s, b = cast(Table, SubjectRow.__table__), cast(Table, DispatchBatchRow.__table__)
         p = bindparam
+        # the first message moves `status`; the update its own `update_status`, the first one's stays as it was
+        state, at = (s.c.status, "notified_at") if kind == SUBJECT_NOTICE else (s.c.update_status, "update_sent_at")
+        name = state.name
         mine = (s.c.incident_id == p("incident"), s.c.language == p("lang"))
         self.people = (select(s.c.id, s.c.name, s.c.email)
-                       .where(*mine, s.c.id > p("after"), s.c.status == p("state"))
+                       .where(*mine, s.c.id > p("after"), state == p("state"))
                        .order_by(s.c.id).limit(SEND_BATCH))
         in_range = s.c.id.between(p("first"), p("last"))
-        self.claim = s.update().where(*mine, s.c.status == "pending", in_range).values(status="sending")
-        self.sent_range = (s.update().where(*mine, s.c.status == "sending", in_range)
-                           .values(status="sent", notified_at=p("now")))
-        self.sent_ids = (s.update().where(*mine, s.c.status == "sending", s.c.id.in_(p("ids", expanding=True)))
-                         .values(status="sent", notified_at=p("now")))
-        self.back_to_pending = (s.update().where(*mine, s.c.status == "sending",
-                                                 s.c.id.in_(p("ids", expanding=True))).values(status="pending"))
+        self.claim = s.update().where(*mine, state == "pending", in_range).values({name: "sending"})
+        self.sent_range = (s.update().where(*mine, state == "sending", in_range)
+                           .values({name: "sent", at: p("now")}))
+        self.sent_ids = (s.update().where(*mine, state == "sending", s.c.id.in_(p("ids", expanding=True)))
+                         .values({name: "sent", at: p("now")}))
+        self.back_to_pending = (s.update().where(*mine, state == "sending",
+                                                 s.c.id.in_(p("ids", expanding=True))).values({name: "pending"}))
         self.open_batch = upsert(uow, b, ["incident_id", "batch_key"], {
             "status": "sending", "attempts": b.c.attempts + 1, "error": None, "finished_at": None,
-        }).values(incident_id=p("incident"), batch_key=p("key"), kind="subject_notice", status="sending",
+        }).values(incident_id=p("incident"), batch_key=p("key"), kind=kind, status="sending",
                   recipients=p("recipients"), attempts=1, started_at=p("now"))
         self.close_batch = (b.update().where(b.c.incident_id == p("incident"), b.c.batch_key == p("key"))
                             .values(status=p("state"), finished_at=p("now"), error=p("problem")))

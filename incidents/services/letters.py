@@ -73,7 +73,7 @@ def write_letters(uow: UnitOfWork, profile: Profile, templates: Path, incident_i
 
 def _pdf(html: str) -> bytes:
     try:
-        from weasyprint import HTML
+        from weasyprint import HTML  # type: ignore[import-untyped]
     except (ImportError, OSError) as exc:  # not installed, or Pango missing
         raise ConfigurationError(
             "writing letters needs WeasyPrint and Pango: .venv/bin/uv pip install -e '.[letters]' and, on Debian, "

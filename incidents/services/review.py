@@ -13,13 +13,14 @@ from sqlalchemy import func, select
 
 from incidents.errors import FieldError, InvalidInput, InvalidTransition
 from incidents.lifecycle import Status
-from incidents.messages import PARTS, SUBJECT_NOTICE, Rendered, approval_problems, digest
+from incidents.messages import PARTS_OF, SUBJECT_NOTICE, SUBJECT_UPDATE, Rendered, approval_problems, digest
 from incidents.notify.email import Address, EmailBackend, Message, Recipient
 from incidents.notify.render import LANGUAGES, environment, render, render_email
 from incidents.profile import Profile, categories_of
 from incidents.register.tables import MessagePartRow, MessageRenderRow, MessageVersionRow, SubjectRow
 from incidents.register.unit_of_work import UnitOfWork
 from incidents.services.common import sender_of
+from incidents.subjects import ACCEPTED
 from incidents.views import incident_view
 
 
@@ -38,6 +39,7 @@ class MessageVersion:
     proposed: dict[str, dict[str, str]]
     rendered: dict[str, Rendered]
     problems: list[FieldError] = field(default_factory=list)  # what keeps it from being approved
+    kind: str = SUBJECT_NOTICE  # or SUBJECT_UPDATE, the follow-up when the investigation ends
 
     @property
     def languages(self) -> list[str]:
@@ -60,35 +62,37 @@ def _as_version(row: MessageVersionRow) -> MessageVersion:
         proposed.setdefault(p.language, {})[p.part] = p.proposed
     rendered = {r.language: Rendered(r.subject, r.text, r.html) for r in row.renders}
     return MessageVersion(row.incident_id, row.version, row.digest, row.created_at, row.created_by, row.approved_at,
-                          row.approved_by, parts, proposed, rendered, approval_problems(parts, proposed))
+                          row.approved_by, parts, proposed, rendered,
+                          approval_problems(parts, proposed, PARTS_OF[row.kind]), row.kind)
 
 
-def _latest_row(uow: UnitOfWork, incident_id: str) -> MessageVersionRow | None:
+def _latest_row(uow: UnitOfWork, incident_id: str, kind: str = SUBJECT_NOTICE) -> MessageVersionRow | None:
     return uow.session.scalars(select(MessageVersionRow).where(
-        MessageVersionRow.incident_id == incident_id, MessageVersionRow.kind == SUBJECT_NOTICE)
+        MessageVersionRow.incident_id == incident_id, MessageVersionRow.kind == kind)
         .order_by(MessageVersionRow.version.desc()).limit(1)).first()
 
 
-def latest_version(uow: UnitOfWork, incident_id: str) -> MessageVersion | None:
+def latest_version(uow: UnitOfWork, incident_id: str, kind: str = SUBJECT_NOTICE) -> MessageVersion | None:
     """The newest version of the message to the people of an incident, approved or not."""
     with uow:
-        row = _latest_row(uow, uow.incident(incident_id).id)
+        row = _latest_row(uow, uow.incident(incident_id).id, kind)
         return None if row is None else _as_version(row)
 
 
-def version_of(uow: UnitOfWork, incident_id: str, version: int) -> MessageVersion | None:
+def version_of(uow: UnitOfWork, incident_id: str, version: int, kind: str = SUBJECT_NOTICE) -> MessageVersion | None:
     """One version of the message to the people of an incident, or None."""
     with uow:
         row = uow.session.scalars(select(MessageVersionRow).where(
-            MessageVersionRow.incident_id == uow.incident(incident_id).id, MessageVersionRow.kind == SUBJECT_NOTICE,
+            MessageVersionRow.incident_id == uow.incident(incident_id).id, MessageVersionRow.kind == kind,
             MessageVersionRow.version == version)).first()
         return None if row is None else _as_version(row)
 
 
-def languages_to_send(uow: UnitOfWork, incident_id: str, profile: Profile) -> list[str]:
+def languages_to_send(uow: UnitOfWork, incident_id: str, profile: Profile, kind: str = SUBJECT_NOTICE) -> list[str]:
     """The languages the message will be read in: those of the people linked (a letter uses the same texts), or
-    the organisation's language while no list is linked."""
-    found = set(uow.session.scalars(select(SubjectRow.language).where(SubjectRow.incident_id == incident_id)
+    the organisation's language while no list is linked; for the update, those of the people told by e-mail."""
+    told = (SubjectRow.status.in_(ACCEPTED),) if kind == SUBJECT_UPDATE else ()
+    found = set(uow.session.scalars(select(SubjectRow.language).where(SubjectRow.incident_id == incident_id, *told)
                                     .group_by(SubjectRow.language)))
     return [lang for lang in LANGUAGES if lang in (found or {profile.language})]
 
@@ -99,16 +103,42 @@ def _context(uow: UnitOfWork, profile: Profile, incident_id: str, now: datetime)
             "categories": categories_of(profile, view.assessment.categories if view.assessment else [])}
 
 
-def propose(templates: Path, language: str, context: Mapping[str, object]) -> dict[str, str]:
-    """What the templates propose for each part in `language` (templates/<lang>/subjects/_proposal.j2)."""
-    module = environment(templates).get_template(f"{language}/subjects/_proposal.j2").make_module(dict(context))
+TEMPLATES_OF = {SUBJECT_NOTICE: ("subjects/_proposal.j2", "subjects/notice"),
+                SUBJECT_UPDATE: ("subjects/_update_proposal.j2", "subjects/update")}
+
+
+def propose(templates: Path, language: str, context: Mapping[str, object], kind: str = SUBJECT_NOTICE) \
+        -> dict[str, str]:
+    """What the templates propose for each part in `language` (templates/<lang>/subjects/_proposal.j2, or
+    _update_proposal.j2 for the update)."""
+    module = environment(templates).get_template(f"{language}/{TEMPLATES_OF[kind][0]}").make_module(dict(context))
     proposal = module.parts  # type: ignore[attr-defined]
-    return {part: str(proposal[part]).strip() for part in PARTS}
+    return {part: str(proposal[part]).strip() for part in PARTS_OF[kind]}
 
 
-def _render(templates: Path, language: str, context: Mapping[str, object], parts: Mapping[str, str]) -> Rendered:
-    mail = render_email(templates, language, "subjects/notice", **context, parts=dict(parts))
+def _render(templates: Path, language: str, context: Mapping[str, object], parts: Mapping[str, str],
+            kind: str = SUBJECT_NOTICE) -> Rendered:
+    mail = render_email(templates, language, TEMPLATES_OF[kind][1], **context, parts=dict(parts))
     return Rendered(mail.subject, mail.text, mail.html)
+
+
+def _require(uow: UnitOfWork, incident_id: str, now: datetime, kind: str) -> None:
+    if kind == SUBJECT_UPDATE:
+        _require_someone_told(uow, incident_id)
+    else:
+        _require_told_by_email(uow, incident_id, now)
+
+
+def _require_someone_told(uow: UnitOfWork, incident_id: str) -> None:
+    """The update goes to the people who were told by e-mail; it needs some."""
+    row = uow.incident(incident_id)
+    if row.status == Status.DISMISSED:
+        raise InvalidTransition(f"incident {row.id} was dismissed; nobody gets an update")
+    told = uow.session.scalar(select(func.count()).select_from(SubjectRow).where(
+        SubjectRow.incident_id == row.id, SubjectRow.status.in_(ACCEPTED))) or 0
+    if not told:
+        raise InvalidTransition(f"the update of {row.id} goes to the people who were told by e-mail, and nobody was "
+                                f"yet: send the first message first (breach subjects notify {row.id})")
 
 
 def _require_told_by_email(uow: UnitOfWork, incident_id: str, now: datetime) -> None:
@@ -126,14 +156,14 @@ def _require_told_by_email(uow: UnitOfWork, incident_id: str, now: datetime) -> 
 
 def _new_version(uow: UnitOfWork, templates: Path, incident_id: str, context: Mapping[str, object],
                  parts: Mapping[str, Mapping[str, str]], proposed: Mapping[str, Mapping[str, str]], actor: str,
-                 now: datetime) -> MessageVersionRow:
+                 now: datetime, kind: str = SUBJECT_NOTICE) -> MessageVersionRow:
     last = uow.session.scalar(select(func.max(MessageVersionRow.version)).where(
-        MessageVersionRow.incident_id == incident_id, MessageVersionRow.kind == SUBJECT_NOTICE)) or 0
-    rendered = {lang: _render(templates, lang, context, parts[lang]) for lang in parts}
-    row = MessageVersionRow(incident_id=incident_id, kind=SUBJECT_NOTICE, version=last + 1, digest=digest(rendered),
+        MessageVersionRow.incident_id == incident_id, MessageVersionRow.kind == kind)) or 0
+    rendered = {lang: _render(templates, lang, context, parts[lang], kind) for lang in parts}
+    row = MessageVersionRow(incident_id=incident_id, kind=kind, version=last + 1, digest=digest(rendered),
                             created_at=now, created_by=actor)
     row.parts = [MessagePartRow(language=lang, part=part, text=parts[lang][part], proposed=proposed[lang][part])
-                 for lang in parts for part in PARTS]
+                 for lang in parts for part in PARTS_OF[kind]]
     row.renders = [MessageRenderRow(language=lang, subject=r.subject, text=r.text, html=r.html)
                    for lang, r in rendered.items()]
     uow.session.add(row)
@@ -142,7 +172,7 @@ def _new_version(uow: UnitOfWork, templates: Path, incident_id: str, context: Ma
 
 
 def draft_message(uow: UnitOfWork, profile: Profile, templates: Path, incident_id: str, actor: str,
-                  now: datetime) -> MessageVersion | None:
+                  now: datetime, kind: str = SUBJECT_NOTICE) -> MessageVersion | None:
     """GDPR art. 34(2): once the decision is to tell the people one by one, a first version of their message,
     proposed from the templates in every language they read, for a person to review. When the list brings a
     language the newest version lacks, a new version adds it (to be approved again). Returns the newest version
@@ -150,11 +180,13 @@ def draft_message(uow: UnitOfWork, profile: Profile, templates: Path, incident_i
     with uow:
         row = uow.incident(incident_id)
         try:
-            _require_told_by_email(uow, row.id, now)
+            _require(uow, row.id, now, kind)
         except InvalidTransition:
+            if kind == SUBJECT_UPDATE:
+                raise  # the update is written on request: say why it cannot be
             return None
-        latest = _latest_row(uow, row.id)
-        languages = languages_to_send(uow, row.id, profile)
+        latest = _latest_row(uow, row.id, kind)
+        languages = languages_to_send(uow, row.id, profile, kind)
         have = set() if latest is None else {r.language for r in latest.renders}
         if latest is not None and set(languages) <= have:
             return _as_version(latest)
@@ -164,34 +196,36 @@ def draft_message(uow: UnitOfWork, profile: Profile, templates: Path, incident_i
         proposed = dict(before.proposed) if before else {}
         for lang in languages:
             if lang not in parts:
-                parts[lang] = proposed[lang] = propose(templates, lang, context)
-        new = _new_version(uow, templates, row.id, context, parts, proposed, actor, now)
-        uow.record(at=now, actor=actor, incident_id=row.id, action="message_drafted", kind=SUBJECT_NOTICE,
+                parts[lang] = proposed[lang] = propose(templates, lang, context, kind)
+        new = _new_version(uow, templates, row.id, context, parts, proposed, actor, now, kind)
+        uow.record(at=now, actor=actor, incident_id=row.id, action="message_drafted", kind=kind,
                    version=new.version, languages=",".join(sorted(parts)), digest=new.digest)
         uow.commit()
         return _as_version(new)
 
 
 def _draft_or_refuse(uow: UnitOfWork, profile: Profile, templates: Path, incident_id: str, actor: str,
-                     now: datetime) -> None:
+                     now: datetime, kind: str = SUBJECT_NOTICE) -> None:
     with uow:
-        _require_told_by_email(uow, uow.incident(incident_id).id, now)
-    draft_message(uow, profile, templates, incident_id, actor, now)
+        _require(uow, uow.incident(incident_id).id, now, kind)
+    draft_message(uow, profile, templates, incident_id, actor, now, kind)
 
 
 def edit_message(uow: UnitOfWork, profile: Profile, templates: Path, incident_id: str,
-                 changes: Mapping[str, Mapping[str, str]], actor: str, now: datetime) -> MessageVersion:
+                 changes: Mapping[str, Mapping[str, str]], actor: str, now: datetime,
+                 kind: str = SUBJECT_NOTICE) -> MessageVersion:
     """A person rewrites parts of the message (language -> part -> text): one new version, which needs approval
     again (an approval names the digest of what it approved). Texts that did not change make no new version."""
-    unknown = [FieldError(f"{lang}.{p}", f"is not a part of the message; the parts are {', '.join(PARTS)}")
-               for lang, own in changes.items() for p in own if p not in PARTS]
+    names = PARTS_OF[kind]
+    unknown = [FieldError(f"{lang}.{p}", f"is not a part of the message; the parts are {', '.join(names)}")
+               for lang, own in changes.items() for p in own if p not in names]
     if unknown:
         raise InvalidInput("message to the people", unknown)
-    _draft_or_refuse(uow, profile, templates, incident_id, actor, now)
+    _draft_or_refuse(uow, profile, templates, incident_id, actor, now, kind)
     with uow:
         row = uow.incident(incident_id)
-        _require_told_by_email(uow, row.id, now)
-        latest = _latest_row(uow, row.id)
+        _require(uow, row.id, now, kind)
+        latest = _latest_row(uow, row.id, kind)
         assert latest is not None  # written just now
         before = _as_version(latest)
         foreign = [lang for lang in changes if lang not in before.parts]
@@ -207,8 +241,8 @@ def edit_message(uow: UnitOfWork, profile: Profile, templates: Path, incident_id
             return before
         parts = {lang: {**own, **changed.get(lang, {})} for lang, own in before.parts.items()}
         new = _new_version(uow, templates, row.id, _context(uow, profile, row.id, now), parts, before.proposed,
-                           actor, now)
-        uow.record(at=now, actor=actor, incident_id=row.id, action="message_edited", kind=SUBJECT_NOTICE,
+                           actor, now, kind)
+        uow.record(at=now, actor=actor, incident_id=row.id, action="message_edited", kind=kind,
                    version=new.version, parts=",".join(f"{lang}.{p}" for lang, own in changed.items() for p in own),
                    digest=new.digest)
         uow.commit()
@@ -228,14 +262,14 @@ class Approved:
 
 
 def approve_message(uow: UnitOfWork, incident_id: str, actor: str, now: datetime, version: int | None = None,
-                    digest_prefix: str | None = None) -> Approved:
+                    digest_prefix: str | None = None, kind: str = SUBJECT_NOTICE) -> Approved:
     """A person approves the newest version of the message to the people, as rendered: the register keeps who,
     when, and the digest of the texts approved. Refused for an older version, a digest that is not this
     version's, or a version with a problem (an empty part, Dutch in the English text)."""
     with uow:
         row = uow.incident(incident_id)
-        _require_told_by_email(uow, row.id, now)
-        latest = _latest_row(uow, row.id)
+        _require(uow, row.id, now, kind)
+        latest = _latest_row(uow, row.id, kind)
         if latest is None:
             raise InvalidTransition(f"incident {row.id} has no draft of the message yet; review it first: breach "
                                     f"subjects preview {row.id}")
@@ -255,48 +289,52 @@ def approve_message(uow: UnitOfWork, incident_id: str, actor: str, now: datetime
             raise InvalidInput("message to the people", current.problems)
         if latest.approved_at is None:
             latest.approved_at, latest.approved_by = now, actor
-            uow.record(at=now, actor=actor, incident_id=row.id, action="message_approved", kind=SUBJECT_NOTICE,
+            uow.record(at=now, actor=actor, incident_id=row.id, action="message_approved", kind=kind,
                        version=latest.version, digest=latest.digest)
             uow.commit()
         assert latest.approved_by is not None and latest.approved_at is not None
         return Approved(latest.version, latest.digest, latest.approved_by, latest.approved_at)
 
 
-def approved_texts(uow: UnitOfWork, incident_id: str) -> MessageVersion | None:
+def approved_texts(uow: UnitOfWork, incident_id: str, kind: str = SUBJECT_NOTICE) -> MessageVersion | None:
     """The newest version when it is approved and its texts still have the digest approved (inside a uow):
     what the dispatch may send, covering every language of the people linked. None otherwise."""
-    latest = _latest_row(uow, incident_id)
+    latest = _latest_row(uow, incident_id, kind)
     if latest is None or latest.approved_at is None:
         return None
     version = _as_version(latest)
-    found = set(uow.session.scalars(select(SubjectRow.language).where(SubjectRow.incident_id == incident_id)
+    told = (SubjectRow.update_status.is_not(None),) if kind == SUBJECT_UPDATE else ()
+    found = set(uow.session.scalars(select(SubjectRow.language).where(SubjectRow.incident_id == incident_id, *told)
                                     .group_by(SubjectRow.language)))
     if not found <= set(version.rendered) or digest(version.rendered) != latest.digest:
         return None
     return version
 
 
-def preview_paths(notices_dir: Path, incident_id: str, version: int) -> dict[str, list[Path]]:
+def preview_paths(notices_dir: Path, incident_id: str, version: int, kind: str = SUBJECT_NOTICE) \
+        -> dict[str, list[Path]]:
     folder = notices_dir / incident_id
-    return {lang: [folder / f"subject-notice-v{version}.{lang}.html", folder / f"subject-notice-v{version}.{lang}.txt"]
+    stem = kind.replace("_", "-")
+    return {lang: [folder / f"{stem}-v{version}.{lang}.html", folder / f"{stem}-v{version}.{lang}.txt"]
             for lang in LANGUAGES}
 
 
 def write_preview(uow: UnitOfWork, profile: Profile, templates: Path, notices_dir: Path, incident_id: str,
-                  actor: str, now: datetime) -> tuple[MessageVersion, list[Path]]:
+                  actor: str, now: datetime, kind: str = SUBJECT_NOTICE) -> tuple[MessageVersion, list[Path]]:
     """The newest version exactly as a recipient gets it, HTML and text per language, as files to open (the
     first draft is written now if the response flow has not done so yet); a person without a name on the list
     is greeted as the message greets them (no real person's name is written)."""
-    _draft_or_refuse(uow, profile, templates, incident_id, actor, now)
+    _draft_or_refuse(uow, profile, templates, incident_id, actor, now, kind)
     with uow:
         row = uow.incident(incident_id)
-        latest = _latest_row(uow, row.id)
+        latest = _latest_row(uow, row.id, kind)
         if latest is None:
             raise InvalidTransition(f"incident {row.id} has no draft of the message yet; the response flow writes "
                                     f"it after the decision (breach flow run {row.id})")
         version = _as_version(latest)
     written: list[Path] = []
-    for lang, (html_path, text_path) in preview_paths(notices_dir, version.incident_id, version.version).items():
+    for lang, (html_path, text_path) in preview_paths(notices_dir, version.incident_id, version.version,
+                                                      kind).items():
         if lang not in version.rendered:
             continue
         fallback = render(templates, lang, "subjects/anonymous_name.txt.j2").strip()
@@ -320,7 +358,7 @@ def personal(body: str, name: str, *, html: bool = False) -> str:
 
 
 def test_send(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, incident_id: str, to: str, actor: str,
-              now: datetime, mail_from: str | None) -> list[str]:
+              now: datetime, mail_from: str | None, kind: str = SUBJECT_NOTICE) -> list[str]:
     """The newest version, approved or not, sent as the real message (every language) to one address of the
     incident team or the privacy contact, greeted by their name; any other address is refused, so a draft can
     never reach a person it concerns. Returns the languages sent."""
@@ -331,19 +369,19 @@ def test_send(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, incident_
                                                             "contact in the profile; a test goes only to them")])
     with uow:
         row = uow.incident(incident_id)
-        latest = _latest_row(uow, row.id)
+        latest = _latest_row(uow, row.id, kind)
         if latest is None:
             raise InvalidTransition(f"incident {row.id} has no draft of the message yet; the response flow writes "
                                     f"it after the decision (breach flow run {row.id})")
         version = _as_version(latest)
     for lang, r in version.rendered.items():
         message = Message(sender=sender_of(profile, mail_from), subject=r.subject, text=r.text, html=r.html,
-                          kind="subject_notice_test", incident_id=version.incident_id,
+                          kind=f"{kind}_test", incident_id=version.incident_id,
                           reply_to=Address(str(profile.privacy_contact.email), profile.privacy_contact.name))
         mailer.send(message, [Recipient(f"test-{lang}", Address(address, allowed[address]),
                                         {"name": allowed[address]})])
     with uow:
-        uow.record(at=now, actor=actor, incident_id=version.incident_id, action="message_test_sent", kind=SUBJECT_NOTICE,
+        uow.record(at=now, actor=actor, incident_id=version.incident_id, action="message_test_sent", kind=kind,
                    version=version.version, digest=version.digest, to=address,
                    languages=",".join(version.languages))
         uow.commit()
