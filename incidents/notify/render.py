@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -13,30 +14,33 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from incidents.messages import blocks
 from incidents.notify.email import HTML_TOKENS, TEXT_TOKENS
-from incidents.times import local, show
+from incidents.times import AMSTERDAM, local, show
 
 LANGUAGES = ("nl", "en")
 
 
 @cache
 def international_phone(number: str) -> str:
-    """A Dutch phone number as anyone can dial it, also from abroad: "06-11001098" becomes "+31 6 11001098",
-    "020 123 4567" "+31 20 1234567", "0031 6 …" "+31 6 …". A number already in international form, or not
-    Dutch, is left as written."""
-    digits = "".join(ch for ch in number if ch.isdigit())
-    if number.strip().startswith("+") or not digits.startswith("0") or len(digits) < 10:
+    """A phone number as anyone can dial it, also from abroad, in the international format of Google's
+    libphonenumber (phonenumbers): "06-11001098" is "+31 6 11001098", "020 123 4567" "+31 20 123 4567"; a number
+    written without a country code is read as Dutch. What is not a phone number is left as written."""
+    import phonenumbers
+
+    try:
+        parsed = phonenumbers.parse(number, "NL")
+    except phonenumbers.NumberParseException:
         return number.strip()
-    if digits.startswith("00"):
-        return "+" + digits[2:]
-    national = digits[1:]
-    area = 1 if national.startswith("6") else (2 if national[:2] in DUTCH_TWO_DIGIT_AREAS else 3)
-    return f"+31 {national[:area]} {national[area:]}"
+    if not phonenumbers.is_possible_number(parsed):
+        return number.strip()
+    return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL))
 
 
-# Dutch area codes of two digits after the 0 (010 Rotterdam, 020 Amsterdam, ...); the others have three.
-DUTCH_TWO_DIGIT_AREAS = frozenset({"10", "13", "15", "20", "23", "24", "26", "30", "33", "35", "36", "38", "40",
-                                   "43", "45", "46", "50", "53", "55", "58", "70", "71", "72", "73", "74", "75",
-                                   "76", "77", "78", "79"})
+def date_words(value: datetime, language: str, pattern: str) -> str:
+    """A moment in Dutch time as people write it, in `language`, with a CLDR `pattern` (babel) that the
+    templates give: "d MMMM y 'om' HH:mm" is "16 oktober 2026 om 20:05"."""
+    from babel.dates import format_datetime
+
+    return str(format_datetime(value, pattern, tzinfo=AMSTERDAM, locale=language))
 
 
 _ARTICLE = re.compile(r"^(?:GDPR )?art\. (\d+)((?:\(\w+\))*)(.*)$")
@@ -95,7 +99,8 @@ def environment(templates_dir: Path) -> Environment:
     )
     env.filters["when"] = show
     env.filters["phone"] = international_phone
-    env.filters["local"] = local  # Europe/Amsterdam, for the dates people read (templates/<lang>/_dates.j2)
+    env.filters["local"] = local  # Europe/Amsterdam
+    env.filters["date_words"] = date_words  # for the dates people read (templates/<lang>/_dates.j2)
     env.filters["blocks"] = blocks  # a part's plain text as paragraphs and lists (incidents/messages.py)
     env.filters["as_points"] = lambda items: "\n".join(f"- {item}" for item in items)
     env.filters["dutch_citation"] = dutch_citation
