@@ -25,7 +25,7 @@ from incidents import services
 from incidents.errors import FieldError, InvalidInput, InvalidTransition
 from incidents.export import register_rows, to_csv
 from incidents.lifecycle import OPEN, Step
-from incidents.messages import PARTS
+from incidents.messages import PARTS_OF, SUBJECT_NOTICE, SUBJECT_UPDATE
 from incidents.model import AssessmentFacts, IncidentReport
 from incidents.services import users as user_service
 from incidents.services.users import User
@@ -543,46 +543,65 @@ async def letters_posted(request: Request, incident_id: str, user: CurrentUser) 
 
 # --- acting: the message to the people, reviewed and approved before anyone gets it (art. 34(2)) -------------
 
+BASES = {"message": SUBJECT_NOTICE, "update": SUBJECT_UPDATE}  # the page of each message, by its path
+
+
 def _message_page(request: Request, view: IncidentView, values: dict[str, Any] | None = None,
                   errors: list[FieldError] | None = None, problem: str | None = None, status: int = 200,
-                  outcome: str = "") -> Response:
-    """The newest version of the message: its preview per language, its parts to edit, a test send to the team
-    and the privacy officer's approval, with what keeps it from being approved beside each part."""
+                  outcome: str = "", base: str = "message") -> Response:
+    """The newest version of a message to the people (the first one, or the update): its preview per language,
+    its parts to edit, a test send to the team and the privacy officer's approval, with what keeps it from being
+    approved beside each part."""
     ws = workspace(request)
+    kind = BASES[base]
     version = services.draft_message(ws.uow(), ws.profile, ws.settings.templates_dir, view.id, "response-flow",
-                                     now_utc())
+                                     now_utc(), kind=kind)
     if version is None:
         raise HTTPException(status_code=404)  # the people are not told one by one: there is no message
     shown = values if values is not None else {f"{lang}.{part}": text for lang, own in version.parts.items()
                                               for part, text in own.items()}
     problems = errors if errors is not None else ([] if values is not None else version.problems)
-    fields = [f"{lang}.{part}" for lang in version.languages for part in PARTS] + ["to"]
+    parts = PARTS_OF[kind]
+    fields = [f"{lang}.{part}" for lang in version.languages for part in parts] + ["to"]
     team = [(str(p.email), p.name) for p in [ws.profile.privacy_contact, *ws.profile.incident_team]]
     return _form_page(request, "message.html.j2", fields, view, shown, problems, problem, status,
-                      version=version, parts=PARTS, team=list(dict(team).items()), outcome=outcome)
+                      version=version, parts=parts, team=list(dict(team).items()), outcome=outcome, base=base)
+
+
+def _base(request: Request) -> str:
+    """Which message a route is about, from its path: /incidents/ID/message/... or /incidents/ID/update/..."""
+    base = request.url.path.split("/")[3]
+    if base not in BASES:
+        raise HTTPException(status_code=404)
+    return base
 
 
 @router.get("/incidents/{incident_id}/message")
+@router.get("/incidents/{incident_id}/update")
 def message_page(request: Request, incident_id: str, user: CurrentUser,
                  outcome: str = Query("", alias="done")) -> Response:
+    base = _base(request)
     require(user, "dispatch")
     view = _incident(workspace(request), incident_id)
     try:
-        return _message_page(request, view, outcome=outcome)
+        return _message_page(request, view, outcome=outcome, base=base)
     except InvalidTransition:
         raise HTTPException(status_code=404) from None
 
 
 @router.get("/incidents/{incident_id}/message/preview-v{version}.{language}.html")
-def message_preview(request: Request, incident_id: str, version: int, language: str, user: CurrentUser) -> Response:
+@router.get("/incidents/{incident_id}/update/preview-v{version}.{language}.html")
+def message_preview(request: Request, incident_id: str, version: int, language: str,
+                    user: CurrentUser) -> Response:
     """One language of a version exactly as a recipient gets it, greeted as someone without a name on the list;
     shown in a frame of the review page (phone width) and on its own. No real person's name is in it."""
     from incidents.notify.render import render
     from incidents.services.review import personal, version_of
 
+    base = _base(request)
     require(user, "dispatch")
     ws = workspace(request)
-    found = version_of(ws.uow(), incident_id, version)
+    found = version_of(ws.uow(), incident_id, version, BASES[base])
     if found is None or language not in found.rendered:
         raise HTTPException(status_code=404)
     fallback = render(ws.settings.templates_dir, language, "subjects/anonymous_name.txt.j2").strip()
@@ -595,59 +614,68 @@ def _stale(exc: InvalidInput) -> bool:
 
 
 @router.post("/incidents/{incident_id}/message")
+@router.post("/incidents/{incident_id}/update")
 async def edit_message(request: Request, incident_id: str, user: CurrentUser) -> Response:
     """Save the edited parts as a new version (it needs approval again); unchanged texts change nothing."""
+    base = _base(request)
     ws, view, _form, values = await _acting(request, incident_id, user, "dispatch")
+    kind = BASES[base]
     changes: dict[str, dict[str, str]] = {}
     for key, value in values.items():
         language, _, part = key.partition(".")
-        if language in LANGUAGES and part in PARTS and isinstance(value, str):
+        if language in LANGUAGES and part in PARTS_OF[kind] and isinstance(value, str):
             changes.setdefault(language, {})[part] = value
     try:
         forms.guard(values, "message to the people")
-        version = await run_in_threadpool(services.edit_message, ws.uow(), ws.profile, ws.settings.templates_dir,
-                                          view.id, changes, user.username, now_utc())
+        version = await run_in_threadpool(partial(services.edit_message, kind=kind), ws.uow(), ws.profile,
+                                          ws.settings.templates_dir, view.id, changes, user.username, now_utc())
     except InvalidInput as exc:
-        return _message_page(request, view, values, exc.errors, status=422)
+        return _message_page(request, view, values, exc.errors, status=422, base=base)
     except InvalidTransition:
         raise HTTPException(status_code=404) from None
-    return RedirectResponse(f"/incidents/{quote(view.id)}/message?{urlencode({'done': f'saved-{version.version}'})}",
+    return RedirectResponse(f"/incidents/{quote(view.id)}/{base}?{urlencode({'done': f'saved-{version.version}'})}",
                             status_code=303)
 
 
 @router.post("/incidents/{incident_id}/message/test")
+@router.post("/incidents/{incident_id}/update/test")
 async def test_send_message(request: Request, incident_id: str, user: CurrentUser) -> Response:
     """Send the newest version, as the real message, to one address of the team or the privacy contact."""
+    base = _base(request)
     ws, view, form, _values = await _acting(request, incident_id, user, "dispatch")
     try:
-        await run_in_threadpool(services.test_send, ws.uow(), ws.profile, ws.mailer, view.id,
-                                forms.text(form, "to"), user.username, now_utc(), ws.settings.mail_from)
+        await run_in_threadpool(partial(services.test_send, kind=BASES[base]), ws.uow(), ws.profile, ws.mailer,
+                                view.id, forms.text(form, "to"), user.username, now_utc(), ws.settings.mail_from)
     except InvalidInput as exc:
-        return _message_page(request, view, None, exc.errors, status=422)
+        return _message_page(request, view, None, exc.errors, status=422, base=base)
     except InvalidTransition:
         raise HTTPException(status_code=404) from None
-    return RedirectResponse(f"/incidents/{quote(view.id)}/message?done=tested", status_code=303)
+    return RedirectResponse(f"/incidents/{quote(view.id)}/{base}?done=tested", status_code=303)
 
 
 @router.post("/incidents/{incident_id}/message/approve")
+@router.post("/incidents/{incident_id}/update/approve")
 async def approve_message(request: Request, incident_id: str, user: CurrentUser) -> Response:
     """The privacy officer approves the version they reviewed (its number and digest come with the form, so a
     version someone saved meanwhile is never approved unseen); the response flow then sends it."""
+    base = _base(request)
     ws, view, form, _values = await _acting(request, incident_id, user, "approve")
+    kind = BASES[base]
     try:
         version = int(forms.text(form, "version") or "0")
-        approved = await run_in_threadpool(services.approve_message, ws.uow(), view.id, user.username, now_utc(),
-                                           version, forms.text(form, "digest") or "-")
+        approved = await run_in_threadpool(partial(services.approve_message, kind=kind), ws.uow(), view.id,
+                                           user.username, now_utc(), version, forms.text(form, "digest") or "-")
     except ValueError:
         raise HTTPException(status_code=422) from None
     except InvalidInput as exc:
         if _stale(exc):
-            return _message_page(request, view, problem="stale", status=409)
-        return _message_page(request, view, None, exc.errors, status=422)
+            return _message_page(request, view, problem="stale", status=409, base=base)
+        return _message_page(request, view, None, exc.errors, status=422, base=base)
     except InvalidTransition:
         raise HTTPException(status_code=404) from None
-    await launch(request, view.id, "subject_notice_approval", approved.run_input())
-    return done(view.id, "approved")
+    step = "subject_update" if kind == SUBJECT_UPDATE else "subject_notice_approval"
+    await launch(request, view.id, step, approved.run_input())
+    return done(view.id, "update_approved" if kind == SUBJECT_UPDATE else "approved")
 
 
 # --- acting: the public communication (art. 34(3)(c)) -------------------------------------------------------

@@ -303,7 +303,7 @@ def test_the_message_is_previewed_tested_approved_and_only_then_sent(served, tmp
             problems["incident"] = axe_violations(page)
 
             # the preview: each language as on a phone, greeted as someone without a name on the list
-            page.get_by_role("link", name="Bericht aan de betrokkenen").click()
+            page.get_by_role("link", name="Bericht aan de betrokkenen", exact=True).click()
             expect(page.locator(".version")).to_contain_text("Versie 1")
             expect(page.locator(".version")).to_contain_text("wacht op goedkeuring")
             dutch = page.frame_locator('iframe[src$=".nl.html"]')
@@ -330,7 +330,7 @@ def test_the_message_is_previewed_tested_approved_and_only_then_sent(served, tmp
             expect(page.locator("#timeline")).to_contain_text("olga")
 
             # an edit after the approval is a new version, which needs approval again
-            page.get_by_role("link", name="Bericht aan de betrokkenen").click()
+            page.get_by_role("link", name="Bericht aan de betrokkenen", exact=True).click()
             expect(page.locator(".version")).to_contain_text("goedgekeurd door olga")
             page.get_by_role("group", name="Nederlands").get_by_label("Wat hebben wij gedaan?").fill(
                 "Wij hebben de map dezelfde dag afgesloten.")

@@ -190,3 +190,35 @@ def test_the_decision_form_shows_the_ap_deadline_and_warns_when_a_decision_exist
     _decided(board, olga, incident_id, subjects="no")
     again = olga.get(f"/incidents/{incident_id}/decision").text
     assert "Er is al een besluit, vastgelegd door olga" in again
+
+
+def test_the_follow_up_is_reviewed_and_approved_through_the_same_page(board):
+    from incidents.times import now_utc
+
+    incident_id = _told(board)
+    services.draft_message(board.ws.uow(), board.ws.profile, board.ws.settings.templates_dir, incident_id, "po",
+                           now_utc())
+    services.approve_message(board.ws.uow(), incident_id, "olga", now_utc())
+    services.notify_subjects(board.ws.uow(), board.ws.profile, board.ws.mailer, board.ws.settings.templates_dir,
+                             incident_id, None, now_utc())
+    olga = board.login("olga")
+    assert "/update" in olga.get(f"/incidents/{incident_id}").text
+    page = olga.get(f"/incidents/{incident_id}/update").text
+    assert "Vervolgbericht aan de betrokkenen" in page and "Wat hebben wij uitgezocht?" in page
+    assert f"/incidents/{incident_id}/update/preview-v1.nl.html" in page
+    assert "Nederlands, Wat hebben wij uitgezocht?</a>: bevat nog de aanwijzing tussen [ ]" in page  # blocks it
+    version, digest = _version_and_digest(page)
+    refused = olga.post(f"/incidents/{incident_id}/update/approve", data={
+        "csrf_token": board.token(olga), "version": version, "digest": digest})
+    assert refused.status_code == 422
+    written = {f"{lang}.{part}": text for lang, found, changed in (
+        ("nl", "Alleen de coachee zelf heeft de map geopend.", "Delen via een link staat nu uit."),
+        ("en", "Only the coachee herself opened the folder.", "Sharing by link is now turned off."))
+        for part, text in (("found", found), ("changed", changed))}
+    saved = olga.post(f"/incidents/{incident_id}/update", data={"csrf_token": board.token(olga), **written})
+    assert saved.headers["location"].endswith("/update?done=saved-2")
+    version, digest = _version_and_digest(olga.get(f"/incidents/{incident_id}/update").text)
+    approved = olga.post(f"/incidents/{incident_id}/update/approve", data={
+        "csrf_token": board.token(olga), "version": version, "digest": digest})
+    assert approved.headers["location"].endswith("?done=update_approved")
+    assert board.launched[-1] == (incident_id, "subject_update")
