@@ -26,6 +26,7 @@ from incidents.services.common import (
     keep_text,
 )
 from incidents.services.recommendation import current_recommendation
+from incidents.services.review import check_reviewed
 from incidents.views import PREPARED, PUBLIC_KIND, PUBLISHED, findings_of, incident_view
 
 _URL = re.compile(r"https?://[^\s<>\"'\\\x00-\x1f\x7f]{1,300}")
@@ -174,16 +175,8 @@ def approve_public_notice(uow: UnitOfWork, incident_id: str, actor: str, now: da
         if newest is None:
             raise InvalidTransition(f"incident {row.id} has no public communication to approve; write it first: "
                                     f"breach subjects public {row.id}")
-        if version is not None and version != newest.version:
-            raise InvalidInput("approval", [FieldError("--version", f"version {version} is not the newest; review "
-                                                                    f"version {newest.version}")])
-        if digest_prefix and not newest.digest.startswith(digest_prefix.strip().lower()):
-            raise InvalidInput("approval", [FieldError("--digest", f"does not match version {newest.version} "
-                                                                   f"({newest.digest[:12]}); review it again")])
-        rendered = {r.language: Rendered(r.subject, r.text, r.html) for r in newest.renders}
-        if digest(rendered) != newest.digest:
-            raise InvalidTransition(f"the stored texts of version {newest.version} do not match their digest; "
-                                    f"write a new version: breach subjects public {row.id}")
+        check_reviewed(newest, version, digest_prefix, f"the files of version {newest.version} in the notices "
+                                                       "folder")
         if newest.approved_at is None:
             newest.approved_at, newest.approved_by = now, actor
             uow.record(at=now, actor=actor, incident_id=row.id, action="message_approved", kind=PUBLIC_KIND,

@@ -249,6 +249,31 @@ def edit_message(uow: UnitOfWork, profile: Profile, templates: Path, incident_id
         return _as_version(new)
 
 
+def check_reviewed(newest: MessageVersionRow, version: int | None, digest_prefix: str | None, review: str) -> None:
+    """What an approval must name: the newest version (`version`), with the digest the approver saw, of texts that
+    still have it. `review` is the command that shows the newest version."""
+    if version is not None and version != newest.version:
+        raise InvalidInput("approval", [FieldError("--version", f"version {version} is not the newest; review "
+                                                                f"version {newest.version}: {review}")])
+    if digest_prefix and not newest.digest.startswith(digest_prefix.strip().lower()):
+        raise InvalidInput("approval", [FieldError("--digest", f"does not match version {newest.version} "
+                                                               f"({newest.digest[:12]}); it changed since you "
+                                                               f"reviewed it: {review}")])
+    rendered = {r.language: Rendered(r.subject, r.text, r.html) for r in newest.renders}
+    if digest(rendered) != newest.digest:
+        raise InvalidTransition(f"the stored texts of version {newest.version} of {newest.incident_id} do not match "
+                                "their digest; write a new version and review it")
+
+
+def _newest(uow: UnitOfWork, incident_id: str, kind: str) -> MessageVersion:
+    """The newest version of a message (inside a uow), or a refusal that says how one is written."""
+    latest = _latest_row(uow, incident_id, kind)
+    if latest is None:
+        raise InvalidTransition(f"incident {incident_id} has no draft of the message yet; the response flow writes "
+                                f"it after the decision (breach subjects preview {incident_id} writes it now)")
+    return _as_version(latest)
+
+
 @dataclass(frozen=True)
 class Approved:
     version: int
@@ -273,18 +298,8 @@ def approve_message(uow: UnitOfWork, incident_id: str, actor: str, now: datetime
         if latest is None:
             raise InvalidTransition(f"incident {row.id} has no draft of the message yet; review it first: breach "
                                     f"subjects preview {row.id}")
-        if version is not None and version != latest.version:
-            raise InvalidInput("approval", [FieldError("--version", f"version {version} is not the newest; review "
-                                                                    f"version {latest.version}: breach subjects "
-                                                                    f"preview {row.id}")])
-        if digest_prefix and not latest.digest.startswith(digest_prefix.strip().lower()):
-            raise InvalidInput("approval", [FieldError("--digest", f"does not match version {latest.version} "
-                                                                   f"({latest.digest[:12]}); it changed since you "
-                                                                   "reviewed it: preview it again")])
+        check_reviewed(latest, version, digest_prefix, f"breach subjects preview {row.id}")
         current = _as_version(latest)
-        if digest(current.rendered) != latest.digest:
-            raise InvalidTransition(f"the stored texts of version {latest.version} of {row.id} do not match their "
-                                    "digest; write a new version (edit any part) and review it")
         if current.problems:
             raise InvalidInput("message to the people", current.problems)
         if latest.approved_at is None:
@@ -326,12 +341,7 @@ def write_preview(uow: UnitOfWork, profile: Profile, templates: Path, notices_di
     is greeted as the message greets them (no real person's name is written)."""
     _draft_or_refuse(uow, profile, templates, incident_id, actor, now, kind)
     with uow:
-        row = uow.incident(incident_id)
-        latest = _latest_row(uow, row.id, kind)
-        if latest is None:
-            raise InvalidTransition(f"incident {row.id} has no draft of the message yet; the response flow writes "
-                                    f"it after the decision (breach flow run {row.id})")
-        version = _as_version(latest)
+        version = _newest(uow, uow.incident(incident_id).id, kind)
     written: list[Path] = []
     for lang, (html_path, text_path) in preview_paths(notices_dir, version.incident_id, version.version,
                                                       kind).items():
@@ -368,12 +378,7 @@ def test_send(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, incident_
         raise InvalidInput("test send", [FieldError("--to", "is not an address of the incident team or the privacy "
                                                             "contact in the profile; a test goes only to them")])
     with uow:
-        row = uow.incident(incident_id)
-        latest = _latest_row(uow, row.id, kind)
-        if latest is None:
-            raise InvalidTransition(f"incident {row.id} has no draft of the message yet; the response flow writes "
-                                    f"it after the decision (breach flow run {row.id})")
-        version = _as_version(latest)
+        version = _newest(uow, uow.incident(incident_id).id, kind)
     for lang, r in version.rendered.items():
         message = Message(sender=sender_of(profile, mail_from), subject=r.subject, text=r.text, html=r.html,
                           kind=f"{kind}_test", incident_id=version.incident_id,
