@@ -35,6 +35,8 @@ class Organisation(Strict):
     email: EmailStr
     website: str = ""
     dpo_registration: str | None = None  # the FG's registration number at the AP, if there is a DPO
+    # how the Dutch message to the people addresses them: "u" (formal, the default) or "je"
+    address_form: Literal["u", "je"] = "u"
 
 
 class Processor(Strict):

@@ -111,7 +111,11 @@ def propose(templates: Path, language: str, context: Mapping[str, object], kind:
         -> dict[str, str]:
     """What the templates propose for each part in `language` (templates/<lang>/subjects/_proposal.j2, or
     _update_proposal.j2 for the update)."""
-    module = environment(templates).get_template(f"{language}/{TEMPLATES_OF[kind][0]}").make_module(dict(context))
+    name = TEMPLATES_OF[kind][0]
+    organisation = context.get("organisation")
+    if language == "nl" and kind == SUBJECT_NOTICE and getattr(organisation, "address_form", "u") == "je":
+        name = name.replace(".j2", "_je.j2")  # the organisation says "je" to the people
+    module = environment(templates).get_template(f"{language}/{name}").make_module(dict(context))
     proposal = module.parts  # type: ignore[attr-defined]
     return {part: str(proposal[part]).strip() for part in PARTS_OF[kind]}
 

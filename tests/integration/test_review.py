@@ -3,6 +3,7 @@ PostgreSQL: a draft per language, edits as new versions, a test send to the team
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from email import message_from_bytes, policy
 
@@ -179,3 +180,17 @@ def test_a_new_language_on_the_list_needs_its_own_approval(uow, profile, now, tm
     assert second.parts["nl"] == first.parts["nl"]
     assert services.notify_subjects(uow, profile, mailer, TEMPLATES, incident_id, None, now).detail == \
         WAITING_FOR_APPROVAL
+
+
+def test_the_draft_says_je_when_the_organisation_does(uow, profile, now, tmp_path):
+    informal = profile.model_copy(update={"organisation": profile.organisation.model_copy(
+        update={"address_form": "je"})})
+    incident_id = services.report_incident(uow, informal, a_report(now), "po", now)
+    services.record_assessment(uow, informal, incident_id, the_assessment(), "it", now)
+    services.record_decision(uow, incident_id, Decision(notify_authority=True, notify_subjects=True,
+                                                        reason="health data open to anyone: high risk"), "po", now)
+    draft = services.draft_message(uow, informal, TEMPLATES, incident_id, "response-flow", now)
+    assert draft is not None
+    words = {w for text in draft.parts["nl"].values() for w in re.findall(r"[A-Za-z]+", text)}
+    assert not words & {"u", "uw", "U", "Uw"} and "je" in words
+    assert "Wij moeten je helaas" in draft.rendered["nl"].text

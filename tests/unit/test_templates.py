@@ -550,3 +550,18 @@ def test_the_reason_for_following_the_advice_reads_as_the_controllers_own() -> N
     assert "Wij informeren de betrokkenen niet afzonderlijk" in text
     assert "- Het gaat om gegevens over gezondheid. (art. 9 AVG)" in text and "Leg het lek vast" not in text
     assert "GDPR" not in text and "[" not in text and "3,5" not in text
+
+
+def test_an_organisation_that_says_je_says_it_throughout_the_dutch_message() -> None:
+    """The profile chooses "je" or "u" (organisation.address_form); the Dutch message then never says "u"."""
+    view = incident()
+    context = subject_context(view)
+    je = {**context, "organisation": context["organisation"].model_copy(update={"address_form": "je"})}
+    formal = render_email(TEMPLATES, "nl", "subjects/notice", **context)
+    informal = render_email(TEMPLATES, "nl", "subjects/notice", **je)
+    words = re.findall(r"[A-Za-zé]+", informal.text)
+    assert "u" not in words and "uw" not in words and "U" not in words and "Uw" not in words
+    assert "Wij moeten je helaas iets vervelends vertellen." in informal.text and "jouw gegevens" in informal.subject
+    assert "Wij moeten u helaas" in formal.text
+    english = render_email(TEMPLATES, "en", "subjects/notice", **je)
+    assert "Dear -name-," in english.text  # English has no such choice
