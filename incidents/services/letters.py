@@ -63,7 +63,8 @@ def write_letters(uow: UnitOfWork, profile: Profile, templates: Path, incident_i
                                  address=(address or "").split("\n")))
                    for _, name, language, address in people if language in approved.parts]
         html = render(templates, profile.language, "subjects/letters.html.j2", letters=letters, title=row.id)
-        uow.session.execute(update(SubjectRow).where(SubjectRow.id.in_([p[0] for p in people]))
+        # the same people as the select, in one statement (no list of ids to bind)
+        uow.session.execute(update(SubjectRow).where(*others, SubjectRow.postal_address.is_not(None))
                             .values(letter_written_at=now))
         uow.record(at=now, actor=actor, incident_id=row.id, action="letters_written", letters=len(letters),
                    without_address=without, message_version=approved.version)

@@ -132,15 +132,6 @@ class PublicApproval:
     approved_at: datetime
 
 
-def public_notice_approval(uow: UnitOfWork, incident_id: str, version: int) -> PublicApproval | None:
-    """Who approved a version of the public communication, if anyone (inside or outside a uow)."""
-    with uow:
-        review = _review_of(uow, uow.incident(incident_id).id, version)
-        if review is None or review.approved_at is None or review.approved_by is None:
-            return None
-        return PublicApproval(review.version, review.digest, review.approved_by, review.approved_at)
-
-
 @dataclass(frozen=True)
 class PublicReview:
     """The newest written version of the public communication as a review sees it."""
