@@ -391,6 +391,10 @@ def read_source(source: Source, report: ReadReport) -> Iterator[Person]:
                                              for c in missing])
         index = {c: i for i, c in enumerate(columns) if c}
         width = len(columns)
+        # where the postal address is, once; a list without one costs its rows nothing (the import is hot)
+        address_at = [index.get(c) for c in ("address", "street", "number", "postcode", "city", "country")]
+        if all(i is None for i in address_at):
+            address_at = []
         seen: set[str] = set()
         problems: list[FieldError] = []
         unit = source.unit
@@ -406,8 +410,8 @@ def read_source(source: Source, report: ReadReport) -> Iterator[Person]:
                 else:
                     name = display_name(cells[index["name"]])
                 name = name[:300]
-                address = postal_address(*(cells[index[c]] if c in index else ""
-                                           for c in ("address", "street", "number", "postcode", "city", "country")))
+                address = postal_address(*(cells[i] if i is not None else "" for i in address_at)) \
+                    if address_at else None
                 raw_email = cells[index["email"]].strip()
                 language = (cells[index["language"]].strip().lower() if "language" in index else "") or "nl"
                 if language not in LANGUAGES:
