@@ -26,7 +26,7 @@ from incidents.services.common import (
     keep_text,
 )
 from incidents.services.recommendation import current_recommendation
-from incidents.services.review import check_reviewed
+from incidents.services.review import Approved, check_reviewed, record_approval
 from incidents.views import PREPARED, PUBLIC_KIND, PUBLISHED, findings_of, incident_view
 
 _URL = re.compile(r"https?://[^\s<>\"'\\\x00-\x1f\x7f]{1,300}")
@@ -125,14 +125,6 @@ def _review_of(uow: UnitOfWork, incident_id: str, version: int) -> MessageVersio
 
 
 @dataclass(frozen=True)
-class PublicApproval:
-    version: int
-    digest: str
-    approved_by: str
-    approved_at: datetime
-
-
-@dataclass(frozen=True)
 class PublicReview:
     """The newest written version of the public communication as a review sees it."""
 
@@ -152,7 +144,7 @@ def public_review(uow: UnitOfWork, incident_id: str) -> PublicReview | None:
 
 
 def approve_public_notice(uow: UnitOfWork, incident_id: str, actor: str, now: datetime, version: int | None = None,
-                          digest_prefix: str | None = None) -> PublicApproval:
+                          digest_prefix: str | None = None) -> Approved:
     """GDPR art. 34(3)(c), reviewed like the message to each person: a person approves the newest written version
     of the public communication as written (its digest over every file); only an approved version can be
     recorded as published. Refused for an older version or a digest that is not this version's."""
@@ -168,13 +160,7 @@ def approve_public_notice(uow: UnitOfWork, incident_id: str, actor: str, now: da
                                     f"breach subjects public {row.id}")
         check_reviewed(newest, version, digest_prefix, f"the files of version {newest.version} in the notices "
                                                        "folder")
-        if newest.approved_at is None:
-            newest.approved_at, newest.approved_by = now, actor
-            uow.record(at=now, actor=actor, incident_id=row.id, action="message_approved", kind=PUBLIC_KIND,
-                       version=newest.version, digest=newest.digest)
-            uow.commit()
-        assert newest.approved_by is not None and newest.approved_at is not None
-        return PublicApproval(newest.version, newest.digest, newest.approved_by, newest.approved_at)
+        return record_approval(uow, newest, actor, now)
 
 
 def publish_public_notice(uow: UnitOfWork, incident_id: str, actor: str, now: datetime,

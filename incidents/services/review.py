@@ -306,13 +306,19 @@ def approve_message(uow: UnitOfWork, incident_id: str, actor: str, now: datetime
         current = _as_version(latest)
         if current.problems:
             raise InvalidInput("message to the people", current.problems)
-        if latest.approved_at is None:
-            latest.approved_at, latest.approved_by = now, actor
-            uow.record(at=now, actor=actor, incident_id=row.id, action="message_approved", kind=kind,
-                       version=latest.version, digest=latest.digest)
-            uow.commit()
-        assert latest.approved_by is not None and latest.approved_at is not None
-        return Approved(latest.version, latest.digest, latest.approved_by, latest.approved_at)
+        return record_approval(uow, latest, actor, now)
+
+
+def record_approval(uow: UnitOfWork, reviewed: MessageVersionRow, actor: str, now: datetime) -> Approved:
+    """Keep who approved a reviewed version and when, once, with the digest in the audit trail (inside the
+    caller's uow; approving it again changes nothing)."""
+    if reviewed.approved_at is None:
+        reviewed.approved_at, reviewed.approved_by = now, actor
+        uow.record(at=now, actor=actor, incident_id=reviewed.incident_id, action="message_approved",
+                   kind=reviewed.kind, version=reviewed.version, digest=reviewed.digest)
+        uow.commit()
+    assert reviewed.approved_by is not None and reviewed.approved_at is not None
+    return Approved(reviewed.version, reviewed.digest, reviewed.approved_by, reviewed.approved_at)
 
 
 def approved_texts(uow: UnitOfWork, incident_id: str, kind: str = SUBJECT_NOTICE) -> MessageVersion | None:
