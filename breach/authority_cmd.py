@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from breach.common import actor, after_record, flow_options, when_option
+from breach.words import Lines, language, words
 from incidents import edpb
 from incidents.authority_notice import INCIDENT_KINDS, RECORDABLE
 from incidents.errors import FieldError, InvalidInput
@@ -35,9 +36,9 @@ def _language(ws: Workspace, args: argparse.Namespace) -> str:
     return args.lang or ws.profile.language
 
 
-def _paths(label: str, paths: list[Path]) -> None:
+def _paths(w: Lines, label: str, paths: list[Path]) -> None:
     if paths:
-        sys.stderr.write(f"{label}:\n" + "".join(f"  {p}\n" for p in paths))
+        sys.stderr.write(w("paths", label=w(label), ps=paths) + "\n")
 
 
 # --- check -------------------------------------------------------------------------------------------------
@@ -69,11 +70,11 @@ def cmd_check(ws: Workspace, args: argparse.Namespace) -> int:
     if args.draft:
         paths = draft_authority_notice(ws.uow(), ws.profile, ws.settings.templates_dir, ws.settings.notices_dir,
                                        args.id, now)
-        _paths("draft of the next notice (not kept as a version)", paths)
+        _paths(words(ws), "draft_next", paths)
     if args.json:
         print(json.dumps(check_json(result), ensure_ascii=False, indent=2))
     else:
-        sys.stdout.write(render(ws.settings.templates_dir, _language(ws, args), "authority/check.txt.j2",
+        sys.stdout.write(render(ws.settings.templates_dir, args.lang or language(ws), "authority/check.txt.j2",
                                 answer_set=result.answers, verdict=result.check.verdict, clock=result.clock,
                                 versions=result.versions))
     return 1 if result.check.verdict == "blocked" else 0
@@ -87,9 +88,9 @@ def cmd_filed(ws: Workspace, args: argparse.Namespace) -> int:
     filed = record_filing(ws.uow(), args.id, args.reference, filed_at, args.delay_reason, actor(args), now,
                           profile=ws.profile, templates=ws.settings.templates_dir,
                           notices_dir=ws.settings.notices_dir)
-    sys.stderr.write(f"AP filing recorded for {filed.incident_id} (reference {args.reference.strip()}), "
-                     f"notice version {filed.version}{' filed after 72 hours' if filed.late else ''}\n")
-    _paths("kept with the reasons for the delay", filed.paths)
+    w = words(ws)
+    sys.stderr.write(w("filed", f=filed, reference=args.reference.strip()) + "\n")
+    _paths(w, "kept_with_delay", filed.paths)
     # a deployed run waiting for the filing is resumed with what was recorded (flows/inputs.py FilingInput)
     after_record(ws, args, filed.incident_id, "authority_filing", filed.run_input())
     return 0
@@ -100,12 +101,13 @@ def cmd_follow_up(ws: Workspace, args: argparse.Namespace) -> int:
     if args.draft:
         paths = draft_authority_notice(ws.uow(), ws.profile, ws.settings.templates_dir, ws.settings.notices_dir,
                                        args.id, now, changes=args.changes)
-        _paths("draft of the follow-up (not kept as a version; file it, then record it without --draft)", paths)
+        _paths(words(ws), "follow_up_draft", paths)
         return 0
     filed = record_follow_up(ws.uow(), ws.profile, ws.settings.templates_dir, ws.settings.notices_dir, args.id,
                              args.changes, args.reference, args.at or now, actor(args), now)
-    sys.stderr.write(f"follow-up recorded for {filed.incident_id}: notice version {filed.version}\n")
-    _paths("kept", filed.paths)
+    w = words(ws)
+    sys.stderr.write(w("follow_up", f=filed) + "\n")
+    _paths(w, "kept", filed.paths)
     return 0
 
 
@@ -113,18 +115,18 @@ def cmd_withdraw(ws: Workspace, args: argparse.Namespace) -> int:
     now = now_utc()
     filed = record_withdrawal(ws.uow(), ws.profile, ws.settings.templates_dir, ws.settings.notices_dir, args.id,
                               args.reason, args.reference, args.at or now, actor(args), now)
-    sys.stderr.write(f"withdrawal recorded for {filed.incident_id}: notice version {filed.version}; the breach "
-                     "stays in the register\n")
-    _paths("kept", filed.paths)
+    w = words(ws)
+    sys.stderr.write(w("withdrawn", f=filed) + "\n")
+    _paths(w, "kept", filed.paths)
     return 0
 
 
 # --- the EU template ---------------------------------------------------------------------------------------
 
-def _write(text: str, output: str | None, what: str) -> None:
+def _write(w: Lines, text: str, output: str | None, what: str) -> None:
     if output:
         Path(output).write_text(text, encoding="utf-8", newline="")
-        sys.stderr.write(f"{what} written to {output}\n")
+        sys.stderr.write(w("written_to", what=what, path=output) + "\n")
     else:
         sys.stdout.write(text)
 
@@ -133,8 +135,7 @@ def cmd_answer(ws: Workspace, args: argparse.Namespace) -> int:
     from incidents.services.authority import record_authority_answer
 
     answer = record_authority_answer(ws.uow(), args.id, args.question, args.value, actor(args), now_utc())
-    sys.stderr.write(f"answer to question {args.question} recorded for {args.id.upper()}: "
-                     f"{', '.join(answer) or 'none'}; the next notice and `breach authority check` use it\n")
+    sys.stderr.write(words(ws)("answered", question=args.question, id=args.id.upper(), answer=answer) + "\n")
     return 0
 
 
@@ -145,7 +146,7 @@ def cmd_export(ws: Workspace, args: argparse.Namespace) -> int:
         text = json.dumps(edpb.render_document(templates, language, answers), ensure_ascii=False, indent=2) + "\n"
     else:
         text = edpb.render_html(templates, language, answers)
-    _write(text, args.output, "EU template")
+    _write(words(ws), text, args.output, "edpb")
     sys.stderr.write(edpb.render_pending(templates, language, answers))
     return 0
 
@@ -187,7 +188,7 @@ def cmd_register_export(ws: Workspace, args: argparse.Namespace) -> int:
         count = len(rows)
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8", newline="")
-        sys.stderr.write(f"{count} incident(s) written to {args.output}\n")
+        sys.stderr.write(words(ws)("register_written", count=count, path=args.output) + "\n")
     else:
         sys.stdout.write(text)
     return 0

@@ -9,97 +9,28 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from breach.authority_cmd import add_commands as add_authority_commands
-from breach.common import WAITING, actor, after_record, flow_options, yes_no
+from breach.common import actor, after_record, flow_options, yes_no
 from breach.recommend_cmd import add_commands as add_recommend_commands
 from breach.recommend_cmd import advice_json, advice_text
 from breach.subjects_cmd import add_commands as add_subjects_commands
+from breach.words import Lines, safe_words, words
 from incidents import services
-from incidents.errors import BreachError, InvalidInput
-from incidents.lifecycle import Step
+from incidents.errors import BreachError
+from incidents.messages import SUBJECT_NOTICE, SUBJECT_UPDATE
 from incidents.model import AssessmentFacts, IncidentReport
-from incidents.times import iso, now_utc, show
+from incidents.times import iso, now_utc
 from incidents.validation import load_document, parse_model
 from incidents.views import IncidentView, incident_view, timeline
 from incidents.workspace import Workspace
 
 
-def clock_line(view: IncidentView) -> str:
-    c = view.authority_clock
-    due = show(c.due_at)
-    if c.state == "not_required":
-        return f"AP deadline   {due} (not required by the decision)"
-    if c.state in ("met", "met_late"):
-        return f"AP deadline   {due} (filed{' LATE' if c.state == 'met_late' else ''}, reference {view.authority_reference})"
-    assert c.hours_left is not None
-    if c.state == "overdue":
-        return f"AP deadline   {due}  OVERDUE by {-c.hours_left:.1f} h"
-    return f"AP deadline   {due}  {c.hours_left:.1f} h left"
+def clock_line(w: Lines, view: IncidentView) -> str:
+    return w("clock", c=view.authority_clock, reference=view.authority_reference)
 
 
-def track_words(view: IncidentView) -> tuple[str, str]:
+def track_words(w: Lines, view: IncidentView) -> tuple[str, str]:
     """The two tracks in a few words each (`breach list`, `breach show`)."""
-    t = view.tracks
-    a, p = t.authority.details, t.people.details
-    authority = t.authority.state.value.replace("_", " ")
-    if t.authority.state in ("to_file", "undecided"):
-        authority += f", due {show(a['due_at'])}" + (" OVERDUE" if a["overdue"] else f" ({a['hours_left']:.1f} h)")
-    elif "reference" in a:
-        authority += f" ({a['reference']}{', late' if a.get('late') else ''})"
-    elif t.authority.state == "not_required":
-        authority += f" ({a['reason'].replace('_', ' ')})"
-    people = t.people.state.value.replace("_", " ")
-    if t.people.state in ("told", "sending"):
-        people += f" ({p['notified']} of {p['total']})"
-    elif t.people.state == "approved":
-        people += f" (waiting for {p['waiting_for'].replace('_', ' ')})"
-    elif t.people.state == "not_required":
-        people += f" ({p['reason'].replace('_', ' ')})"
-    return authority, people
-
-
-def print_incident(ws: Workspace, view: IncidentView, waiting: list[Step]) -> None:
-    out = sys.stdout.write
-    out(f"{view.id}  {view.title}\n")
-    authority, people = track_words(view)
-    out(f"status        {view.tracks.frame.value}; AP notice: {authority}; people: {people}\n")
-    out(f"source        {view.source_kind}{(': ' + view.source_processor) if view.source_processor else ''}"
-        f"; reported by {view.reported_by}\n")
-    if view.systems:
-        out(f"systems       {', '.join(view.systems)}\n")
-    occurred = "unknown" if view.occurred_from is None else (
-        f"{show(view.occurred_from)} until {show(view.occurred_until) if view.occurred_until else 'unknown'}")
-    out(f"occurred      {occurred}\n")
-    out(f"discovered    {show(view.discovered_at)}\n")
-    out(f"aware         {show(view.aware_at)}  (starts the 72 hours)\n")
-    if view.awareness_reason:
-        out(f"              later than the discovery because: {view.awareness_reason}\n")
-    out(f"reported      {show(view.reported_at)}\n")
-    out(clock_line(view) + "\n")
-    if view.assessment:
-        a = view.assessment
-        out(f"assessment    {a.summary}\n              {', '.join(a.categories)}; {a.count_min}-{a.count_max} "
-            f"people; recorded {show(a.recorded_at)} by {a.recorded_by}\n")
-    if view.decision:
-        d = view.decision
-        out(f"decision      notify AP: {'yes' if d.notify_authority else 'no'}, notify people: "
-            f"{'yes' if d.notify_subjects else 'no'} ({d.decided_by}, {show(d.decided_at)})\n"
-            f"              reason: {d.reason}\n")
-    for n in view.notices:
-        if n.kind == "public_notice":  # told by publishing it, not by sending
-            online = f", online since {show(n.finished_at)}" if n.status == "published" and n.finished_at else ""
-            out(f"notice        {n.kind} version {n.version}: {n.status}{online}, {n.location}\n")
-        else:
-            out(f"notice        {n.kind}: {n.status}, {n.recipients} recipient(s), {n.location or n.backend}\n")
-    if view.subjects:
-        out("people        " + ", ".join(f"{k}: {v}" for k, v in sorted(view.subjects.items())) + "\n")
-    if view.closing_reason:
-        out(f"closed        {view.closing_reason}\n")
-    if view.closed_despite:
-        out(f"              with a duty still open, because: {view.closed_despite}\n")
-    if view.lessons:
-        out(f"learned       {view.lessons}\nchanged       {view.improvements}\n")
-    if waiting:
-        out("waiting for   " + "\n              ".join(WAITING[w].format(id=view.id) for w in waiting) + "\n")
+    return w("authority_track", t=view.tracks.authority), w("people_track", t=view.tracks.people)
 
 
 # --- commands ---------------------------------------------------------------------------------------------
@@ -112,7 +43,8 @@ def cmd_report(ws: Workspace, args: argparse.Namespace) -> int:
     print(incident_id)
     with ws.uow() as uow:
         view = incident_view(uow, incident_id, now)
-    sys.stderr.write(f"recorded {incident_id}; {clock_line(view)}\n")
+    w = words(ws)
+    sys.stderr.write(w("reported", id=incident_id, clock_line=clock_line(w, view)) + "\n")
     after_record(ws, args, incident_id)
     return 0
 
@@ -128,20 +60,20 @@ def cmd_list(ws: Workspace, args: argparse.Namespace) -> int:
         items = [v.as_json() | ({"waiting_for": waiting[v.id]} if args.waiting else {}) for v in views]
         print(json.dumps({"incidents": items}, ensure_ascii=False, indent=2))
         return 0
+    w = words(ws)
     if not views:
-        print("the register is empty: `breach report FILE` records an incident" if not (args.open or args.waiting)
-              else "no open incidents")
+        print(w("register_empty") if not (args.open or args.waiting) else w("none_open"))
         return 0
     if args.waiting:
         for v in views:
-            print(f"{v.id}  {v.title[:60]}")
-            print("  waiting for " + ("\n              ".join(WAITING[w].format(id=v.id) for w in waiting[v.id])
-                                      or "nothing"))
+            print(w("waiting_header", id=v.id, title=v.title[:60]))
+            print(w("waiting_list", steps=waiting[v.id], id=v.id))
         return 0
-    print(f"{'ID':<13} {'STAGE':<16} {'AP NOTICE':<44} {'PEOPLE':<36} TITLE")
+    print(w("list_header"))
     for v in views:
-        authority, people = track_words(v)
-        print(f"{v.id:<13} {v.tracks.frame.value:<16} {authority:<44} {people:<36} {v.title[:50]}")
+        authority, people = track_words(w, v)
+        print(w("list_row", id=v.id, frame=v.tracks.frame.value, authority=authority, people=people,
+                title=v.title[:50]))
     return 0
 
 
@@ -159,16 +91,13 @@ def cmd_show(ws: Workspace, args: argparse.Namespace) -> int:
         data.update(advice_json(ws, view.id))
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return 0
-    print_incident(ws, view, waiting)
-    if (processor := view.processor_clock) is not None:
-        late = processor.state == "met_late"
-        print(f"processor     {view.source_processor} had to tell us by {show(processor.due_at)} (agreed in the "
-              f"processing agreement); it told us {show(view.aware_at)}{' - LATE' if late else ''}")
+    w = words(ws)
+    messages = [m for m in (services.latest_version(ws.uow(), view.id, kind=kind)
+                            for kind in (SUBJECT_NOTICE, SUBJECT_UPDATE)) if m is not None]
+    sys.stdout.write(w.text("show.txt.j2", view=view, waiting=waiting, messages=messages,
+                            processor=view.processor_clock))
     sys.stdout.write(advice_text(ws, view.id))
-    print("timeline")
-    for e in events:
-        details = ", ".join(f"{k}={v}" for k, v in e["details"].items())  # type: ignore[union-attr]
-        print(f"  {show(e['at'])}  {e['action']:<26} {e['actor']:<16} {details}")  # type: ignore[arg-type]
+    sys.stdout.write(w.text("timeline.txt.j2", events=events))
     return 0
 
 
@@ -176,7 +105,7 @@ def cmd_assess(ws: Workspace, args: argparse.Namespace) -> int:
     data = load_document(Path(args.file), f"assessment {args.file}")
     facts = parse_model(AssessmentFacts, data, f"assessment {args.file}")
     services.record_assessment(ws.uow(), ws.profile, args.id, facts, actor(args), now_utc())
-    sys.stderr.write(f"assessment recorded for {args.id.upper()}\n")
+    sys.stderr.write(words(ws)("assessed", id=args.id.upper()) + "\n")
     sys.stdout.write(advice_text(ws, args.id.upper()))
     after_record(ws, args, args.id.upper(), "assessment", facts.model_dump(mode="json"))
     return 0
@@ -186,11 +115,7 @@ def cmd_decide(ws: Workspace, args: argparse.Namespace) -> int:
     decided = services.decide(ws.uow(), args.id, actor(args), now_utc(), notify_authority=args.authority,
                               notify_subjects=args.subjects, reason=args.reason,
                               templates=ws.settings.templates_dir, language=ws.profile.language)
-    how = {True: "as recommended", False: "departing from the recommendation (justification recorded)",
-           None: "no recommendation"}[decided.follows_recommendation]
-    sys.stderr.write(f"decision recorded for {args.id.upper()}: notify AP: "
-                     f"{'yes' if decided.notify_authority else 'no'}, notify people: "
-                     f"{'yes' if decided.notify_subjects else 'no'} ({how})\n")
+    sys.stderr.write(words(ws)("decided", id=args.id.upper(), d=decided) + "\n")
     after_record(ws, args, args.id.upper(), "decision", decided.run_input())
     return 0
 
@@ -205,9 +130,10 @@ def cmd_subjects_status(ws: Workspace, args: argparse.Namespace) -> int:
                           "public_notice": None if public is None else {
                               "version": public.version, "published_at": iso(public.finished_at)}}))
         return 0
-    print(", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "no people linked yet")
+    w = words(ws)
+    print(w("counts", items=counts) if counts else w("no_people"))
     if public is not None:  # art. 34(3)(c): told by the public communication
-        print(f"public communication version {public.version} online since {show(public.finished_at)}")
+        print(w("public_online", version=public.version, at=public.finished_at))
     return 0
 
 
@@ -219,21 +145,21 @@ def cmd_subjects_worklist(ws: Workspace, args: argparse.Namespace) -> int:
     text = worklist_csv(rows)
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8", newline="")
-        sys.stderr.write(f"{len(rows)} people need a letter or a phone call; written to {args.output}\n")
+        sys.stderr.write(words(ws)("worklist_written", count=len(rows), path=args.output) + "\n")
     else:
         sys.stdout.write(text)
     return 0
 
 def cmd_dismiss(ws: Workspace, args: argparse.Namespace) -> int:
     services.dismiss(ws.uow(), args.id, args.reason, actor(args), now_utc())
-    print(f"{args.id.upper()} dismissed: not a personal-data breach (kept in the register)")
+    print(words(ws)("dismissed", id=args.id.upper()))
     return 0
 
 
 def cmd_close(ws: Workspace, args: argparse.Namespace) -> int:
     services.close(ws.uow(), args.id, args.reason, actor(args), now_utc(), lessons=args.lessons,
                    improvements=args.improvements, despite=args.despite)
-    print(f"{args.id.upper()} closed")
+    print(words(ws)("closed", id=args.id.upper()))
     return 0
 
 
@@ -248,16 +174,15 @@ def cmd_audit_verify(ws: Workspace, args: argparse.Namespace) -> int:
         rows = list(uow.session.scalars(select(AuditRow).order_by(AuditRow.seq)))
         count, problems = audit.verify(rows, expect)
         head = audit.head_of(rows)
+    w = words(ws)
     if problems:
-        print(f"audit trail BROKEN: {len(problems)} problem(s) in {count} entries")
+        print(w("audit_broken", problems=len(problems), count=count))
         for p in problems:
-            print(f"  entry {p.seq}: {p.what}")
+            print(w("audit_problem", seq=p.seq, what=p.what))
         return 1
-    checked = f"; {len(expect)} kept head(s) found unchanged" if expect else ""
-    print(f"audit trail intact: {count} entries, each linked to the one before{checked}")
+    print(w("audit_intact", count=count, expected=len(expect)))
     if head is not None:
-        print(f"head {head}  (keep it outside the register: `breach audit verify --expect {head}` later shows "
-              "whether entries were cut off the end)")
+        print(w("audit_head", head=head))
     return 0
 
 
@@ -276,8 +201,7 @@ def cmd_watch(ws: Workspace, args: argparse.Namespace) -> int:
     from flows.deadlines import deadline_watch
 
     counts = deadline_watch()
-    print(f"reminders due: {counts['due']}, sent: {counts['sent']}, "
-          f"already taken by another watch: {counts['taken_by_another_watch']}")
+    print(words(ws)("watched", counts=counts))
     return 0
 
 
@@ -428,15 +352,14 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    ws: Workspace | None = None
     try:
         if args.command == "demo":
             return args.func(None, args)
-        return args.func(Workspace(), args)
-    except InvalidInput as exc:
-        sys.stderr.write(f"error: {exc}\n")
-        return 2
+        ws = Workspace()
+        return args.func(ws, args)
     except BreachError as exc:
-        sys.stderr.write(f"error: {exc}\n")
+        sys.stderr.write(safe_words(ws)("error", message=str(exc)) + "\n")
         return 2
     except KeyboardInterrupt:
         return 130

@@ -7,32 +7,9 @@ import getpass
 import os
 import sys
 
-from incidents.lifecycle import Step
 from incidents.times import now_utc, parse_time
 from incidents.views import incident_view
 from incidents.workspace import Workspace
-
-WAITING: dict[Step, str] = {
-    Step.TEAM_ALERT: "the response flow to alert the incident team",
-    Step.ASSESSMENT: "the IT assessment: breach assess {id} FILE",
-    Step.DECISION: "the decision: breach decide {id} (the recommendation, or --authority/--subjects yes|no "
-                "--reason TEXT)",
-    Step.AUTHORITY_NOTICE: "the response flow to prepare the AP notice",
-    Step.AUTHORITY_FILING: "filing at the AP's Meldloket, then: breach authority filed {id} --reference MELDNUMMER",
-    Step.SUBJECTS_LIST: "the list of affected people: breach subjects import {id} FILE.csv (or --sql URL --query "
-                     "QUERY)",
-    Step.SUBJECT_NOTICE_APPROVAL: "approval of the message to the people: breach subjects preview {id}, then "
-                                  "breach subjects approve {id} (or edit it first: breach subjects edit {id})",
-    Step.SUBJECT_NOTICE: "the response flow to notify the affected people",
-    Step.PUBLIC_NOTICE: "the public communication that replaces telling each person (GDPR art. 34(3)(c)): "
-                     "breach subjects public {id}",
-    Step.PUBLIC_NOTICE_APPROVAL: "approval of the written public communication: read the files in the notices "
-                              "folder, then: breach subjects public {id} --approve --version N",
-    Step.PUBLIC_NOTICE_PUBLICATION: "putting the public communication online, then: breach subjects public {id} "
-                                 "--published [--at TIME]",
-    Step.CLOSING: "closing when the follow-up is done: breach close {id} --reason TEXT --lessons TEXT "
-                  "--improvements TEXT",
-}
 
 
 def actor(args: argparse.Namespace) -> str:
@@ -68,22 +45,21 @@ def after_record(ws: Workspace, args: argparse.Namespace, incident_id: str, step
     """Each command that records something continues the response (breach.runner.continue_response, the one
     way every door does it) unless --no-flow, and says what happened."""
     from breach.runner import continue_response
+    from breach.words import words
 
     if args.no_flow:
         return
     result = continue_response(ws, incident_id, step, run_input, wait=args.wait)
+    w = words(ws)
     if "waiting_for" in result:
-        waiting = result["waiting_for"]
         with ws.uow() as uow:
             view = incident_view(uow, incident_id, now_utc())
-        sys.stderr.write(f"response flow: {view.id} is {view.status.value}")
-        sys.stderr.write(("; waiting for " + "; ".join(WAITING[w].format(id=view.id) for w in waiting)) if waiting
-                         else "")
-        sys.stderr.write("\n")
-    elif "log" in result:
-        sys.stderr.write(f"{result['message']}; `breach show {incident_id}` follows it\n")
+        steps = [w("waiting_for", step=s, id=view.id) for s in result["waiting_for"]]
+        sys.stderr.write(w("flow_status", id=view.id, status_value=view.status.value, steps=steps) + "\n")
     else:
-        sys.stderr.write(result["message"] + "\n")
+        details = {k: v for k, v in result.items() if k in ("log", "run", "run_id")}
+        sys.stderr.write(w(f"flow_{result['outcome']}", **details, **({"id": incident_id} if "log" in result
+                                                                         else {})) + "\n")
 
 
 

@@ -10,12 +10,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from breach.runner import run_here
+from breach.words import words
 from incidents import services
 from incidents.config import EXAMPLE_PROFILE, Settings
 from incidents.errors import ConfigurationError
 from incidents.export import register_rows
 from incidents.model import AssessmentFacts, IncidentReport
-from incidents.times import AMSTERDAM, now_utc, show
+from incidents.times import AMSTERDAM, now_utc
 from incidents.validation import load_document, parse_model
 from incidents.views import incident_view
 from incidents.workspace import Workspace
@@ -87,10 +88,6 @@ def demo_assessment(shift: timedelta, year: int) -> AssessmentFacts:
                                     "measures": shift_story(facts.measures, shift, year)})
 
 
-def _yn(value: bool) -> str:
-    return "yes" if value else "no"
-
-
 def run_demo(folder: Path) -> int:
     home = fresh_workspace(folder)
     env = {"BREACH_HOME": str(home), "BREACH_PROFILE": str(home / "profile.yaml"),
@@ -99,65 +96,45 @@ def run_demo(folder: Path) -> int:
     ws = Workspace(Settings.from_env({**os.environ, **env}))
     out = sys.stdout.write
     profile = ws.profile
-    out(f"demo workspace  {home}\norganisation    {profile.organisation.name} (KvK {profile.organisation.kvk_number})"
-        f", profile {home / 'profile.yaml'}\n\n")
+    w = words(ws)
+    out(w("demo_workspace", home=home, organisation=profile.organisation, profile=home / "profile.yaml") + "\n\n")
 
     now = now_utc()
     report, shift = demo_report(now)
     year = (report.aware_at - shift).astimezone(AMSTERDAM).year if report.aware_at else now.year
     incident_id = services.report_incident(ws.uow(), profile, report, "privacy officer (demo)", now)
-    out(f"1. reported      {incident_id}: {report.title}\n")
+    out(w("demo_reported", id=incident_id, title=report.title) + "\n")
     run_here(ws, incident_id)
-    out(f"2. team alerted  {len(profile.incident_team)} e-mail(s) to the incident team\n")
+    out(w("demo_alerted", count=len(profile.incident_team)) + "\n")
 
     facts = demo_assessment(shift, year)
     services.record_assessment(ws.uow(), profile, incident_id, facts, "IT expert (demo)", now_utc())
-    out(f"3. assessed      {facts.summary}\n")
+    out(w("demo_assessed", summary=facts.summary) + "\n")
     result = services.import_subjects(ws.uow(), incident_id, EXAMPLES / "subjects.csv", "privacy officer (demo)",
                                       now_utc())
-    out(f"4. people        {result.added} linked from subjects.csv ({result.duplicates} duplicate merged, "
-        f"{len(result.unreachable)} without a usable address)\n")
+    out(w("demo_people", r=result) + "\n")
     advice = services.recommendation_of(ws.uow(), incident_id)
     assert advice is not None
-    out(f"   advice        severity {advice.level} ({advice.score:g}, ENISA); notify the AP: "
-        f"{_yn(advice.notify_authority)}; notify the people: {_yn(advice.notify_subjects)}\n")
+    out(w("demo_advice", advice=advice) + "\n")
     decided = services.decide(ws.uow(), incident_id, "privacy officer (demo)", now_utc(),
                               templates=ws.settings.templates_dir, language=profile.language)
-    out(f"5. decided       notify the AP: {_yn(decided.notify_authority)}; notify the people: "
-        f"{_yn(decided.notify_subjects)} (as recommended)\n")
+    out(w("demo_decided", d=decided) + "\n")
     run_here(ws, incident_id)  # the AP notice, and the draft of the message to the people, which waits
     if decided.notify_subjects:
         draft, paths = services.write_preview(ws.uow(), profile, ws.settings.templates_dir, ws.settings.notices_dir,
                                               incident_id, "privacy officer (demo)", now_utc())
-        out(f"6. reviewed      the message to the people, version {draft.version} in "
-            f"{', '.join(draft.languages)}, as they will get it: {paths[0]}\n")
+        out(w("demo_reviewed", v=draft, path=paths[0]) + "\n")
         approved = services.approve_message(ws.uow(), incident_id, "privacy officer (demo)", now_utc(),
                                             version=draft.version, digest_prefix=draft.short_digest)
-        out(f"7. approved      version {approved.version} (digest {approved.digest[:12]}); only now is it sent\n")
+        out(w("demo_approved", a=approved) + "\n")
         run_here(ws, incident_id)
 
     with ws.uow() as uow:
         view = incident_view(uow, incident_id, now_utc())
-    clock = view.authority_clock
-    left = f"{clock.hours_left:.1f} hours left" if clock.hours_left is not None else clock.state
-    out(f"\nincident        {view.id} ({view.status.value})\n")
-    out(f"AP deadline     {show(clock.due_at)} (Europe/Amsterdam), {left}\n")
-    if view.decision:
-        first = view.decision.reason.strip().splitlines()[0]
-        out(f"decision        AP: {_yn(view.decision.notify_authority)}, people: {_yn(view.decision.notify_subjects)}"
-            f" - {first}\n")
     notice = view.notice("authority_notice")
-    if notice and notice.location:
-        out(f"AP notice       {notice.location}\n                (and beside it: the English copy and the "
-            "field-by-field text for the AP's form)\n")
-    for mail_folder in sorted(p for p in (ws.settings.outbox / view.id).iterdir() if p.is_dir()):
-        kind = mail_folder.name
-        files = sorted(mail_folder.glob("*.eml"), key=lambda p: (len(p.name), p.name))
-        out(f"e-mails         {len(files)} {kind.replace('_', ' ')}(s) in {mail_folder}/\n")
-        for path in files:
-            out(f"                  {path.name}\n")
+    mails = [(folder, sorted(folder.glob("*.eml"), key=lambda p: (len(p.name), p.name)))
+             for folder in sorted(p for p in (ws.settings.outbox / view.id).iterdir() if p.is_dir())]
     row = next(r for r in register_rows(ws.uow(), now_utc()) if r["id"] == view.id)
-    out("register row    " + "\n                ".join(f"{k}: {row[k]}" for k in REGISTER_FIELDS) + "\n")
-    out(f"\nnext            file the notice at the AP's Meldloket, then: breach authority filed {view.id} "
-        "--reference MELDNUMMER\n                (with BREACH_HOME=" + str(home) + ")\n")
+    out(w.text("demo.txt.j2", view=view, clock=view.authority_clock, notice=notice, mails=mails, row=row,
+               fields=REGISTER_FIELDS, home=home))
     return 0

@@ -49,8 +49,9 @@ def _runs(incident_id: str) -> list[Any]:
             flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[f"incident-{incident_id}"])))
 
 
-def resume_waiting_run(incident_id: str, step: str, run_input: dict[str, Any]) -> str:
-    """Resume the run that waits for `step`; if none waits and none is busy, start a new run. Says what it did."""
+def resume_waiting_run(incident_id: str, step: str, run_input: dict[str, Any]) -> dict[str, Any]:
+    """Resume the run that waits for `step`; if none waits and none is busy, start a new run. Says what it did:
+    {"outcome": "resumed" | "started" | "busy", "run": name, "run_id": id}."""
     from prefect.client.schemas.objects import StateType
     from prefect.flow_runs import resume_flow_run
 
@@ -61,21 +62,21 @@ def resume_waiting_run(incident_id: str, step: str, run_input: dict[str, Any]) -
                   and (r.state.state_details.pause_key or "").startswith(f"{step.replace('_', '-')}-")]
         if paused:
             resume_flow_run(paused[0].id, run_input=run_input)
-            return f"resumed flow run {paused[0].name} ({paused[0].id})"
+            return {"outcome": "resumed", "run": paused[0].name, "run_id": str(paused[0].id)}
         busy = [r for r in runs if r.state and r.state.type in (StateType.RUNNING, StateType.PENDING,
                                                                  StateType.SCHEDULED)]
         if not busy:
             announce(incident_id, "incident.changed", f"{step}:{time.time_ns()}")
-            return "started a new flow run (no run was waiting)"
+            return {"outcome": "started"}
         if time.monotonic() > deadline:
-            return f"flow run {busy[0].name} is busy; it reads the register and continues by itself"
+            return {"outcome": "busy", "run": busy[0].name}
         time.sleep(1)  # a busy run is about to suspend for this input, or will see it in the register
 
 
-def continue_on_server(incident_id: str, step: str | None, run_input: dict[str, Any] | None) -> str:
+def continue_on_server(incident_id: str, step: str | None, run_input: dict[str, Any] | None) -> dict[str, Any]:
     """After a record: a new incident is announced (the deployment's trigger starts its run); a recorded input
     resumes the run waiting for it. Says what happened."""
     if step is None:
         announce(incident_id, "incident.detected", "reported")
-        return f"announced {incident_id} to the Prefect server; the deployed response flow starts"
+        return {"outcome": "announced"}
     return resume_waiting_run(incident_id, step, run_input or {})

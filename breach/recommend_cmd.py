@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from breach.words import language as cli_language
 from incidents.config import Settings
 from incidents.errors import FieldError, InvalidInput
 from incidents.model import AssessmentFacts
@@ -39,7 +40,7 @@ def cmd_recommend(ws: Workspace | None, args: argparse.Namespace) -> int:
         raise InvalidInput("recommend", [FieldError("FILE", "give an assessment file, or --scope ID for the "
                                                             "inventory's proposal for an incident (not both)")])
     profile = profile_if_any(ws)
-    language = args.lang or (profile.language if profile is not None else "nl")
+    language = args.lang or cli_language(ws)
     templates = _templates(ws)
     if args.scope:
         return _scope(ws, profile, args.scope, templates, language, args.json)
@@ -77,7 +78,7 @@ def advice_text(ws: Workspace, incident_id: str) -> str:
     """What `breach show` prints after the incident: the stored advice and the inventory's scope, in the
     profile's language."""
     profile = profile_if_any(ws)
-    language = profile.language if profile is not None else "nl"
+    language = cli_language(ws)
     templates = _templates(ws)
     parts = []
     described = advice.explain_incident(ws.uow(), incident_id, templates, language)
@@ -93,7 +94,7 @@ def advice_json(ws: Workspace, incident_id: str) -> dict[str, Any]:
     """The keys `breach show --json` adds: recommendation (as `breach recommend --json`, with changed and
     previous) and the scope proposal with its check against the assessment."""
     profile = profile_if_any(ws)
-    language = profile.language if profile is not None else "nl"
+    language = cli_language(ws)
     data: dict[str, Any] = {
         "recommendation": advice.explain_incident(ws.uow(), incident_id, _templates(ws), language)}
     if profile is not None:

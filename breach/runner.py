@@ -57,7 +57,9 @@ def continue_response(ws: Workspace, incident_id: str, step: str | None = None,
       against that step's form (flows/inputs.py) first;
     - otherwise the flow runs here (`wait`) or detached, so the caller answers at once.
 
-    Returns what happened: {"message": ...}, plus "waiting_for" after a run here or "log" for a detached one.
+    Returns what happened: {"outcome": ..., "message": ...} (the outcome's words are in templates/<lang>/cli/
+    lines.j2, `flow_<outcome>`; the message is the line for a log), plus "waiting_for" after a run here or "log"
+    for a detached one.
     """
     from breach import prefect_link
 
@@ -68,10 +70,20 @@ def continue_response(ws: Workspace, incident_id: str, step: str | None = None,
 
             payload = INPUTS[step].model_validate(run_input).model_dump(mode="json") if step in INPUTS \
                 else run_input
-        return {"message": prefect_link.continue_on_server(incident_id, step, payload)}
+        said = prefect_link.continue_on_server(incident_id, step, payload)
+        return {**said, "id": incident_id, "message": LOG_LINES[said["outcome"]].format(id=incident_id, **said)}
     if wait:
         result = run_here(ws, incident_id)
-        return {"message": "ran the response flow here", "waiting_for": result["waiting_for"]}
+        return {"outcome": "here", "message": "ran the response flow here", "waiting_for": result["waiting_for"]}
     log = run_detached(ws, incident_id)
-    return {"message": f"response flow started in the background (log: {log})", "log": str(log)}
+    return {"outcome": "background", "message": f"response flow started in the background (log: {log})",
+            "log": str(log)}
+
+
+LOG_LINES = {  # for the dashboard's log; what a person reads comes from templates/<lang>/cli/lines.j2
+    "announced": "announced {id} to the Prefect server; the deployed response flow starts",
+    "resumed": "resumed flow run {run} ({run_id})",
+    "started": "started a new flow run (no run was waiting)",
+    "busy": "flow run {run} is busy; it reads the register and continues by itself",
+}
 

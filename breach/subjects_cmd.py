@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Self, TextIO
 
 from breach.common import flow_options, when_option
+from breach.words import Lines, words
 from incidents import services
 from incidents.errors import FieldError, InvalidInput
 from incidents.messages import PARTS, SUBJECT_NOTICE, SUBJECT_UPDATE, UPDATE_PARTS
@@ -26,7 +27,7 @@ from incidents.services.public_notice import (
 )
 from incidents.services.review import MessageVersion
 from incidents.subjects import CsvSource, SqlSource
-from incidents.times import now_utc, show
+from incidents.times import now_utc
 from incidents.workspace import Workspace
 
 SHOWN_UNREACHABLE = 20
@@ -100,56 +101,49 @@ def cmd_import(ws: Workspace, args: argparse.Namespace) -> int:
     if args.query and not args.sql:
         raise InvalidInput("subjects import", [FieldError("--sql", "is required with --query: the database URL")])
     source = SqlSource(args.sql, args.query) if args.sql else CsvSource(Path(args.file))
-    with ProgressBar("importing", "rows") as bar:
+    w = words(ws)
+    with ProgressBar(w("importing"), w("import_unit")) as bar:
         result = services.import_subjects(ws.uow(), args.id, source, cli.actor(args), now_utc(), progress=bar)
-    _print_import(args.id.upper(), result, source.unit)
+    _print_import(w, args.id.upper(), result, source.unit)
     cli.after_record(ws, args, args.id.upper(), "subjects_list")
     return 0
 
 
-def _print_import(incident_id: str, result: ImportResult, unit: str) -> None:
-    print(f"{result.rows} rows read: {result.added} people linked to {incident_id}, "
-          f"{result.duplicates} duplicate(s) merged, {result.already_linked} already linked, "
-          f"{len(result.unreachable)} without a usable e-mail address")
+def _print_import(w: Lines, incident_id: str, result: ImportResult, unit: str) -> None:
+    print(w("imported", id=incident_id, r=result))
     for position, reason in result.unreachable[:SHOWN_UNREACHABLE]:
-        print(f"  {unit} {position}: {reason} (this person needs a letter or a phone call)")
+        print(w("import_unreachable", unit=unit, position=position, reason=reason))
     if len(result.unreachable) > SHOWN_UNREACHABLE:
-        print(f"  ... and {len(result.unreachable) - SHOWN_UNREACHABLE} more "
-              f"(`breach subjects worklist {incident_id}` lists them all)")
+        print(w("import_more", count=len(result.unreachable) - SHOWN_UNREACHABLE, id=incident_id))
 
 
 # --- notify ------------------------------------------------------------------------------------------------
 
 def cmd_notify(ws: Workspace, args: argparse.Namespace) -> int:
+    w = words(ws)
     if args.dry_run:
-        plan = dispatch_plan(ws.uow(), args.id)
-        print("dry run, nothing sent: " + (", ".join(f"{k}: {v}" for k, v in plan.items()) or "nobody to notify"))
+        print(w("dry_run", plan=dispatch_plan(ws.uow(), args.id)))
         return 0
     services.request_dispatch(ws.uow(), args.id, _cli().actor(args), now_utc())
-    with ProgressBar("notifying", "people") as bar:
+    with ProgressBar(w("notifying"), w("notify_unit")) as bar:
         outcome = services.notify_subjects(ws.uow(), ws.profile, ws.mailer, ws.settings.templates_dir,
                                            args.id.upper(), ws.settings.mail_from, now_utc(), progress=bar)
     if not outcome.done:
-        print(f"nothing sent: {outcome.detail}")
+        print(w("not_sent", o=outcome))
         return 0
-    if outcome.detail == "already sent":
-        print(f"nothing to send: all {outcome.count} reachable people were notified already")
+    if outcome.why == "already_sent":
+        print(w("all_sent", count=outcome.count))
         return 0
-    print(f"{outcome.count} people notified through {ws.mailer.name}" + (f"; {outcome.detail}" if outcome.detail
-                                                                        else ""))
+    print(w("notified", o=outcome, via=ws.mailer.name))
     return 0
 
 
 # --- review: preview, edit, test-send, approve ---------------------------------------------------------------
 
-def _show_version(version: MessageVersion) -> None:
-    state = (f"approved by {version.approved_by} on {show(version.approved_at)}" if version.approved_at
-             else "awaiting approval")
-    what = "update to the people" if version.kind == SUBJECT_UPDATE else "message to the people"
-    print(f"{what} of {version.incident_id}, version {version.version} ({state}); digest "
-          f"{version.short_digest}; languages: {', '.join(version.languages)}")
+def _show_version(w: Lines, version: MessageVersion) -> None:
+    print(w("message_version", v=version))
     for problem in version.problems:
-        print(f"  cannot be approved yet: {problem.field} {problem.message}")
+        print(w("cannot_approve", problem=problem))
 
 
 def _kind(args: argparse.Namespace) -> str:
@@ -160,13 +154,13 @@ def cmd_preview(ws: Workspace, args: argparse.Namespace) -> int:
     kind = _kind(args)
     version, paths = services.write_preview(ws.uow(), ws.profile, ws.settings.templates_dir, ws.settings.notices_dir,
                                            args.id, _cli().actor(args), now_utc(), kind=kind)
-    _show_version(version)
-    print("exactly as the people will get it (HTML and text per language):")
+    w = words(ws)
+    _show_version(w, version)
+    print(w("preview_written"))
     for path in paths:
-        print(f"  {path}")
+        print(w("path", p=path))
     if not version.approved:
-        flag = " --update" if kind == SUBJECT_UPDATE else ""
-        print(f"approve it with: breach subjects approve {version.incident_id}{flag} --version {version.version}")
+        print(w("approve_with", id=version.incident_id, update=kind == SUBJECT_UPDATE, version=version.version))
     return 0
 
 
@@ -180,17 +174,16 @@ def cmd_edit(ws: Workspace, args: argparse.Namespace) -> int:
     version = services.edit_message(ws.uow(), ws.profile, ws.settings.templates_dir, args.id,
                                     {args.language: {args.part: text}}, _cli().actor(args), now_utc(),
                                     kind=_kind(args))
-    _show_version(version)
-    print(f"review it (breach subjects preview {version.incident_id}) and approve it again: an edited message needs "
-          "a new approval")
+    w = words(ws)
+    _show_version(w, version)
+    print(w("edited", id=version.incident_id))
     return 0
 
 
 def cmd_test_send(ws: Workspace, args: argparse.Namespace) -> int:
     languages = services.test_send(ws.uow(), ws.profile, ws.mailer, args.id, args.to, _cli().actor(args), now_utc(),
                                    ws.settings.mail_from, kind=_kind(args))
-    print(f"test sent to {args.to.strip()} through {ws.mailer.name}: the message as the people will get it, in "
-          f"{', '.join(languages)}")
+    print(words(ws)("test_sent", to=args.to.strip(), via=ws.mailer.name, languages=languages))
     return 0
 
 
@@ -199,9 +192,7 @@ def cmd_approve(ws: Workspace, args: argparse.Namespace) -> int:
     kind = _kind(args)
     approved = services.approve_message(ws.uow(), args.id, cli.actor(args), now_utc(), version=args.version,
                                         digest_prefix=args.digest, kind=kind)
-    what = "update to the people" if kind == SUBJECT_UPDATE else "message to the people"
-    print(f"{what} of {args.id.upper()}, version {approved.version} (digest {approved.digest[:12]}): approved by "
-          f"{approved.approved_by}; it can be sent")
+    print(words(ws)("approved", kind=kind, id=args.id.upper(), a=approved))
     step = "subject_update" if kind == SUBJECT_UPDATE else "subject_notice_approval"
     cli.after_record(ws, args, args.id.upper(), step, approved.run_input())
     return 0
@@ -223,7 +214,7 @@ def cmd_letters(ws: Workspace, args: argparse.Namespace) -> int:
             raise InvalidInput("breach subjects letters", [FieldError("-o/--posted", "one at a time: write the "
                                                                                     "letters, post them, then record it")])
         count = record_posted(ws.uow(), args.id, cli.actor(args), now_utc(), posted_at=args.at)
-        print(f"{count} letter(s) of {args.id.upper()} recorded as posted; those people count as told")
+        print(words(ws)("letters_posted", count=count, id=args.id.upper()))
         cli.after_record(ws, args, args.id.upper())
         return 0
     if not args.output:
@@ -235,10 +226,9 @@ def cmd_letters(ws: Workspace, args: argparse.Namespace) -> int:
     tmp.write_bytes(letters.pdf)
     tmp.chmod(0o600)  # names and addresses
     tmp.replace(out)
-    print(f"{letters.letters} letter(s) for {args.id.upper()} in {out} (A4, address for a window envelope)" +
-          (f"; {letters.without_address} people have neither a usable e-mail nor a postal address "
-           f"(breach subjects worklist {args.id.upper()})" if letters.without_address else ""))
-    print(f"after posting them: breach subjects letters {args.id.upper()} --posted [--at TIME]")
+    w = words(ws)
+    print(w("letters_written", count=letters.letters, id=args.id.upper(), path=out, without=letters.without_address))
+    print(w("letters_next", id=args.id.upper()))
     return 0
 
 
@@ -252,16 +242,13 @@ def cmd_public(ws: Workspace, args: argparse.Namespace) -> int:
     if args.published:
         version = publish_public_notice(ws.uow(), args.id, cli.actor(args), now_utc(), published_at=args.at,
                                         version=args.version)
-        print(f"public communication for {args.id.upper()}, version {version}: recorded as published; the "
-              "people count as informed (GDPR art. 34(3)(c))")
+        print(words(ws)("public_published", id=args.id.upper(), version=version))
         cli.after_record(ws, args, args.id.upper())
         return 0
     if args.approve:
         approved = approve_public_notice(ws.uow(), args.id, cli.actor(args), now_utc(), version=args.version,
                                          digest_prefix=args.digest)
-        print(f"public communication for {args.id.upper()}, version {approved.version} (digest "
-              f"{approved.digest[:12]}): approved by {approved.approved_by}; put it online, then record that with "
-              f"--published")
+        print(words(ws)("public_approved", id=args.id.upper(), a=approved))
         cli.after_record(ws, args, args.id.upper())
         return 0
     if args.at is not None or args.version is not None:
@@ -269,11 +256,10 @@ def cmd_public(ws: Workspace, args: argparse.Namespace) -> int:
             "--at/--version", "only go with --published or --approve")])
     notice = prepare_public_notice(ws.uow(), ws.profile, ws.settings.templates_dir, ws.settings.notices_dir,
                                    args.id, cli.actor(args), now_utc(), url=args.url)
-    print(f"public communication for {args.id.upper()}, version {notice.version}: read it, approve it (breach "
-          f"subjects public {args.id.upper()} --approve --version {notice.version}), then publish the page and post "
-          "the short message (GDPR art. 34(3)(c)); written:")
+    w = words(ws)
+    print(w("public_written", id=args.id.upper(), version=notice.version))
     for path in notice.paths:
-        print(f"  {path}")
+        print(w("path", p=path))
     return 0
 
 

@@ -7,6 +7,7 @@ import getpass
 import ipaddress
 import sys
 
+from breach.words import words
 from incidents.errors import FieldError, InvalidInput
 from incidents.services import users as user_service
 from incidents.times import now_utc
@@ -19,15 +20,15 @@ def cmd_dashboard(ws: Workspace, args: argparse.Namespace) -> int:
 
     from breach.web import create_app
 
+    w = words(ws)
     tls = bool(args.ssl_certfile)
     if not tls and not _loopback(args.host):
-        sys.stderr.write(f"warning: serving on {args.host} without TLS; put it behind an HTTPS proxy "
-                         "(--forwarded-allow-ips) or give --ssl-certfile and --ssl-keyfile\n")
+        sys.stderr.write(w("no_tls", host=args.host) + "\n")
     if not user_service.list_users(ws.uow()):
-        sys.stderr.write("no users yet: create one with `breach users add NAME --role privacy_officer`\n")
+        sys.stderr.write(w("no_users_yet_dashboard") + "\n")
     app = create_app(ws)
     scheme = "https" if tls else "http"
-    sys.stderr.write(f"dashboard on {scheme}://{args.host}:{args.port}/ (Ctrl+C stops it)\n")
+    sys.stderr.write(w("serving", url=f"{scheme}://{args.host}:{args.port}/") + "\n")
     uvicorn.run(app, host=args.host, port=args.port, ssl_certfile=args.ssl_certfile, ssl_keyfile=args.ssl_keyfile,
                 proxy_headers=True, forwarded_allow_ips=args.forwarded_allow_ips, server_header=False,
                 log_level="warning")
@@ -43,11 +44,12 @@ def _loopback(host: str) -> bool:
         return False
 
 
-def _password(args: argparse.Namespace) -> str:
+def _password(ws: Workspace, args: argparse.Namespace) -> str:
     if args.password_stdin:
         return sys.stdin.readline().rstrip("\r\n")
-    first = getpass.getpass(f"password for {args.name} (at least {MIN_PASSWORD} characters): ")
-    if getpass.getpass("again: ") != first:
+    w = words(ws)
+    first = getpass.getpass(w("password_prompt", name=args.name, minimum=MIN_PASSWORD) + " ")
+    if getpass.getpass(w("password_again") + " ") != first:
         raise InvalidInput("user", [FieldError("password", "the two passwords differ; nothing was saved")])
     return first
 
@@ -55,18 +57,19 @@ def _password(args: argparse.Namespace) -> str:
 def cmd_users_add(ws: Workspace, args: argparse.Namespace) -> int:
     from breach.common import actor
 
-    user = user_service.add_user(ws.uow(), args.name, _password(args), args.role, args.language, actor(args),
+    user = user_service.add_user(ws.uow(), args.name, _password(ws, args), args.role, args.language, actor(args),
                                  now_utc())
-    print(f"user {user.username} added ({user.role}, {user.language})")
+    print(words(ws)("user_added", u=user))
     return 0
 
 
 def cmd_users_list(ws: Workspace, args: argparse.Namespace) -> int:
     rows = user_service.list_users(ws.uow())
+    w = words(ws)
     if not rows:
-        print("no users yet: `breach users add NAME --role ROLE`")
+        print(w("no_users_yet"))
     for user, disabled in rows:
-        print(f"{user.username:<24} {user.role:<16} {user.language}{'  (disabled)' if disabled else ''}")
+        print(w("user_row", u=user, disabled=disabled))
     return 0
 
 
@@ -74,7 +77,7 @@ def cmd_users_disable(ws: Workspace, args: argparse.Namespace) -> int:
     from breach.common import actor
 
     user_service.disable_user(ws.uow(), args.name, actor(args), now_utc())
-    print(f"user {args.name.lower()} disabled: their sessions end at their next request")
+    print(words(ws)("user_disabled", name=args.name.lower()))
     return 0
 
 

@@ -88,6 +88,7 @@ def workspace_env(tmp_path: Path, database_url: str) -> Iterator[dict[str, str]]
         "BREACH_DATABASE_URL": database_url,
         "BREACH_EMAIL_BACKEND": "outbox",
         "BREACH_USER": "tester",
+        "BREACH_LANGUAGE": "en",  # the CLI's lines in English (the profile's language is Dutch); nl: test_cli_language
     }
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)

@@ -67,8 +67,10 @@ class Outcome:
     stage: str
     done: bool
     count: int = 0
-    detail: str = ""
+    detail: str = ""  # in English, for a log
     more: bool = False  # stopped at its limit with work left: call it again
+    why: str = ""  # the detail as a key, for the words a person reads (templates/<lang>/cli/lines.j2 `outcome`)
+    again: int = 0  # with why="resent": how many were sent again after an interruption
 
 
 def claim_notice(uow: UnitOfWork, incident_id: str, kind: str, backend: str, now: datetime) -> NoticeRow | None:

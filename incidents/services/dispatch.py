@@ -53,10 +53,10 @@ def notify_update(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, templ
         row = uow.incident(incident_id)
         if uow.session.scalar(select(MessageVersionRow.id).where(
                 MessageVersionRow.incident_id == row.id, MessageVersionRow.kind == SUBJECT_UPDATE).limit(1)) is None:
-            return Outcome(SUBJECT_UPDATE, False, detail="no update written")
+            return Outcome(SUBJECT_UPDATE, False, detail="no update written", why="no_update")
         approved = approved_texts(uow, row.id, SUBJECT_UPDATE)
         if approved is None:
-            return Outcome(SUBJECT_UPDATE, False, detail=WAITING_FOR_APPROVAL)
+            return Outcome(SUBJECT_UPDATE, False, detail=WAITING_FOR_APPROVAL, why="awaiting_approval")
         # the people it goes to, once: those the first message reached by e-mail (not those it bounced for)
         uow.session.execute(update(SubjectRow).where(
             SubjectRow.incident_id == row.id, SubjectRow.status.in_(("sent", "deferred", "delivered")),
@@ -65,7 +65,7 @@ def notify_update(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, templ
             SubjectRow.incident_id == row.id, SubjectRow.update_status.in_(("pending", "sending")))) or 0
         if not open_work and (n := uow.notice(row.id, SUBJECT_UPDATE)) and n.status == "done":
             uow.commit()
-            return Outcome(SUBJECT_UPDATE, True, n.recipients, detail="already sent")
+            return Outcome(SUBJECT_UPDATE, True, n.recipients, detail="already sent", why="already_sent")
         claim_notice(uow, row.id, SUBJECT_UPDATE, mailer.name, now)
         uow.commit()
     total = 0
@@ -123,17 +123,17 @@ def notify_subjects(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, tem
         row = uow.incident(incident_id)
         decision = uow.latest_decision(row.id)
         if decision is None or not decision.notify_subjects:
-            return Outcome("subject_notice", False, detail="no decision to notify the people")
+            return Outcome("subject_notice", False, detail="no decision to notify the people", why="no_decision")
         counts = uow.subject_counts(row.id)
         if not counts:
-            return Outcome("subject_notice", False, detail="waiting for the list of affected people")
+            return Outcome("subject_notice", False, detail="waiting for the list of affected people", why="no_list")
         open_work = counts.get("pending", 0) + counts.get("sending", 0)
         done_before = notified(counts)
         if not open_work and (n := uow.notice(row.id, "subject_notice")) and n.status == "done":
-            return Outcome("subject_notice", True, notified(counts), detail="already sent")
+            return Outcome("subject_notice", True, notified(counts), detail="already sent", why="already_sent")
         approved = approved_texts(uow, row.id)
         if approved is None:  # nothing reaches a person before a person approved what they will read
-            return Outcome("subject_notice", False, detail=WAITING_FOR_APPROVAL)
+            return Outcome("subject_notice", False, detail=WAITING_FOR_APPROVAL, why="awaiting_approval")
         claim_notice(uow, row.id, "subject_notice", mailer.name, now)
         uow.commit()
     total = handled = requests = 0
@@ -168,7 +168,8 @@ def notify_subjects(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, tem
                     progress(handled, min(1.0, (done_before + handled) / (done_before + open_work)))
                 if stop:
                     return Outcome("subject_notice", False, total, more=True,
-                                   detail=f"{requests} request(s) sent; the dispatch continues")
+                                   detail=f"{requests} request(s) sent; the dispatch continues", why="continues",
+                                   again=requests)
     with uow:
         notice = uow.notice(row.id, "subject_notice")
         assert notice is not None
@@ -186,7 +187,7 @@ def notify_subjects(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, tem
                    sent_again_after_crash=resent, backend=mailer.name)
         uow.commit()
     detail = f"{resent} sent again after an interruption (possible duplicates)" if resent else ""
-    return Outcome("subject_notice", True, total, detail=detail)
+    return Outcome("subject_notice", True, total, detail=detail, why="resent" if resent else "", again=resent)
 
 
 

@@ -74,6 +74,7 @@ def env(tmp_path_factory) -> dict[str, str]:
         "BREACH_HOME": str(home / "ws"),
         "BREACH_PROFILE": str(EXAMPLES / "profile.yaml"),
         "BREACH_USER": "e2e",
+        "BREACH_LANGUAGE": "en",  # the lines asserted below are the English ones
         "PORT": str(port),
     }
 

@@ -98,7 +98,7 @@ def test_show_reads_like_a_page_for_a_person(cli, report_file):
     code, out, _ = cli("show", out.strip())
     assert code == 0
     assert "AP deadline" in out and ("CET" in out or "CEST" in out) and "h left" in out
-    assert "incident_reported" in out
+    assert "tester: Incident reported (source: reported by a person affected)." in out  # the timeline in sentences
 
 
 def test_an_overdue_incident_says_so_in_the_list(cli, tmp_path):

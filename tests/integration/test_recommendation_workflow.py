@@ -226,7 +226,8 @@ def breach(workspace_env, capsys):
     return run
 
 
-def test_recommend_prints_the_json_for_an_assessment_file(breach):
+def test_recommend_prints_the_json_for_an_assessment_file(breach, monkeypatch):
+    monkeypatch.delenv("BREACH_LANGUAGE")  # then the CLI speaks the profile's language
     code, out, _ = breach("recommend", str(EXAMPLES / "assessment.yaml"), "--json")
     data = json.loads(out)
     assert code == 0
@@ -278,7 +279,8 @@ def test_recommend_needs_a_file_or_a_scope(breach):
     assert code == 2 and "FILE" in err
 
 
-def test_show_prints_the_advice_the_change_and_the_scope_in_the_profiles_language(workspace_env):
+def test_show_prints_the_advice_the_change_and_the_scope_in_the_profiles_language(workspace_env, monkeypatch):
+    monkeypatch.delenv("BREACH_LANGUAGE")  # the CLI's language is the profile's unless BREACH_LANGUAGE says otherwise
     from breach.recommend_cmd import advice_json, advice_text
 
     ws = Workspace()

@@ -243,7 +243,7 @@ def test_the_readable_explanation_shows_advice_severity_and_reasons():
     text = explain(view_of(r), numbers_of(f, categories), TEMPLATES, "nl")
     assert "Melden bij de Autoriteit Persoonsgegevens (art. 33 AVG):  ja" in text
     assert "Ernst volgens ENISA (2013): 4,5, zeer hoog" in text
-    assert "[GDPR art. 33(1)]" in text
+    assert "(art. 33 lid 1 AVG)" in text and "GDPR" not in text  # Dutch text cites Dutch law
 
 
 # --- scoping help ----------------------------------------------------------------------------------------------

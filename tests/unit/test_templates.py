@@ -565,3 +565,30 @@ def test_an_organisation_that_says_je_says_it_throughout_the_dutch_message() -> 
     assert "Wij moeten u helaas" in formal.text
     english = render_email(TEMPLATES, "en", "subjects/notice", **je)
     assert "Dear -name-," in english.text  # English has no such choice
+
+
+def test_an_organisation_that_says_je_says_it_in_the_update_and_the_public_communication_too() -> None:
+    """Not only the first message: the follow-up (its proposal and its frame) and the public communication of
+    art. 34(3)(c) follow organisation.address_form as well."""
+    from incidents.messages import SUBJECT_UPDATE
+    from incidents.services.review import propose
+
+    view = incident()
+    context = subject_context(view)
+    je = {**context, "organisation": context["organisation"].model_copy(update={"address_form": "je"})}
+
+    def formal_words(text: str) -> set[str]:
+        return set(re.findall(r"[A-Za-zé]+", text)) & {"u", "uw", "U", "Uw"}
+
+    for ctx, informal in ((context, False), (je, True)):
+        parts = propose(TEMPLATES, "nl", ctx, kind=SUBJECT_UPDATE)
+        mail = render_email(TEMPLATES, "nl", "subjects/update", **ctx, parts=parts)
+        public = {**ctx, "page_url": "https://www.qoers.nl/datalek", "published_at": AWARE}
+        page = render(TEMPLATES, "nl", "public/notice.txt.j2", **public)
+        short = render(TEMPLATES, "nl", "public/message.txt.j2", **public)
+        for text in (mail.subject, mail.text, page, short):
+            assert not informal or formal_words(text) == set(), (formal_words(text), text[:300])
+        for text in (mail.text, page, short):  # each of them addresses the reader
+            assert informal or formal_words(text), text[:300]
+    assert "Eerder hebben wij je verteld" in render_email(
+        TEMPLATES, "nl", "subjects/update", **je, parts=propose(TEMPLATES, "nl", je, kind=SUBJECT_UPDATE)).text
