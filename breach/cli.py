@@ -123,15 +123,18 @@ def cmd_decide(ws: Workspace, args: argparse.Namespace) -> int:
 def cmd_subjects_status(ws: Workspace, args: argparse.Namespace) -> int:
     with ws.uow() as uow:
         view = incident_view(uow, args.id, now_utc())
+        update = uow.update_counts(view.id)  # the follow-up, once written and sent
     counts, public = view.subjects, view.public_notice
     if args.json:
         print(json.dumps({"incident_id": view.id, "counts": counts, "total": sum(counts.values()),
-                          "notified": view.people_notified,
+                          "notified": view.people_notified, "update_counts": update,
                           "public_notice": None if public is None else {
                               "version": public.version, "published_at": iso(public.finished_at)}}))
         return 0
     w = words(ws)
     print(w("counts", items=counts) if counts else w("no_people"))
+    if update:
+        print(w("update_counts", items=update))
     if public is not None:  # art. 34(3)(c): told by the public communication
         print(w("public_online", version=public.version, at=public.finished_at))
     return 0

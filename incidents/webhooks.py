@@ -8,8 +8,8 @@ longer ago than MAX_AGE_SECONDS (a replay) is refused.
 
 Each event is a JSON object with SendGrid's fields (`event`, `reason`, `status`, `type`, ...) and, at the top
 level, the custom arguments of the message: `incident_id`, `kind`, `batch` and `recipient` (the register's key of
-the person, `subject-<id>`; see incidents.notify.sendgrid_backend). Events that do not concern the notice to an
-affected person are ignored.
+the person, `subject-<id>`; see incidents.notify.sendgrid_backend). Events that do not concern a message to an
+affected person (the first notice, `subject_notice`, or the follow-up, `subject_update`) are ignored.
 """
 
 from __future__ import annotations
@@ -98,6 +98,9 @@ def verify(key: ec.EllipticCurvePublicKey, body: bytes, signature: str | None, t
         raise WebhookRefused(403, "timestamp in the future")
 
 
+KINDS = ("subject_notice", "subject_update")  # the messages to affected people: the first one and the follow-up
+
+
 @dataclass(frozen=True)
 class DeliveryEvent:
     """What one event says about one person's notice: ids and a status; the reason only for a failure."""
@@ -106,6 +109,7 @@ class DeliveryEvent:
     subject_id: int
     status: str
     reason: str | None = None
+    kind: str = "subject_notice"  # or "subject_update": the follow-up, whose status is kept apart
 
 
 @dataclass(frozen=True)
@@ -138,14 +142,14 @@ def event_of(item: object) -> DeliveryEvent | None:
     status = STATUS_OF_EVENT.get(_text(item.get("event")))
     incident_id = _text(item.get("incident_id"))
     key = _SUBJECT_KEY.fullmatch(_text(item.get("recipient")))
-    if status is None or key is None or _text(item.get("kind")) != "subject_notice" \
-            or not _INCIDENT_ID.fullmatch(incident_id):
+    kind = _text(item.get("kind"))
+    if status is None or key is None or kind not in KINDS or not _INCIDENT_ID.fullmatch(incident_id):
         return None
     reason = None
     if status in FAILED:
         said = " ".join(p for p in (_text(item.get("status")), _text(item.get("reason"))) if p)
         reason = clean_text(said)[:MAX_REASON] or status
-    return DeliveryEvent(incident_id.upper(), int(key.group(1)), status, reason)
+    return DeliveryEvent(incident_id.upper(), int(key.group(1)), status, reason, kind)
 
 
 def _text(value: object) -> str:
@@ -163,11 +167,11 @@ def weaker_than(status: str) -> list[str]:
     return [s for s, rank in RANK.items() if rank < RANK[status]]
 
 
-def strongest(events: Iterable[DeliveryEvent]) -> dict[tuple[str, int], DeliveryEvent]:
-    """Per (incident, person) the event with the strongest status (the first of equals)."""
-    best: dict[tuple[str, int], DeliveryEvent] = {}
+def strongest(events: Iterable[DeliveryEvent]) -> dict[tuple[str, int, str], DeliveryEvent]:
+    """Per (incident, person, message) the event with the strongest status (the first of equals)."""
+    best: dict[tuple[str, int, str], DeliveryEvent] = {}
     for event in events:
-        key = (event.incident_id, event.subject_id)
+        key = (event.incident_id, event.subject_id, event.kind)
         if key not in best or RANK[event.status] > RANK[best[key].status]:
             best[key] = event
     return best

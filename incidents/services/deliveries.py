@@ -1,4 +1,5 @@
-"""Delivery tracking: SendGrid's events about the notices to the affected people, applied to their status."""
+"""Delivery tracking: SendGrid's events about the messages to the affected people (the first notice and the
+follow-up), applied to their status."""
 
 from __future__ import annotations
 
@@ -39,38 +40,42 @@ def record_deliveries(uow: UnitOfWork, events: Iterable[DeliveryEvent], now: dat
     the counts.
     """
     best = strongest(events)
-    changed: dict[str, Counter[str]] = defaultdict(Counter)
+    changed: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
     unchanged = unknown = 0
     table = cast(Table, SubjectRow.__table__)
     with uow:
         items = iter(sorted(best.items()))
         while chunk := list(islice(items, SEND_BATCH)):
-            ids = [subject_id for (_, subject_id), _ in chunk]
-            current = {sid: (incident_id, status) for sid, incident_id, status in uow.session.execute(
-                select(SubjectRow.id, SubjectRow.incident_id, SubjectRow.status).where(SubjectRow.id.in_(ids)))}
-            moves: dict[str, list[dict[str, Any]]] = defaultdict(list)
-            for (incident_id, subject_id), event in chunk:
+            ids = [subject_id for (_, subject_id, _), _ in chunk]
+            current = {sid: (incident_id, {"subject_notice": status, "subject_update": update_status})
+                       for sid, incident_id, status, update_status in uow.session.execute(
+                           select(SubjectRow.id, SubjectRow.incident_id, SubjectRow.status, SubjectRow.update_status)
+                           .where(SubjectRow.id.in_(ids)))}
+            moves: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+            for (incident_id, subject_id, kind), event in chunk:
                 found = current.get(subject_id)
                 if found is None or found[0] != incident_id:
                     unknown += 1
-                elif not raises(found[1], event.status):
+                elif not raises(found[1][kind] or "", event.status):
                     unchanged += 1
                 else:
-                    moves[event.status].append({"sid": subject_id, "iid": incident_id, "why": event.reason})
-                    changed[incident_id][event.status] += 1
-            for status, rows in moves.items():
+                    moves[(kind, event.status)].append({"sid": subject_id, "iid": incident_id, "why": event.reason})
+                    changed[(incident_id, kind)][event.status] += 1
+            for (kind, status), rows in moves.items():
                 # the guard repeats the rule in the database: a concurrent writer (the dispatcher settling a
-                # batch, a parallel webhook request) cannot be overtaken by a weaker state
-                values: dict[str, Any] = {"status": status}
-                if status in FAILED:
+                # batch, a parallel webhook request) cannot be overtaken by a weaker state. The follow-up has its
+                # own status; its failure does not replace the first message's reason (that one was delivered)
+                column = table.c.status if kind == "subject_notice" else table.c.update_status
+                values: dict[str, Any] = {column.name: status}
+                if status in FAILED and kind == "subject_notice":
                     values["problem"] = bindparam("why")
                 statement = table.update().where(
                     table.c.id == bindparam("sid"), table.c.incident_id == bindparam("iid"),
-                    or_(*(table.c.status == weaker for weaker in weaker_than(status)))).values(**values)
+                    or_(*(column == weaker for weaker in weaker_than(status)))).values(**values)
                 uow.session.execute(statement, rows)
-        for incident_id, counts in sorted(changed.items()):
+        for (incident_id, kind), counts in sorted(changed.items()):
             uow.record(at=now, actor=ACTOR, incident_id=incident_id, action="deliveries_recorded",
-                       **dict(sorted(counts.items())))
+                       **({"kind": kind} if kind != "subject_notice" else {}), **dict(sorted(counts.items())))
         uow.commit()
     total = Counter[str]()
     for counts in changed.values():

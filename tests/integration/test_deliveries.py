@@ -260,3 +260,41 @@ def test_the_register_counts_delivered_people_as_told(notified, now):
     assert f"{sent} van {sent + 1} bericht verstuurd; 1 niet per e-mail bereikbaar" in html
     (row,) = register_rows(notified.ws.uow(), now)
     assert (row["subjects_sent"], row["subjects_notified_at"]) == (sent, iso(now))
+
+
+def test_events_about_the_follow_up_change_its_own_status_and_not_the_first_messages(notified, now):
+    """The update (breach subjects update) is tracked like the first message, in its own column: a bounce of the
+    follow-up does not undo that the first message was delivered, nor replace that message's reason."""
+    from incidents.messages import SUBJECT_UPDATE
+
+    ws, incident_id = notified.ws, notified.id
+    first = notified.personalizations()
+    notified.post([notified.event(first[0], "delivered"), notified.event(first[1], "delivered")])
+    services.draft_message(ws.uow(), ws.profile, TEMPLATES, incident_id, "po", now, kind=SUBJECT_UPDATE)
+    services.edit_message(ws.uow(), ws.profile, TEMPLATES, incident_id, {
+        lang: {"found": "Alleen de melder opende de map.", "changed": "Delen via een link staat uit."}
+        for lang in ("nl", "en")}, "po", now, kind=SUBJECT_UPDATE)
+    services.approve_message(ws.uow(), incident_id, "po", now, kind=SUBJECT_UPDATE)
+    services.notify_update(ws.uow(), ws.profile, ws.mailer, TEMPLATES, incident_id, None, now)
+    updates = [p for p in notified.personalizations()[len(first):]]
+    assert updates and all(p["custom_args"]["kind"] == SUBJECT_UPDATE for p in updates)
+    by_key = {p["custom_args"]["recipient"]: p for p in updates}
+    bounced, delivered = by_key[first[0]["custom_args"]["recipient"]], by_key[first[1]["custom_args"]["recipient"]]
+
+    answer = notified.post([notified.event(bounced, "bounce", status="5.1.1", reason="550 mailbox gone"),
+                            notified.event(delivered, "delivered")])
+
+    assert answer.status_code == 200 and answer.json()["changed"] == {"bounced": 1, "delivered": 1}
+    with ws.uow() as uow:
+        rows = {r.id: (r.status, r.update_status, r.problem) for r in uow.session.scalars(
+            select(SubjectRow).where(SubjectRow.incident_id == incident_id))}
+    sid = int(bounced["custom_args"]["recipient"].removeprefix("subject-"))
+    assert rows[sid] == ("delivered", "bounced", None)
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert cli.main(["subjects", "status", incident_id, "--json"]) == 0
+    status = json.loads(out.getvalue())
+    assert status["update_counts"] == {"sent": len(updates) - 2, "bounced": 1, "delivered": 1}
+    assert status["counts"]["delivered"] == 2
+    recorded = [json.loads(d) for _, d in notified.audit("deliveries_recorded")]
+    assert recorded[-1] == {"kind": SUBJECT_UPDATE, "bounced": 1, "delivered": 1}

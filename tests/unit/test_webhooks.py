@@ -171,7 +171,17 @@ def test_a_status_only_moves_up_and_never_for_people_the_service_did_not_take():
 
 def test_the_strongest_event_per_person_wins_in_any_order():
     events = [DeliveryEvent("DL-2026-0001", 7, s) for s in ("deferred", "delivered", "sent", "deferred")]
-    assert strongest(events)[("DL-2026-0001", 7)].status == "delivered"
-    assert strongest(reversed(events))[("DL-2026-0001", 7)].status == "delivered"
+    assert strongest(events)[("DL-2026-0001", 7, "subject_notice")].status == "delivered"
+    assert strongest(reversed(events))[("DL-2026-0001", 7, "subject_notice")].status == "delivered"
     other = DeliveryEvent("DL-2026-0002", 7, "bounced", "550")
-    assert strongest([*events, other])[("DL-2026-0002", 7)] == other
+    assert strongest([*events, other])[("DL-2026-0002", 7, "subject_notice")] == other
+
+
+def test_an_event_about_the_follow_up_is_kept_apart_from_the_first_message():
+    update = event_of(event("bounce") | {"kind": "subject_update", "reason": "550 gone"})
+    first = event_of(event("delivered"))
+    assert update is not None and first is not None
+    assert (update.kind, update.status, first.kind) == ("subject_update", "bounced", "subject_notice")
+    best = strongest([first, update])
+    assert best[("DL-2026-0001", 7, "subject_notice")].status == "delivered"
+    assert best[("DL-2026-0001", 7, "subject_update")].status == "bounced"
