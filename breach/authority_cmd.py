@@ -15,7 +15,7 @@ from typing import Any
 from breach.common import actor, after_record, flow_options, when_option
 from breach.words import Lines, language, words
 from incidents import edpb
-from incidents.authority_notice import INCIDENT_KINDS, RECORDABLE
+from incidents.authority_notice import RECORDABLE
 from incidents.errors import FieldError, InvalidInput
 from incidents.export import register_entries, register_rows, to_csv, to_html, to_json
 from incidents.notify.render import LANGUAGES, render
@@ -199,92 +199,57 @@ def cmd_register_export(ws: Workspace, args: argparse.Namespace) -> int:
 def add_commands(sub: Any) -> None:
     """Add `authority` and `register` to the `breach` parser's subcommands."""
 
-    c = sub.add_parser("authority", help="the notice to the AP: check, record the filing, follow up, withdraw, export",
-                       description="The notice to the Autoriteit Persoonsgegevens (AP). The response flow prepares "
-                       "it after a decision to notify the AP; every version is kept in the notices folder.")
+    c = sub.add_parser("authority")
     ss = c.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
 
-    c = ss.add_parser("check", help="the AP form's questions still open, and whether the notice can be filed now",
-                      description="List the questions of the AP form that the next notice cannot answer yet, with "
-                      "what is missing and how to fill it, and say whether it can be filed now as a first "
-                      "notice with a follow-up later (GDPR art. 33(4)). Exit 1 when it cannot be filed yet.")
+    c = ss.add_parser("check")
     c.add_argument("id")
-    c.add_argument("--json", action="store_true", help="machine-readable output")
-    c.add_argument("--lang", choices=LANGUAGES, help="language of the text (default: the profile's)")
-    c.add_argument("--draft", action="store_true",
-                   help="also write the next notice as it stands now to authority-notice-draft.* (not kept)")
+    c.add_argument("--json", action="store_true")
+    c.add_argument("--lang", choices=LANGUAGES)
+    c.add_argument("--draft", action="store_true")
     c.set_defaults(func=cmd_check)
 
-    c = ss.add_parser("answer", help="answer a form question no other fact supplies (1.3, 2.1, 2.2, 5.2)",
-                      description="Record the answer to an AP form question the register cannot derive: 1.3 other "
-                      "regulators told (names, or none), 2.1 the countries of the people affected (ISO codes, "
-                      "e.g. NL BE), 2.2 other data-protection authorities told (names, or none), 5.2 the kind "
-                      "of incident (one of: " + ", ".join(INCIDENT_KINDS) + "). A later answer replaces it.")
+    c = ss.add_parser("answer")
     c.add_argument("id")
     c.add_argument("question", choices=RECORDABLE)
-    c.add_argument("value", nargs="+", help="the answer; several values for a list")
+    c.add_argument("value", nargs="+")
     c.set_defaults(func=cmd_answer)
 
-    c = ss.add_parser("filed", help="record that the AP notice was filed, with the AP's reference",
-                      description="Record that the AP notice was filed through the AP's form, with the "
-                      "meldnummer. After 72 hours, --delay-reason is required (GDPR art. 33(1)) and the notice "
-                      "is kept as a new version that gives the reasons.")
+    c = ss.add_parser("filed")
     c.add_argument("id")
-    c.add_argument("--reference", required=True, help="the AP's reference number (meldnummer)")
-    when_option(c, "it was filed")
-    c.add_argument("--delay-reason", help="why the notice comes after 72 hours (GDPR art. 33(1))")
+    c.add_argument("--reference", required=True)
+    when_option(c)
+    c.add_argument("--delay-reason")
     flow_options(c)
     c.set_defaults(func=cmd_filed)
 
-    c = ss.add_parser("follow-up", help="record a follow-up notice (what changed), kept as a new version",
-                      description="Record a follow-up notice filed at the AP: a supplement or change to the "
-                      "notice filed before (GDPR art. 33(4)). It is kept as a new version, linked to the filing "
-                      "it follows. With --draft, only write the follow-up to copy from before filing it.")
+    c = ss.add_parser("follow-up")
     c.add_argument("id")
-    c.add_argument("--changes", required=True, help="what changed since the previous notice")
-    c.add_argument("--reference", help="the AP's meldnummer for the follow-up (default: the previous notice's)")
-    when_option(c, "it was filed")
-    c.add_argument("--draft", action="store_true",
-                   help="write the follow-up to authority-notice-draft.* without recording anything")
+    c.add_argument("--changes", required=True)
+    c.add_argument("--reference")
+    when_option(c)
+    c.add_argument("--draft", action="store_true")
     c.set_defaults(func=cmd_follow_up)
 
-    c = ss.add_parser("withdraw", help="record that the AP notice was withdrawn, with the reason",
-                      description="Record that the notice filed at the AP was withdrawn because it turned out not "
-                      "to be a breach that must be notified. The breach stays in the register (art. 33(5)).")
+    c = ss.add_parser("withdraw")
     c.add_argument("id")
-    c.add_argument("--reason", required=True, help="why it is not a breach that must be notified")
-    c.add_argument("--reference", help="the AP's meldnummer for the withdrawal (default: the previous notice's)")
-    when_option(c, "it was withdrawn")
+    c.add_argument("--reason", required=True)
+    c.add_argument("--reference")
+    when_option(c)
     c.set_defaults(func=cmd_withdraw)
 
-    c = ss.add_parser("export", help="the notice in the EDPB's common EU template, as JSON or a readable page",
-                      description="Write the notice in the EDPB's common EU breach-notification template (draft "
-                      "v1.0), from the same answers as the AP notice: edpb-json is the template's JSON document "
-                      "(field_N keys, option letters; it validates against docs/edpb/breach-notification.schema."
-                      "json), edpb-html a readable page with the template's sections. It is the next notice to "
-                      "file (a first notice, or a follow-up once the first is filed), or the withdrawal once "
-                      "withdrawn. The fields still to be determined are listed on standard error; without an "
-                      "answer the template cannot leave open (such as the nature of the breach), it refuses and "
-                      "exits 2.")
+    c = ss.add_parser("export")
     c.add_argument("id")
-    c.add_argument("--format", choices=("edpb-json", "edpb-html"), required=True,
-                   help="edpb-json: the template's JSON document; edpb-html: a readable page")
-    c.add_argument("--lang", choices=LANGUAGES,
-                   help="language of the free text and the page (default: the profile's)")
-    c.add_argument("--output", "-o", help="write to this file instead of standard output")
+    c.add_argument("--format", choices=("edpb-json", "edpb-html"), required=True)
+    c.add_argument("--lang", choices=LANGUAGES)
+    c.add_argument("--output", "-o")
     c.set_defaults(func=cmd_export)
 
-    c = sub.add_parser("register", help="the art. 33(5) breach register",
-                       description="The register of every breach (GDPR art. 33(5)).")
+    c = sub.add_parser("register")
     ss = c.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
-    c = ss.add_parser("export", help="export the register as CSV, JSON or a printable HTML document",
-                      description="Export every breach, notified or not, with facts, effects, remedial action, "
-                      "the decision's reasons and the AP filing history (why a breach was not notified, too). "
-                      "html is a printable document for the AP.")
+    c = ss.add_parser("export")
     c.add_argument("--format", choices=("csv", "json", "html"), default="csv")
-    c.add_argument("--lang", choices=LANGUAGES,
-                   help="language of the html document and of the EU template's free text (default: the profile's)")
-    c.add_argument("--output", "-o", help="write to this file instead of standard output")
-    c.add_argument("--with-edpb", dest="edpb", action="store_true",
-                   help="json only: add each notified breach's notice in the EDPB's EU template (edpb-json)")
+    c.add_argument("--lang", choices=LANGUAGES)
+    c.add_argument("--output", "-o")
+    c.add_argument("--with-edpb", dest="edpb", action="store_true")
     c.set_defaults(func=cmd_register_export)

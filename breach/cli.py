@@ -10,6 +10,7 @@ from pathlib import Path
 
 from breach.authority_cmd import add_commands as add_authority_commands
 from breach.common import actor, after_record, flow_options, yes_no
+from breach.help import apply_help, speak
 from breach.recommend_cmd import add_commands as add_recommend_commands
 from breach.recommend_cmd import advice_json, advice_text
 from breach.subjects_cmd import add_commands as add_subjects_commands
@@ -217,139 +218,96 @@ def cmd_demo(ws: Workspace, args: argparse.Namespace) -> int:
 # --- the parser -------------------------------------------------------------------------------------------
 
 def parser() -> argparse.ArgumentParser:
+    """The command line; its help, and argparse's own phrases, in the CLI's language (breach/help.py)."""
+    w = safe_words(Workspace())
+    speak(w.templates, w.language)
     p = argparse.ArgumentParser(
         prog="breach",
-        description="GDPR data-breach response: the register, the AP's 72-hour clock, the AP notice and the "
-                    "notices to the people. Settings come from BREACH_* environment variables (see README).",
     )
-    p.add_argument("--as", dest="actor", metavar="NAME", help="who is acting (default: $BREACH_USER or your login)")
+    p.add_argument("--as", dest="actor", metavar="NAME")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    c = sub.add_parser("report", help="record a breach and start the response flow",
-                       description="Record a reported breach from a YAML or JSON file and start the response flow. "
-                       "Fields: title, description, occurred_from/occurred_until (optional), discovered_at, "
-                       "aware_at (default: discovered_at; starts the 72 hours), awareness_reason (needed when aware_at is later "
-                       "than discovered_at: what the short investigation established), source (internal, processor:<name>, "
-                       "external, data_subject), reported_by, systems (optional, from the data inventory). "
-                       "Times are ISO 8601; without an offset they are Europe/Amsterdam. Prints the new id.")
+    c = sub.add_parser("report")
     c.add_argument("file")
     flow_options(c)
     c.set_defaults(func=cmd_report)
 
-    c = sub.add_parser("list", help="the register: every incident with its status and AP deadline",
-                       description="List the incidents in the register: the stage, where the AP notice (art. 33) and the "
-                       "people's notice (art. 34) each stand, with the AP deadline. --json carries "
-                       "\"tracks\": {\"authority\": {\"state\": ...}, \"people\": {\"state\": ...}}.")
-    c.add_argument("--open", action="store_true", help="only incidents that are not closed or dismissed")
-    c.add_argument("--waiting", action="store_true", help="what each open incident waits for, and who acts")
-    c.add_argument("--json", action="store_true", help="machine-readable output (ISO 8601 times with offset)")
+    c = sub.add_parser("list")
+    c.add_argument("--open", action="store_true")
+    c.add_argument("--waiting", action="store_true")
+    c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_list)
 
-    c = sub.add_parser("show", help="one incident with its timeline and clocks",
-                       description="Show one incident: facts, clocks, assessment, decision, notices, timeline.")
+    c = sub.add_parser("show")
     c.add_argument("id")
-    c.add_argument("--json", action="store_true", help="machine-readable output (ISO 8601 times with offset)")
+    c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_show)
 
-    c = sub.add_parser("assess", help="record the IT expert's assessment (facts file)",
-                       description="Record the IT assessment from a YAML or JSON file in the facts schema "
-                       "(summary, breach, data, subjects, protection, containment, measures). Unknown fields "
-                       "are refused.")
+    c = sub.add_parser("assess")
     c.add_argument("id")
     c.add_argument("file")
     flow_options(c)
     c.set_defaults(func=cmd_assess)
 
-    c = sub.add_parser("decide", help="record the decision on notifying the AP and the people (default: the "
-                       "recommendation)",
-                       description="Record the privacy officer's decision: notify the AP (GDPR art. 33) and the "
-                       "people (art. 34). Each answer left out is the recommendation's (`breach show ID`). "
-                       "Departing from it needs --reason, a written justification kept in the register and the "
-                       "audit trail (art. 5(2)); following it, the recommendation's reasons become the reason.")
+    c = sub.add_parser("decide")
     c.add_argument("id")
-    c.add_argument("--authority", type=yes_no, metavar="yes|no",
-                   help="notify the AP (art. 33); default: as recommended")
-    c.add_argument("--subjects", type=yes_no, metavar="yes|no",
-                   help="notify the people (art. 34); default: as recommended")
-    c.add_argument("--reason", help="why; required when departing from the recommendation")
+    c.add_argument("--authority", type=yes_no, metavar="yes|no")
+    c.add_argument("--subjects", type=yes_no, metavar="yes|no")
+    c.add_argument("--reason")
     flow_options(c)
     c.set_defaults(func=cmd_decide)
 
-    c = sub.add_parser("subjects", help="the affected people of an incident",
-                       description="Manage the people affected by an incident.")
+    c = sub.add_parser("subjects")
     ss = c.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
     add_subjects_commands(ss)
-    c = ss.add_parser("status", help="how many people per notification status",
-                      description="Counts per status: pending, sending, sent, unreachable, ...")
+    c = ss.add_parser("status")
     c.add_argument("id")
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_subjects_status)
-    c = ss.add_parser("worklist", help="export the people who need a letter or a phone call (CSV)",
-                      description="The alternative-channel worklist: people without a usable e-mail address "
-                      "(and later bounces), as CSV. It holds personal data: keep it to those who must call or write.")
+    c = ss.add_parser("worklist")
     c.add_argument("id")
-    c.add_argument("--output", "-o", help="write to this file instead of standard output")
+    c.add_argument("--output", "-o")
     c.set_defaults(func=cmd_subjects_worklist)
 
-    c = sub.add_parser("dismiss", help="record that it is not a personal-data breach (stays in the register)",
-                       description="Dismiss an incident as not a personal-data breach; it stays documented.")
+    c = sub.add_parser("dismiss")
     c.add_argument("id")
     c.add_argument("--reason", required=True)
     c.set_defaults(func=cmd_dismiss)
 
-    c = sub.add_parser("close", help="close an incident whose notifications are done",
-                       description="Close an incident once both duties are done: the AP notice filed, withdrawn "
-                       "or not required, and the people told (or their public communication online) or not "
-                       "required. With one still open it closes only with --despite.")
+    c = sub.add_parser("close")
     c.add_argument("id")
-    c.add_argument("--reason", required=True, help="what was done, in a sentence; it goes in the register")
-    c.add_argument("--lessons", required=True, metavar="TEXT",
-                   help="the evaluation: what you learn from this breach (kept in the register, art. 33(5))")
-    c.add_argument("--improvements", required=True, metavar="TEXT",
-                   help="the evaluation: what you change so that it does not happen again")
-    c.add_argument("--despite", metavar="REASON",
-                   help="close although a duty is still open, and why (kept in the register and the audit trail)")
+    c.add_argument("--reason", required=True)
+    c.add_argument("--lessons", required=True, metavar="TEXT")
+    c.add_argument("--improvements", required=True, metavar="TEXT")
+    c.add_argument("--despite", metavar="REASON")
     c.set_defaults(func=cmd_close)
 
     add_authority_commands(sub)
 
-    c = sub.add_parser("audit", help="the hash-chained audit trail",
-                       description="The audit trail of every change.")
+    c = sub.add_parser("audit")
     ss = c.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
-    c = ss.add_parser("verify", help="check that no audit entry was edited or deleted",
-                      description="Recompute the hash chain; exit 1 and name the entries when it is broken. It "
-                      "prints the head (ENTRY:HASH): kept outside the register (a note, an e-mail to yourself) and "
-                      "given back with --expect, it also shows entries cut off the end, which the chain alone "
-                      "cannot.")
-    c.add_argument("--expect", action="append", metavar="ENTRY:HASH",
-                   help="a head printed earlier; the trail must still hold that entry, unchanged (repeatable)")
+    c = ss.add_parser("verify")
+    c.add_argument("--expect", action="append", metavar="ENTRY:HASH")
     c.set_defaults(func=cmd_audit_verify)
 
-    c = sub.add_parser("flow", help="run the response flow",
-                       description="Run the incident_response flow for an incident.")
+    c = sub.add_parser("flow")
     ss = c.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
-    c = ss.add_parser("run", help="run incident_response for one incident in this process",
-                      description="Run incident_response in this process; it does what is not yet done.")
+    c = ss.add_parser("run")
     c.add_argument("id")
     c.set_defaults(func=cmd_flow_run)
 
-    c = sub.add_parser("watch", help="send the deadline reminders that are due (deadline_watch, once)",
-                       description="Run deadline_watch once in this process: every running clock's escalation "
-                       "ladder (AP notice at 24, 48, 66 and 72 hours; telling the people) e-mails the incident team, "
-                       "then the privacy contact. Each reminder goes out once, however often this runs. With a "
-                       "Prefect server, the deadline-watch deployment runs it every 15 minutes.")
+    c = sub.add_parser("watch")
     c.set_defaults(func=cmd_watch)
 
-    c = sub.add_parser("demo", help="a complete example run in a fresh demo workspace",
-                       description="Create a fresh demo workspace with the Qoers profile, report a realistic "
-                       "incident, run the response with a sample assessment and decision, and print the result.")
-    c.add_argument("--workspace", default="demo-workspace", help="folder for the demo (default: demo-workspace)")
+    c = sub.add_parser("demo")
+    c.add_argument("--workspace", default="demo-workspace")
     c.set_defaults(func=cmd_demo)
 
     from breach.web_cmd import add_commands as add_web_commands
 
     add_web_commands(sub)
     add_recommend_commands(sub)
+    apply_help(p, w.templates, w.language)
     return p
 
 

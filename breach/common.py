@@ -22,20 +22,26 @@ def yes_no(value: str) -> bool:
         return True
     if lowered in ("no", "n", "nee", "false"):
         return False
-    raise argparse.ArgumentTypeError(f"expected yes or no, got {value!r}")
+    raise argparse.ArgumentTypeError(_say("expected_yes_no", value=value))
 
 
 def moment(value: str) -> object:
     try:
         return parse_time(value)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+    except ValueError:
+        raise argparse.ArgumentTypeError(_say("expected_time", value=value)) from None
 
 
-def when_option(cmd: argparse.ArgumentParser, what: str) -> None:
-    """--at TIME: when something happened outside this program (filed at the AP, put online)."""
-    cmd.add_argument("--at", type=moment, metavar="TIME",
-                     help=f"when {what} (default: now); ISO 8601, without offset Europe/Amsterdam")
+def _say(line: str, **values: object) -> str:
+    from breach.words import safe_words
+
+    return safe_words(Workspace())(line, **values)
+
+
+def when_option(cmd: argparse.ArgumentParser) -> None:
+    """--at TIME: when something happened outside this program (filed at the AP, put online); its help, like
+    every command's and option's, is in templates/<lang>/cli/help.j2."""
+    cmd.add_argument("--at", type=moment, metavar="TIME")
 
 
 # --- printing ---------------------------------------------------------------------------------------------
@@ -67,6 +73,5 @@ def after_record(ws: Workspace, args: argparse.Namespace, incident_id: str, step
 def flow_options(cmd: argparse.ArgumentParser) -> None:
     """--wait and --no-flow, for every command that records something."""
     group = cmd.add_mutually_exclusive_group()
-    group.add_argument("--wait", action="store_true",
-                       help="run the response flow in this process and report where it stopped")
-    group.add_argument("--no-flow", action="store_true", help="only record; do not start the response flow")
+    group.add_argument("--wait", action="store_true")
+    group.add_argument("--no-flow", action="store_true")

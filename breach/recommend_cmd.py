@@ -104,15 +104,9 @@ def advice_json(ws: Workspace, incident_id: str) -> dict[str, Any]:
 
 def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     c = sub.add_parser(
-        "recommend", help="advice on notifying the AP and the people, for an assessment file on its own",
-        description="Evaluate an assessment file (the facts schema of `breach assess`) on its own, without an "
-        "incident: severity by the ENISA 2013 method with its breakdown, and whether to notify the AP (GDPR art. "
-        "33), tell the people (art. 34) or make a public communication instead (art. 34(3)(c)), each reason with "
-        "the article or guideline it rests on. Own category names are resolved through the organisation profile "
-        "(BREACH_PROFILE) when there is one. With --scope ID instead of a file: what the data inventory says the "
-        "incident's systems hold (categories, groups, range of people), for the IT expert to confirm or correct.")
-    c.add_argument("file", nargs="?", help="assessment file (YAML or JSON)")
-    c.add_argument("--scope", metavar="ID", help="the inventory's proposal for an incident's systems instead")
-    c.add_argument("--json", action="store_true", help="machine-readable output")
-    c.add_argument("--lang", choices=LANGUAGES, help="language of the texts (default: the profile's, else nl)")
+        "recommend")
+    c.add_argument("file", nargs="?")
+    c.add_argument("--scope", metavar="ID")
+    c.add_argument("--json", action="store_true")
+    c.add_argument("--lang", choices=LANGUAGES)
     c.set_defaults(func=cmd_recommend)

@@ -268,123 +268,69 @@ def cmd_public(ws: Workspace, args: argparse.Namespace) -> int:
 def add_commands(ss: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add `import`, `preview`, `edit`, `test-send`, `approve`, `notify` and `public` to `breach subjects`."""
     c = ss.add_parser(
-        "import", help="link people from a CSV file or a SQL query (name, email, language) to an incident",
-        description="Link the affected people to an incident, from a CSV file (header: name,email[,language], or "
-        "the name in parts: given_name[,infix],family_name (voornaam, tussenvoegsel, achternaam); a name written "
-        "'Vries, Gerrit de' is greeted as Gerrit de Vries; UTF-8, ',' or ';') or from a query on a customer database (--sql URL --query QUERY; the query selects "
-        "columns named name, email and optionally language: rename with AS). Invalid addresses are reported "
-        "and kept for another channel; duplicate addresses are merged. A bad file or a failing query links "
-        "nobody. The database is opened read-only (SQLite, PostgreSQL) and only a single SELECT is accepted; "
-        "still use an account that may only read, and leave its password out of the URL (PostgreSQL reads "
-        "PGPASSWORD or ~/.pgpass).")
+        "import")
     c.add_argument("id")
-    c.add_argument("file", nargs="?", help="the CSV file (or use --sql and --query)")
-    c.add_argument("--sql", metavar="URL", help="a SQLAlchemy database URL, e.g. "
-                   "postgresql+psycopg://reader@db.example.nl/crm or sqlite:///customers.db")
-    c.add_argument("--query", metavar="QUERY", help="the SELECT giving name, email [, language], e.g. "
-                   "\"SELECT naam AS name, email, taal AS language FROM klanten WHERE ...\"")
+    c.add_argument("file", nargs="?")
+    c.add_argument("--sql", metavar="URL")
+    c.add_argument("--query", metavar="QUERY")
     flow_options(c)
     c.set_defaults(func=cmd_import)
 
-    c = ss.add_parser("notify", help="send the notice to the people of an incident (resumes after interruptions)",
-                      description="Send the subject notice to every person still pending, in batches of up to "
-                      "1 000 per request. Running it again after any interruption continues where it stopped; "
-                      "a batch that was in flight at a crash is sent again and reported.")
+    c = ss.add_parser("notify")
     c.add_argument("id")
-    c.add_argument("--dry-run", action="store_true", help="count and render only; send nothing, change nothing")
+    c.add_argument("--dry-run", action="store_true")
     c.set_defaults(func=cmd_notify)
 
     c = ss.add_parser(
-        "preview", help="write the message to the people as they will get it, to review before approving",
-        description="Write the newest version of the message to the people exactly as recipients will get it "
-        "(HTML and plain text, each language on the list) to the notices folder and print where, with its version, "
-        "digest, whether it is approved, and what keeps it from being approved. Nobody gets the message before a "
-        "person approves its newest version.")
+        "preview")
     c.add_argument("id")
-    c.add_argument("--update", action="store_true", help="the follow-up when the investigation ends (breach "
-                   "subjects update), not the first message")
+    c.add_argument("--update", action="store_true")
     c.set_defaults(func=cmd_preview)
 
-    c = ss.add_parser("edit", help="rewrite one part of the message to the people (a new version to approve)",
-                      description="Rewrite one part of the message in one language: happened, data, meaning, done, "
-                      "advice, contact or complaint. Plain text: paragraphs separated by an empty line, list items "
-                      "on lines starting with '- '. The edit is a new version, which needs approval again.")
+    c = ss.add_parser("edit")
     c.add_argument("id")
     c.add_argument("--language", required=True, choices=LANGUAGES)
-    c.add_argument("--part", required=True, choices=sorted({*PARTS, *UPDATE_PARTS}),
-                   help="the first message: " + ", ".join(PARTS) + "; the update (with --update): " +
-                   ", ".join(UPDATE_PARTS))
-    c.add_argument("--update", action="store_true", help="edit the follow-up, not the first message")
-    c.add_argument("--text", help="the new text of the part")
-    c.add_argument("--file", help="a UTF-8 file with the new text (- for standard input)")
+    c.add_argument("--part", required=True, choices=sorted({*PARTS, *UPDATE_PARTS}))
+    c.add_argument("--update", action="store_true")
+    c.add_argument("--text")
+    c.add_argument("--file")
     c.set_defaults(func=cmd_edit)
 
-    c = ss.add_parser("test-send", help="send the message to one address of the incident team, as a test",
-                      description="Send the newest version, approved or not, as the real message (each language) "
-                      "to one address of the incident team or the privacy contact in the profile; any other address "
-                      "is refused. The audit trail keeps who sent which version to whom.")
+    c = ss.add_parser("test-send")
     c.add_argument("id")
     c.add_argument("--to", required=True, metavar="ADDRESS")
-    c.add_argument("--update", action="store_true", help="test the follow-up, not the first message")
+    c.add_argument("--update", action="store_true")
     c.set_defaults(func=cmd_test_send)
 
-    c = ss.add_parser("approve", help="approve the message to the people, so that it can be sent",
-                      description="Approve the newest version of the message to the people as rendered: the register "
-                      "keeps who approved it, when, and the digest of its texts, and the response flow sends it. An "
-                      "older version, a digest that is not the newest version's, an empty part or Dutch text in "
-                      "the English message are refused.")
+    c = ss.add_parser("approve")
     c.add_argument("id")
-    c.add_argument("--version", type=int, metavar="N", help="the version you reviewed (refused if it is not the "
-                   "newest)")
-    c.add_argument("--digest", metavar="HEX", help="the start of the digest you reviewed (from preview)")
-    c.add_argument("--update", action="store_true", help="approve the follow-up, not the first message")
+    c.add_argument("--version", type=int, metavar="N")
+    c.add_argument("--digest", metavar="HEX")
+    c.add_argument("--update", action="store_true")
     flow_options(c)
     c.set_defaults(func=cmd_approve)
 
-    c = ss.add_parser("update", help="write the follow-up to the people when the investigation ends",
-                      description="Compose the follow-up message to the people the first message reached by e-mail: "
-                      "what was found, what changed, what they can do now, whom to contact. It is proposed from "
-                      "templates with instructions in [ ] that must be replaced (breach subjects edit ID --update "
-                      "--language nl --part found --file ...), then reviewed and approved like the first message "
-                      "(preview --update, test-send --update, approve --update); the response flow sends it.")
+    c = ss.add_parser("update")
     c.add_argument("id")
     c.set_defaults(func=cmd_update)
 
-    c = ss.add_parser("letters", help="printable letters for the people the e-mail does not reach",
-                      description="Write the approved message as letters, one A4 PDF with a letter per person "
-                      "whose e-mail address is unusable, bounced or was dropped and who has a postal address in the "
-                      "list; the address sits where a Dutch window envelope shows it. The file holds names and "
-                      "addresses: delete it when the letters are posted. Then record that with --posted: those "
-                      "people count as told.")
+    c = ss.add_parser("letters")
     c.add_argument("id")
-    c.add_argument("-o", "--output", metavar="FILE.pdf", help="where to write the letters")
-    c.add_argument("--posted", action="store_true", help="record that the letters written were posted")
-    when_option(c, "the letters were posted, with --posted")
+    c.add_argument("-o", "--output", metavar="FILE.pdf")
+    c.add_argument("--posted", action="store_true")
+    when_option(c)
     flow_options(c)
     c.set_defaults(func=cmd_letters)
 
     c = ss.add_parser(
-        "public", help="write the public communication, when telling each person would be disproportionate",
-        description="GDPR art. 34(3)(c): when contacting the people individually would take disproportionate "
-        "effort (the assessment's subjects.contact_effort), inform them by a public communication instead. "
-        "Writes, in Dutch and English, the text of a web page (HTML and plain text) and a short message for "
-        "social media or a banner on the website to the notices folder, as a new version, and records it in "
-        "the register and the audit trail. Put them online yourself, then record that with --published: that "
-        "is what informs the people.")
+        "public")
     c.add_argument("id")
-    c.add_argument("--url", help="where the page will be published; the short message links to it "
-                   "(default: the organisation's website from the profile)")
-    c.add_argument("--published", action="store_true",
-                   help="record that the written communication is online: that informs the people, and the "
-                   "incident moves on as if each had been told")
-    c.add_argument("--approve", action="store_true",
-                   help="approve the newest written version, as written (read its files first); only an approved "
-                   "version can be recorded as published")
-    c.add_argument("--digest", metavar="HEX", help="with --approve: the start of the digest you reviewed")
-    when_option(c, "it went online, with --published")
-    c.add_argument("--version", type=int, metavar="N",
-                   help="with --published: which written version (default: the newest); with --approve: the "
-                   "version you reviewed (refused if it is not the newest)")
+    c.add_argument("--url")
+    c.add_argument("--published", action="store_true")
+    c.add_argument("--approve", action="store_true")
+    c.add_argument("--digest", metavar="HEX")
+    when_option(c)
+    c.add_argument("--version", type=int, metavar="N")
     flow_options(c)
     c.set_defaults(func=cmd_public)
 

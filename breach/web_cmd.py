@@ -82,39 +82,26 @@ def cmd_users_disable(ws: Workspace, args: argparse.Namespace) -> int:
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    c = sub.add_parser("dashboard", help="serve the web dashboard (login required)",
-                       description="Serve the dashboard: open incidents with their AP countdown, each incident's "
-                       "timeline, the register with CSV export, forms to report, assess, decide and record the AP "
-                       "filing, and a JSON API (/api/incidents, described at /openapi.json). Users log in; create "
-                       "them with `breach users add`. The session key comes from BREACH_SECRET_KEY or is generated "
-                       "once into the workspace.")
-    c.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
-    c.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
-    c.add_argument("--ssl-certfile", help="serve HTTPS with this certificate (PEM)")
-    c.add_argument("--ssl-keyfile", help="the certificate's private key (PEM)")
-    c.add_argument("--forwarded-allow-ips", default="127.0.0.1",
-                   help="proxies whose X-Forwarded-Proto/For are trusted (default: 127.0.0.1)")
+    c = sub.add_parser("dashboard")
+    c.add_argument("--host", default="127.0.0.1")
+    c.add_argument("--port", type=int, default=8000)
+    c.add_argument("--ssl-certfile")
+    c.add_argument("--ssl-keyfile")
+    c.add_argument("--forwarded-allow-ips", default="127.0.0.1")
     c.set_defaults(func=cmd_dashboard)
 
-    c = sub.add_parser("users", help="the dashboard's users",
-                       description="Manage who may log in to the dashboard. Roles: viewer (reads), responder "
-                       "(also reports, assesses, links people and starts their notices), privacy_officer (also "
-                       "decides and records the AP filing).")
+    c = sub.add_parser("users")
     ss = c.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
-    c = ss.add_parser("add", help="add a user (the password is asked for, or read from stdin)",
-                      description="Add a dashboard user. The password is asked for twice, or read as one line from "
-                      f"standard input with --password-stdin; at least {MIN_PASSWORD} characters. It is stored "
-                      "only as a salted scrypt hash.")
-    c.add_argument("name", help="user name: lower-case letters, digits, '.', '_', '-'")
+    c = ss.add_parser("add")
+    c.add_argument("name")
     c.add_argument("--role", required=True, choices=[r.value for r in Role])
-    c.add_argument("--language", default="nl", choices=LANGUAGES, help="interface language (default: nl)")
-    c.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    c.add_argument("--language", default="nl", choices=LANGUAGES)
+    c.add_argument("--password-stdin", action="store_true")
     c.set_defaults(func=cmd_users_add)
 
-    c = ss.add_parser("list", help="list the users and their roles", description="List the dashboard's users.")
+    c = ss.add_parser("list")
     c.set_defaults(func=cmd_users_list)
 
-    c = ss.add_parser("disable", help="stop a user from logging in",
-                      description="Disable a user; an open session ends at its next request.")
+    c = ss.add_parser("disable")
     c.add_argument("name")
     c.set_defaults(func=cmd_users_disable)

@@ -98,7 +98,7 @@ class UnitOfWork:
             select(SubjectRow.update_status, func.count()).where(
                 SubjectRow.incident_id == incident_id, SubjectRow.update_status.is_not(None)).group_by(
                 SubjectRow.update_status))
-        return {status: count for status, count in rows}
+        return {str(status): count for status, count in rows}
 
     def record(self, *, at: datetime, actor: str, incident_id: str | None, action: str, **details: Any) -> None:
         audit.append(self.session, at=at, actor=actor, incident_id=incident_id, action=action, details=details)

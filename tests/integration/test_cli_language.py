@@ -125,3 +125,43 @@ def test_managing_the_dashboards_users_speaks_dutch_and_english(cli, monkeypatch
     monkeypatch.setenv("BREACH_LANGUAGE", "en")
     code, out, _ = cli("users", "list")
     assert code == 0 and re.fullmatch(r"anne +privacy_officer +nl  \(disabled\)", out.strip()), out
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_command_and_option_has_its_help_in_each_language(workspace_env, monkeypatch, language):
+    import argparse
+
+    from breach.cli import parser
+
+    monkeypatch.setenv("BREACH_LANGUAGE", language)
+
+    def walk(p: argparse.ArgumentParser, path: str) -> int:
+        assert p.description or path == "breach", path
+        seen = 0
+        for action in p._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                listed = {a.dest: a.help for a in action._choices_actions}
+                assert set(listed) == set(action.choices) and all(listed.values()), path
+                seen += sum(walk(sub, f"{path} {name}") for name, sub in action.choices.items())
+            else:
+                assert action.help, f"{path} {action.option_strings or action.dest}"
+                seen += 1
+        return seen
+
+    assert walk(parser(), "breach") > 150
+
+
+def test_the_help_and_argparses_own_words_are_dutch_for_a_dutch_profile(cli, capsys):
+    with pytest.raises(SystemExit):
+        main(["subjects", "approve", "--help"])
+    shown = capsys.readouterr().out
+    assert shown.startswith("gebruik: breach subjects approve")
+    assert "Keur de nieuwste versie van het bericht aan de betrokkenen goed" in shown
+    assert "\nargumenten:\n" in shown and "\nopties:\n" in shown and "deze hulp tonen en stoppen" in shown
+    with pytest.raises(SystemExit) as exit_:
+        main(["decide", "DL-2026-0001", "--authority", "misschien"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "breach decide: fout: argument --authority: verwacht ja of nee" in err
+    with pytest.raises(SystemExit):
+        main(["decide"])
+    assert "deze argumenten ontbreken: id" in capsys.readouterr().err
