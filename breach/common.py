@@ -64,8 +64,8 @@ def after_record(ws: Workspace, args: argparse.Namespace, incident_id: str, step
         sys.stderr.write(w("flow_status", id=view.id, status_value=view.status.value, steps=steps) + "\n")
     else:
         details = {k: v for k, v in result.items() if k in ("log", "run", "run_id")}
-        sys.stderr.write(w(f"flow_{result['outcome']}", **details, **({"id": incident_id} if "log" in result
-                                                                         else {})) + "\n")
+        # every outcome's line takes the incident's id (flow_* in templates/<lang>/cli/lines.j2)
+        sys.stderr.write(w(f"flow_{result['outcome']}", **details, id=incident_id) + "\n")
 
 
 

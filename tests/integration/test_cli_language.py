@@ -165,3 +165,17 @@ def test_the_help_and_argparses_own_words_are_dutch_for_a_dutch_profile(cli, cap
     with pytest.raises(SystemExit):
         main(["decide"])
     assert "deze argumenten ontbreken: id" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_way_the_response_continues_has_its_line(language):
+    """What breach.runner.continue_response reports after a record, with and without a Prefect server."""
+    from breach.runner import LOG_LINES
+    from breach.words import Lines
+
+    details = {"announced": {}, "resumed": {"run": "incident-DL-2026-0001", "run_id": "0c1d"}, "started": {},
+               "busy": {"run": "incident-DL-2026-0001"}, "here": {}, "background": {"log": "/ws/logs/x.log"}}
+    assert set(LOG_LINES) <= set(details)
+    w = Lines(TEMPLATES, language)
+    for outcome, values in details.items():
+        assert w(f"flow_{outcome}", **values, id="DL-2026-0001")
