@@ -19,6 +19,7 @@ from incidents.authority_notice import RECORDABLE
 from incidents.errors import FieldError, InvalidInput
 from incidents.export import register_entries, register_rows, to_csv, to_html, to_json
 from incidents.notify.render import LANGUAGES, render
+from incidents.said import Said
 from incidents.services.authority import (
     AuthorityCheck,
     check_authority_notice,
@@ -174,8 +175,7 @@ def _with_edpb(ws: Workspace, rows: list[dict[str, Any]], now: Any, language: st
 def cmd_register_export(ws: Workspace, args: argparse.Namespace) -> int:
     now = now_utc()
     if args.edpb and args.format != "json":
-        raise InvalidInput("the register export", [
-            FieldError("--with-edpb", "the EU template goes with --format json only")])
+        raise InvalidInput("the register export", [FieldError("--with-edpb", Said("cli_authority.edpb_needs_json"))])
     if args.format == "html":
         entries = register_entries(ws.uow(), now)
         text = to_html(ws.settings.templates_dir, _language(ws, args), entries, ws.profile, now)

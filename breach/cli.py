@@ -13,12 +13,16 @@ from breach.common import actor, after_record, flow_options, yes_no
 from breach.help import apply_help, speak
 from breach.recommend_cmd import add_commands as add_recommend_commands
 from breach.recommend_cmd import advice_json, advice_text
+from breach.retention_cmd import add_commands as add_retention_commands
+from breach.retention_cmd import add_lookup
 from breach.subjects_cmd import add_commands as add_subjects_commands
 from breach.words import Lines, safe_words, words
 from incidents import services
 from incidents.errors import BreachError
 from incidents.messages import SUBJECT_NOTICE, SUBJECT_UPDATE
 from incidents.model import AssessmentFacts, IncidentReport
+from incidents.said import Said, speaking
+from incidents.services import retention
 from incidents.times import iso, now_utc
 from incidents.validation import load_document, parse_model
 from incidents.views import IncidentView, incident_view, timeline
@@ -37,8 +41,9 @@ def track_words(w: Lines, view: IncidentView) -> tuple[str, str]:
 # --- commands ---------------------------------------------------------------------------------------------
 
 def cmd_report(ws: Workspace, args: argparse.Namespace) -> int:
-    data = load_document(Path(args.file), f"incident report {args.file}")
-    report = parse_model(IncidentReport, data, f"incident report {args.file}")
+    what = Said("cli.incident_report_file", path=args.file)
+    data = load_document(Path(args.file), what)
+    report = parse_model(IncidentReport, data, what)
     now = now_utc()
     incident_id = services.report_incident(ws.uow(), ws.profile, report, actor(args), now)
     print(incident_id)
@@ -90,21 +95,29 @@ def cmd_show(ws: Workspace, args: argparse.Namespace) -> int:
         data["waiting_for"] = waiting
         data["timeline"] = [{**e, "at": iso(e["at"])} for e in events]  # type: ignore[arg-type]
         data.update(advice_json(ws, view.id))
+        keeping = retention.keeping(ws.uow(), ws.profile.retention, view.id)
+        if keeping is not None:  # GDPR art. 5(1)(e): until when the people's names and addresses are kept
+            data["people_data"] = {"kept": keeping.kept, "deleted": keeping.deleted,
+                                   "deleted_at": iso(keeping.purged_at) if keeping.purged_at else None,
+                                   "delete_at": iso(keeping.due.due_at) if keeping.due.due_at else None,
+                                   "basis": keeping.due.basis, "postponed_reason": keeping.due.postponed_reason}
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return 0
     w = words(ws)
     messages = [m for m in (services.latest_version(ws.uow(), view.id, kind=kind)
                             for kind in (SUBJECT_NOTICE, SUBJECT_UPDATE)) if m is not None]
+    keeping = retention.keeping(ws.uow(), ws.profile.retention, view.id)
     sys.stdout.write(w.text("show.txt.j2", view=view, waiting=waiting, messages=messages,
-                            processor=view.processor_clock))
+                            processor=view.processor_clock, keeping=keeping))
     sys.stdout.write(advice_text(ws, view.id))
     sys.stdout.write(w.text("timeline.txt.j2", events=events))
     return 0
 
 
 def cmd_assess(ws: Workspace, args: argparse.Namespace) -> int:
-    data = load_document(Path(args.file), f"assessment {args.file}")
-    facts = parse_model(AssessmentFacts, data, f"assessment {args.file}")
+    what = Said("cli.assessment_file", path=args.file)
+    data = load_document(Path(args.file), what)
+    facts = parse_model(AssessmentFacts, data, what)
     services.record_assessment(ws.uow(), ws.profile, args.id, facts, actor(args), now_utc())
     sys.stderr.write(words(ws)("assessed", id=args.id.upper()) + "\n")
     sys.stdout.write(advice_text(ws, args.id.upper()))
@@ -147,6 +160,9 @@ def cmd_subjects_worklist(ws: Workspace, args: argparse.Namespace) -> int:
 
     rows = worklist(ws.uow(), args.id)
     text = worklist_csv(rows)
+    # a copy of the people's data outside the tool: kept in the audit trail (who, when, how many), so the privacy
+    # officer knows what to delete (`breach retention status ID`)
+    services.record_request(ws.uow(), args.id, "worklist_exported", actor(args), now_utc(), people=len(rows))
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8", newline="")
         sys.stderr.write(words(ws)("worklist_written", count=len(rows), path=args.output) + "\n")
@@ -260,6 +276,7 @@ def parser() -> argparse.ArgumentParser:
     c = sub.add_parser("subjects")
     ss = c.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
     add_subjects_commands(ss)
+    add_lookup(ss)
     c = ss.add_parser("status")
     c.add_argument("id")
     c.add_argument("--json", action="store_true")
@@ -307,6 +324,7 @@ def parser() -> argparse.ArgumentParser:
 
     add_web_commands(sub)
     add_recommend_commands(sub)
+    add_retention_commands(sub)
     apply_help(p, w.templates, w.language)
     return p
 
@@ -318,9 +336,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             return args.func(None, args)
         ws = Workspace()
-        return args.func(ws, args)
+        with speaking(safe_words(ws).language):  # what the core says (its errors) reads in the CLI's language
+            return args.func(ws, args)
     except BreachError as exc:
-        sys.stderr.write(safe_words(ws)("error", message=str(exc)) + "\n")
+        said = safe_words(ws)
+        with speaking(said.language):
+            sys.stderr.write(said("error", message=str(exc)) + "\n")
         return 2
     except KeyboardInterrupt:
         return 130

@@ -16,6 +16,7 @@ from incidents.config import EXAMPLE_PROFILE, Settings
 from incidents.errors import ConfigurationError
 from incidents.export import register_rows
 from incidents.model import AssessmentFacts, IncidentReport
+from incidents.said import Said
 from incidents.times import AMSTERDAM, now_utc
 from incidents.validation import load_document, parse_model
 from incidents.views import incident_view
@@ -32,7 +33,7 @@ def fresh_workspace(folder: Path) -> Path:
     folder = folder.resolve()
     if folder.exists():
         if not (folder / MARKER).exists() and any(folder.iterdir()):
-            raise ConfigurationError(f"{folder} exists and is not a demo workspace; choose another --workspace")
+            raise ConfigurationError(Said("cli_demo.not_a_demo_workspace", folder=folder))
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     (folder / MARKER).write_text("created by `breach demo`; deleted by the next run\n")
@@ -68,8 +69,9 @@ def shift_story(text: str, shift: timedelta, year: int) -> str:
 
 def demo_report(now) -> tuple[IncidentReport, timedelta]:  # type: ignore[no-untyped-def]
     """The example report, moved in time so that awareness was six hours ago, its story with it; and the shift."""
-    data = load_document(EXAMPLES / "incident.yaml", "example incident")
-    report = parse_model(IncidentReport, data, "example incident")
+    what = Said("cli_demo.example_incident")
+    data = load_document(EXAMPLES / "incident.yaml", what)
+    report = parse_model(IncidentReport, data, what)
     assert report.aware_at is not None
     shift = (now - timedelta(hours=6)) - report.aware_at
     moved: dict[str, object] = {name: getattr(report, name) + shift for name in
@@ -82,8 +84,8 @@ def demo_report(now) -> tuple[IncidentReport, timedelta]:  # type: ignore[no-unt
 
 def demo_assessment(shift: timedelta, year: int) -> AssessmentFacts:
     """The example assessment, its dates moved like the report's."""
-    facts = parse_model(AssessmentFacts, load_document(EXAMPLES / "assessment.yaml", "example assessment"),
-                        "example assessment")
+    what = Said("cli_demo.example_assessment")
+    facts = parse_model(AssessmentFacts, load_document(EXAMPLES / "assessment.yaml", what), what)
     return facts.model_copy(update={"summary": shift_story(facts.summary, shift, year),
                                     "measures": shift_story(facts.measures, shift, year)})
 

@@ -16,6 +16,7 @@ from incidents.errors import FieldError, InvalidInput
 from incidents.model import AssessmentFacts
 from incidents.notify.render import LANGUAGES
 from incidents.profile import Profile
+from incidents.said import Said
 from incidents.services import recommendation as advice
 from incidents.validation import load_document, parse_model
 from incidents.workspace import Workspace
@@ -37,15 +38,14 @@ def _templates(ws: Workspace | None) -> Path:
 
 def cmd_recommend(ws: Workspace | None, args: argparse.Namespace) -> int:
     if bool(args.file) == bool(args.scope):
-        raise InvalidInput("recommend", [FieldError("FILE", "give an assessment file, or --scope ID for the "
-                                                            "inventory's proposal for an incident (not both)")])
+        raise InvalidInput("recommend", [FieldError("FILE", Said("cli_recommend.file_or_scope"))])
     profile = profile_if_any(ws)
     language = args.lang or cli_language(ws)
     templates = _templates(ws)
     if args.scope:
         return _scope(ws, profile, args.scope, templates, language, args.json)
-    facts = parse_model(AssessmentFacts, load_document(Path(args.file), f"assessment {args.file}"),
-                        f"assessment {args.file}")
+    what = Said("cli_recommend.assessment_file", path=args.file)
+    facts = parse_model(AssessmentFacts, load_document(Path(args.file), what), what)
     recommendation, categories = advice.evaluate(facts, profile)
     view, numbers = advice.view_of(recommendation), advice.numbers_of(facts, categories)
     if args.json:
@@ -58,8 +58,7 @@ def cmd_recommend(ws: Workspace | None, args: argparse.Namespace) -> int:
 def _scope(ws: Workspace | None, profile: Profile | None, incident_id: str, templates: Path, language: str,
            as_json: bool) -> int:
     if ws is None or profile is None:
-        raise InvalidInput("recommend", [FieldError("--scope", "the scope comes from the organisation profile's "
-                                                               "data inventory: set BREACH_PROFILE")])
+        raise InvalidInput("recommend", [FieldError("--scope", Said("cli_recommend.scope_needs_profile"))])
     proposal, check = advice.scope_of(ws.uow(), profile, incident_id)
     if as_json:
         print(json.dumps(_scope_json(proposal, check), ensure_ascii=False, indent=2))

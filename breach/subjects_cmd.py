@@ -18,6 +18,7 @@ from incidents import services
 from incidents.errors import FieldError, InvalidInput
 from incidents.messages import PARTS, SUBJECT_NOTICE, SUBJECT_UPDATE, UPDATE_PARTS
 from incidents.notify.render import LANGUAGES
+from incidents.said import Said
 from incidents.services.dispatch import dispatch_plan
 from incidents.services.people import ImportResult
 from incidents.services.public_notice import (
@@ -93,13 +94,11 @@ class ProgressBar:
 def cmd_import(ws: Workspace, args: argparse.Namespace) -> int:
     cli = _cli()
     if bool(args.file) == bool(args.sql):
-        raise InvalidInput("subjects import", [FieldError("FILE / --sql", "give either a CSV file or --sql URL "
-                                                                          "--query QUERY, not both")])
+        raise InvalidInput("subjects import", [FieldError("FILE / --sql", Said("cli_subjects.file_or_sql"))])
     if args.sql and not args.query:
-        raise InvalidInput("subjects import", [FieldError("--query", "is required with --sql: the SELECT that "
-                                                                     "gives name, email and optionally language")])
+        raise InvalidInput("subjects import", [FieldError("--query", Said("cli_subjects.query_needs_sql"))])
     if args.query and not args.sql:
-        raise InvalidInput("subjects import", [FieldError("--sql", "is required with --query: the database URL")])
+        raise InvalidInput("subjects import", [FieldError("--sql", Said("cli_subjects.sql_needs_query"))])
     source = SqlSource(args.sql, args.query) if args.sql else CsvSource(Path(args.file))
     w = words(ws)
     with ProgressBar(w("importing"), w("import_unit")) as bar:
@@ -166,9 +165,7 @@ def cmd_preview(ws: Workspace, args: argparse.Namespace) -> int:
 
 def cmd_edit(ws: Workspace, args: argparse.Namespace) -> int:
     if (args.text is None) == (args.file is None):
-        raise InvalidInput("breach subjects edit", [FieldError("--text / --file", "give the new text of the part "
-                                                                                 "either with --text or in a file "
-                                                                                 "(--file, - for standard input)")])
+        raise InvalidInput("breach subjects edit", [FieldError("--text / --file", Said("cli_subjects.text_or_file"))])
     text = args.text if args.text is not None else (sys.stdin.read() if args.file == "-" else
                                                     Path(args.file).read_text(encoding="utf-8"))
     version = services.edit_message(ws.uow(), ws.profile, ws.settings.templates_dir, args.id,
@@ -211,15 +208,14 @@ def cmd_letters(ws: Workspace, args: argparse.Namespace) -> int:
     cli = _cli()
     if args.posted:
         if args.output:
-            raise InvalidInput("breach subjects letters", [FieldError("-o/--posted", "one at a time: write the "
-                                                                                    "letters, post them, then record it")])
+            raise InvalidInput("breach subjects letters", [FieldError("-o/--posted", Said(
+                "cli_subjects.letters_one_at_a_time"))])
         count = record_posted(ws.uow(), args.id, cli.actor(args), now_utc(), posted_at=args.at)
         print(words(ws)("letters_posted", count=count, id=args.id.upper()))
         cli.after_record(ws, args, args.id.upper())
         return 0
     if not args.output:
-        raise InvalidInput("breach subjects letters", [FieldError("-o", "give the PDF file to write, e.g. -o "
-                                                                        "letters.pdf")])
+        raise InvalidInput("breach subjects letters", [FieldError("-o", Said("cli_subjects.letters_output"))])
     letters = write_letters(ws.uow(), ws.profile, ws.settings.templates_dir, args.id, cli.actor(args), now_utc())
     out = Path(args.output)
     tmp = out.with_suffix(out.suffix + ".tmp")
@@ -238,7 +234,7 @@ def cmd_public(ws: Workspace, args: argparse.Namespace) -> int:
     cli = _cli()
     if args.published and args.approve:
         raise InvalidInput("breach subjects public", [FieldError(
-            "--approve/--published", "one at a time: approve the written version first, publish it, then record it")])
+            "--approve/--published", Said("cli_subjects.public_one_at_a_time"))])
     if args.published:
         version = publish_public_notice(ws.uow(), args.id, cli.actor(args), now_utc(), published_at=args.at,
                                         version=args.version)
@@ -253,7 +249,7 @@ def cmd_public(ws: Workspace, args: argparse.Namespace) -> int:
         return 0
     if args.at is not None or args.version is not None:
         raise InvalidInput("breach subjects public", [FieldError(
-            "--at/--version", "only go with --published or --approve")])
+            "--at/--version", Said("cli_subjects.at_or_version_alone"))])
     notice = prepare_public_notice(ws.uow(), ws.profile, ws.settings.templates_dir, ws.settings.notices_dir,
                                    args.id, cli.actor(args), now_utc(), url=args.url)
     w = words(ws)

@@ -9,6 +9,7 @@ import sys
 
 from breach.words import words
 from incidents.errors import FieldError, InvalidInput
+from incidents.said import Said
 from incidents.services import users as user_service
 from incidents.times import now_utc
 from incidents.users import LANGUAGES, MIN_PASSWORD, Role
@@ -50,7 +51,7 @@ def _password(ws: Workspace, args: argparse.Namespace) -> str:
     w = words(ws)
     first = getpass.getpass(w("password_prompt", name=args.name, minimum=MIN_PASSWORD) + " ")
     if getpass.getpass(w("password_again") + " ") != first:
-        raise InvalidInput("user", [FieldError("password", "the two passwords differ; nothing was saved")])
+        raise InvalidInput("user", [FieldError("password", Said("cli_web.passwords_differ"))])
     return first
 
 

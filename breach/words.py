@@ -16,6 +16,7 @@ from typing import Any
 from incidents.config import REPO_ROOT
 from incidents.errors import BreachError, ConfigurationError
 from incidents.notify.render import LANGUAGES, environment
+from incidents.said import Said
 from incidents.workspace import Workspace
 
 
@@ -25,8 +26,7 @@ def language(ws: Workspace | None) -> str:
     chosen = os.environ.get("BREACH_LANGUAGE", "").strip().lower()
     if chosen:
         if chosen not in LANGUAGES:
-            raise ConfigurationError(f"BREACH_LANGUAGE={chosen!r} is not a language of the CLI: set it to "
-                                     f"{' or '.join(LANGUAGES)}, or unset it to use the profile's language")
+            raise ConfigurationError(Said("cli_words.not_a_language", chosen=chosen, languages=list(LANGUAGES)))
         return chosen
     if ws is not None:
         try:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from incidents.errors import FieldError, InvalidInput
 from incidents.register.tables import AuditRow
+from incidents.said import Said
 
 GENESIS = "0" * 64
 
@@ -50,7 +51,12 @@ def append(session: Session, *, at: datetime, actor: str, incident_id: str | Non
 @dataclass(frozen=True)
 class Problem:
     seq: int
-    what: str
+    said: Said  # what is wrong with the entry, in words of templates/<lang>/errors/audit.j2
+
+    @property
+    def what(self) -> str:
+        """What is wrong with the entry, in the reader's language."""
+        return str(self.said)
 
 
 @dataclass(frozen=True)
@@ -73,8 +79,7 @@ def parse_head(text: str) -> Head:
     """SEQ:HASH as `breach audit verify` prints it (at least 12 hex digits of the hash)."""
     match = _HEAD.fullmatch(text.strip().lower())
     if match is None:
-        raise InvalidInput("audit head", [FieldError("--expect", "give the head as printed by `breach audit "
-                                                                 "verify`: ENTRY:HASH, e.g. 42:3f9a0c1d2e4b5a69")])
+        raise InvalidInput("audit head", [FieldError("--expect", Said("audit.head_format"))])
     return Head(int(match.group(1)), match.group(2))
 
 
@@ -87,19 +92,17 @@ def verify(rows: Iterable[AuditRow], expect: Iterable[Head] = ()) -> tuple[int, 
     for row in rows:
         count += 1
         if (head := heads.pop(row.seq, None)) is not None and not row.hash.startswith(head.hash):
-            problems.append(Problem(row.seq, f"is not the entry kept as head {head}: the trail was rewritten "
-                                             "from here on"))
+            problems.append(Problem(row.seq, Said("audit.rewritten", head=str(head))))
         if row.seq != expected_seq:
-            problems.append(Problem(row.seq, f"entries {expected_seq}..{row.seq - 1} are missing (deleted)"))
+            problems.append(Problem(row.seq, Said("audit.entries_missing", first=expected_seq, last=row.seq - 1)))
         if row.prev_hash != expected_prev:
-            problems.append(Problem(row.seq, "does not link to the entry before it (an entry was removed or altered)"))
+            problems.append(Problem(row.seq, Said("audit.link_broken")))
         recomputed = entry_hash(row.prev_hash, row.seq, row.at, row.actor, row.incident_id, row.action, row.details)
         if recomputed != row.hash:
-            problems.append(Problem(row.seq, "its content does not match its hash (the entry was edited)"))
+            problems.append(Problem(row.seq, Said("audit.content_edited")))
         expected_prev, expected_seq = row.hash, row.seq + 1
     for head in sorted(heads.values(), key=lambda h: h.seq):
-        problems.append(Problem(head.seq, f"is missing, yet it was kept as head {head}: entries {expected_seq}.."
-                                          f"{head.seq} were cut off the end of the trail"))
+        problems.append(Problem(head.seq, Said("audit.cut_off", head=str(head), first=expected_seq, last=head.seq)))
     return count, problems
 
 

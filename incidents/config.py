@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from incidents.errors import ConfigurationError
+from incidents.said import Said
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_PROFILE = REPO_ROOT / "examples" / "qoers" / "profile.yaml"
@@ -35,9 +36,7 @@ class Settings:
         home = Path(env.get("BREACH_HOME", "breach-workspace")).resolve()
         backend = env.get("BREACH_EMAIL_BACKEND", "outbox").strip().lower()
         if backend not in BACKENDS:
-            raise ConfigurationError(
-                f"BREACH_EMAIL_BACKEND={backend!r} is not a known backend; use one of: {', '.join(BACKENDS)}"
-            )
+            raise ConfigurationError(Said("config.unknown_backend", backend=backend, backends=list(BACKENDS)))
         key = env.get("BREACH_SENDGRID_API_KEY") or env.get("SENDGRID_API_KEY")
         return cls(
             home=home,
@@ -65,7 +64,7 @@ def _positive_hours(text: str) -> float:
     except ValueError:
         hours = -1
     if hours <= 0:
-        raise ConfigurationError(f"BREACH_SUBJECT_TARGET_HOURS={text!r} is not a positive number of hours, e.g. 24")
+        raise ConfigurationError(Said("config.not_positive_hours", text=text))
     return hours
 
 
@@ -75,5 +74,5 @@ def _positive_count(name: str, text: str) -> int:
     except ValueError:
         count = 0
     if count <= 0:
-        raise ConfigurationError(f"{name}={text!r} is not a positive whole number, e.g. 50")
+        raise ConfigurationError(Said("config.not_positive_count", name=name, text=text))
     return count

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from incidents.reasons import REASON_MIN, reason_problem
+from incidents.said import Said
 
 AUTHORITY_HOURS = 72
 
@@ -33,20 +34,26 @@ def notified_late(aware_at: datetime, notified_at: datetime) -> bool:
     return late(authority_deadline(aware_at), notified_at)
 
 
-def awareness_problem(discovered_at: datetime, aware_at: datetime, reason: str | None,
-                      told_by_processor: bool) -> str | None:
+def awareness_unexplained(discovered_at: datetime, aware_at: datetime, reason: str | None,
+                          told_by_processor: bool) -> Said | None:
     """GDPR art. 33(1) and EDPB Guidelines 9/2022 (paragraph 31): the 72 hours run from the moment the controller
     is aware, that is reasonably certain that a breach of personal data occurred. That is normally the discovery;
     a short investigation to establish it may come first, and the moment awareness was reached must then be
     documented with what was established. A processor's breach starts our clock when the processor tells us
-    (art. 33(2)), which is its own reason. Returns what to fix, or None."""
+    (art. 33(2)), which is its own reason. Returns what to fix (words of templates/<lang>/errors/deadlines.j2), or
+    None."""
     if aware_at <= discovered_at or told_by_processor:
         return None
     if reason_problem(reason) is None:
         return None
-    return ("aware_at is later than discovered_at; say what was established in between (EDPB Guidelines 9/2022: a "
-            f"short investigation to be reasonably certain of a breach) in a sentence of {REASON_MIN} characters or "
-            "more, or leave aware_at out so the 72 hours start at discovery")
+    return Said("deadlines.awareness_unexplained", minimum=REASON_MIN)
+
+
+def awareness_problem(discovered_at: datetime, aware_at: datetime, reason: str | None,
+                      told_by_processor: bool) -> str | None:
+    """awareness_unexplained in words, in the language of the reader now; None when the awareness is explained."""
+    said = awareness_unexplained(discovered_at, aware_at, reason, told_by_processor)
+    return None if said is None else str(said)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from incidents.authority_notice import AnswerSet, NoticeFacts, answer_set
 from incidents.errors import FieldError, InvalidInput
 from incidents.notify.render import environment, render
 from incidents.profile import categories_of
+from incidents.said import Said
 from incidents.times import iso, local
 
 TEMPLATE_VERSION = "1.0"
@@ -1079,16 +1080,10 @@ def refuse_if_incomplete(answers: EdpbAnswers) -> None:
     """Refuse an export that cannot be valid: a required field the register cannot answer yet and for which the
     template has no "to be determined"."""
     if answers.refused:
-        raise InvalidInput(f"the EU template for incident {answers.incident_id}", [
-            FieldError(a.spec.key, "no answer in the register yet (" + ", ".join(a.missing) + ") and the template "
-                       "has no 'to be determined' for it; " + _how_to_fill(a.missing, answers.incident_id))
+        raise InvalidInput(Said("edpb.eu_template", id=answers.incident_id), [
+            FieldError(a.spec.key, Said("edpb.no_answer_yet", missing=list(a.missing), id=answers.incident_id,
+                                        assessment_first=any(m.startswith("assessment") for m in a.missing)))
             for a in answers.refused])
-
-
-def _how_to_fill(missing: tuple[str, ...], incident_id: str) -> str:
-    if any(m.startswith("assessment") for m in missing):
-        return f"record the IT assessment first: breach assess {incident_id} FILE"
-    return f"record the decision first: breach decide {incident_id}"
 
 
 def field_texts(templates: Path, language: str, answers: EdpbAnswers) -> dict[int, str]:

@@ -1,31 +1,51 @@
-"""Error classes per failure; each message names the field or the state and says what to do."""
+"""Error classes per failure; each message names the field or the state and says what to do.
+
+The words are not here: an error carries a `Said` (incidents/said.py), a key into templates/<lang>/errors/ and
+its values, and reads in the language of whoever reads it (the CLI's, the dashboard user's; English in logs).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from incidents.said import Said
+
 
 class BreachError(Exception):
     """Base for every error the user is meant to read (the CLI prints it and exits 2)."""
+
+    def __init__(self, said: Said | str = "", *args: object):
+        super().__init__(said, *args)
+        self.said = said
+
+    def __str__(self) -> str:
+        return str(self.said)
 
 
 @dataclass(frozen=True)
 class FieldError:
     field: str
-    message: str
+    said: Said | str
+
+    @property
+    def message(self) -> str:
+        """The problem with the field, in the reader's language."""
+        return str(self.said)
 
     def __str__(self) -> str:
         return f"{self.field}: {self.message}"
 
 
 class InvalidInput(BreachError):
-    """Input (a report, assessment, profile, CSV, command option) failed validation; nothing was written."""
+    """Input (a report, assessment, profile, CSV, command option) failed validation; nothing was written.
 
-    def __init__(self, what: str, errors: list[FieldError]):
+    `what` names the input by its key in `whats` of templates/<lang>/errors/common.j2 ("report", "approval").
+    """
+
+    def __init__(self, what: str | Said, errors: list[FieldError]):
         self.what = what
         self.errors = errors
-        lines = "\n".join(f"  - {e}" for e in errors)
-        super().__init__(f"{what} is not valid ({len(errors)} problem{'s' if len(errors) != 1 else ''}):\n{lines}")
+        super().__init__(Said("common.invalid", what=what, errors=errors))
 
 
 class InvalidTransition(BreachError):
@@ -34,10 +54,7 @@ class InvalidTransition(BreachError):
 
 class UnknownIncident(BreachError):
     def __init__(self, incident_id: str):
-        super().__init__(
-            f"unknown incident id {incident_id!r}: `breach list` shows the ids in the register "
-            "(they look like DL-2026-0001)"
-        )
+        super().__init__(Said("common.unknown_incident", id=incident_id))
         self.incident_id = incident_id
 
 
@@ -47,3 +64,15 @@ class ConfigurationError(BreachError):
 
 class DispatchFailed(BreachError):
     """An e-mail could not be handed to the mail service."""
+
+
+class Blame(ValueError):
+    """Raised inside a pydantic validator: each problem is a `Said` about the field being validated, or a
+    `FieldError` naming a field of the model (a rule across fields blames the one to fix)."""
+
+    def __init__(self, *problems: Said | FieldError):
+        super().__init__(*problems)
+        self.problems = problems
+
+    def __str__(self) -> str:
+        return " ;; ".join(str(p) for p in self.problems)

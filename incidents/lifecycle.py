@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from incidents.errors import InvalidTransition
+from incidents.said import Said
 
 
 class Status(StrEnum):
@@ -58,38 +59,20 @@ OPEN = frozenset(set(Status) - {Status.CLOSED, Status.DISMISSED})
 CLOSABLE_DESPITE = frozenset({Status.ASSESSED, Status.AUTHORITY_NOTIFIED, Status.AUTHORITY_NOT_REQUIRED,
                               Status.SUBJECTS_NOTIFIED, Status.SUBJECTS_NOT_REQUIRED})
 
-# what a person must do next, per state, for messages that say how to get out of a refused step
-NEXT_STEP: dict[Status, str] = {
-    Status.DETECTED: "record the IT assessment with `breach assess ID FILE` (the response flow alerts the team)",
-    Status.UNDER_ASSESSMENT: "record the IT assessment with `breach assess ID FILE`",
-    Status.ASSESSED: "record the decision with `breach decide ID` (the recommendation, or --authority/--subjects "
-    "yes|no --reason ...)",
-    Status.AUTHORITY_NOTIFIED: "the response flow notifies the affected people or records that it is not required",
-    Status.AUTHORITY_NOT_REQUIRED: "the response flow notifies the affected people or records that it is not required",
-    Status.SUBJECTS_NOTIFIED: "close the incident with `breach close ID --reason ...` when the follow-up is done",
-    Status.SUBJECTS_NOT_REQUIRED: "close the incident with `breach close ID --reason ...` when the follow-up is done",
-    Status.CLOSED: "nothing: the incident is closed",
-    Status.DISMISSED: "nothing: the incident was dismissed as not a personal-data breach",
-}
-
-
 def check_transition(incident_id: str, current: Status, target: Status) -> None:
-    """Refuse an illegal step with a message that names both states and the way forward."""
+    """Refuse an illegal step with a message that names both states and the way forward (what to do next in
+    each state is said by templates/<lang>/errors/lifecycle.j2)."""
     if target not in ALLOWED[current]:
-        raise InvalidTransition(
-            f"incident {incident_id} is {current.value}; it cannot become {target.value}. "
-            f"Next step: {NEXT_STEP[current]}."
-        )
+        raise InvalidTransition(Said("lifecycle.cannot_become", id=incident_id, status=current.value,
+                                     target=target.value))
 
 
 def require(incident_id: str, current: Status, allowed: set[Status], action: str) -> None:
-    """Refuse an action (record an assessment, decide, ...) outside the states where it makes sense."""
+    """Refuse an action (record an assessment, decide, ...) outside the states where it makes sense. `action`
+    names it by its key in `actions` of templates/<lang>/errors/lifecycle.j2 ("record a decision")."""
     if current not in allowed:
-        names = ", ".join(sorted(s.value for s in allowed))
-        raise InvalidTransition(
-            f"cannot {action} for incident {incident_id}: it is {current.value} (allowed when {names}). "
-            f"Next step: {NEXT_STEP[current]}."
-        )
+        raise InvalidTransition(Said("lifecycle.not_now", action=action, id=incident_id, status=current.value,
+                                     allowed=sorted(s.value for s in allowed)))
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from incidents.errors import FieldError
+from incidents.said import Said
 
 # The parts of a message to the people, in the order they are read. Art. 34(2) with art. 33(3)(b)-(d): the
 # nature of the breach, the contact point, the likely consequences and the measures taken; plus what the person
@@ -101,19 +102,17 @@ def approval_problems(parts: Mapping[str, Mapping[str, str]], proposed: Mapping[
             text = own.get(part, "")
             where = f"{language}.{part}"
             if not text.strip():
-                problems.append(FieldError(where, "is empty; write this part or take the proposal"))
+                problems.append(FieldError(where, Said("messages.part_empty")))
             elif len(text) > MAX_PART:
-                problems.append(FieldError(where, f"has {len(text)} characters; keep it under {MAX_PART}"))
+                problems.append(FieldError(where, Said("messages.part_too_long", characters=len(text), limit=MAX_PART)))
             elif re.search(r"\[[^\]]{10,}\]", text):
-                problems.append(FieldError(where, "still holds the proposal's instruction in [ ]; write what it "
-                                                  "asks for"))
+                problems.append(FieldError(where, Said("messages.instruction_left")))
             elif language == "en" and looks_dutch(text):
-                problems.append(FieldError(where, "is in Dutch; an English reader needs this part in English"))
+                problems.append(FieldError(where, Said("messages.english_part_in_dutch")))
     if "nl" in parts and "en" in parts:
         for part in names:
             nl_edited = parts["nl"].get(part, "") != proposed.get("nl", {}).get(part, "")
             en_untouched = parts["en"].get(part, "") == proposed.get("en", {}).get(part, "")
             if nl_edited and en_untouched:
-                problems.append(FieldError(f"en.{part}", "was rewritten in Dutch only; write the same in "
-                                                         "English, or the English reader misses it"))
+                problems.append(FieldError(f"en.{part}", Said("messages.rewritten_in_dutch_only")))
     return problems

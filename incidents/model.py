@@ -8,8 +8,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from incidents.deadlines import awareness_problem
+from incidents.deadlines import awareness_unexplained
+from incidents.errors import Blame, FieldError
 from incidents.reasons import REASON_MIN
+from incidents.said import Said
 from incidents.times import as_utc, now_utc, parse_time
 
 # A little slack for clocks of different machines; a time further ahead is a typo.
@@ -48,7 +50,7 @@ class IncidentReport(Strict):
     occurred_from: Moment | None = None
     occurred_until: Moment | None = None
     discovered_at: Moment
-    aware_at: Moment | None = None  # defaults to discovered_at (see incidents.deadlines.awareness_problem)
+    aware_at: Moment | None = None  # defaults to discovered_at (see incidents.deadlines.awareness_unexplained)
     awareness_reason: str | None = None  # why awareness came later than discovery
     source: str
     reported_by: str = Field(min_length=2, max_length=200)
@@ -59,11 +61,11 @@ class IncidentReport(Strict):
     def _source_form(cls, value: str) -> str:
         kind, _, name = value.partition(":")
         if kind not in {k.value for k in SourceKind}:
-            raise ValueError("must be internal, processor:<name>, external or data_subject")
+            raise Blame(Said("model.unknown_source"))
         if kind == SourceKind.PROCESSOR and not name.strip():
-            raise ValueError("name the processor after the colon, e.g. processor:Google Drive")
+            raise Blame(Said("model.processor_unnamed"))
         if kind != SourceKind.PROCESSOR and name:
-            raise ValueError(f"only a processor source takes a name; write just {kind}")
+            raise Blame(Said("model.name_only_for_processor", kind=kind))
         return f"{kind}:{name.strip()}" if name else kind
 
     @model_validator(mode="after")
@@ -76,23 +78,21 @@ class IncidentReport(Strict):
         for name in ("occurred_from", "occurred_until", "discovered_at", "aware_at"):
             value = getattr(self, name)
             if value is not None and value > now + FUTURE_SLACK:
-                problems.append(f"@{name}: is in the future; give the time it happened (Europe/Amsterdam or with offset)")
+                problems.append(FieldError(name, Said("model.in_the_future")))
         if self.occurred_from and self.occurred_until and self.occurred_from > self.occurred_until:
-            problems.append("@occurred_until: is before occurred_from")
+            problems.append(FieldError("occurred_until", Said("model.until_before_from")))
         first = self.occurred_from
         if first and first > self.discovered_at:
-            problems.append("@occurred_from: is after discovered_at; a breach cannot be discovered before it happened")
+            problems.append(FieldError("occurred_from", Said("model.occurred_after_discovery")))
         if first and first > self.aware_at:
-            problems.append("@occurred_from: is after aware_at; a breach cannot be known before it happened")
+            problems.append(FieldError("occurred_from", Said("model.occurred_after_awareness")))
         if self.discovered_at > self.aware_at:
-            problems.append(
-                "@aware_at: is before discovered_at; awareness (the start of the 72 hours) comes at or after discovery"
-            )
-        elif (problem := awareness_problem(self.discovered_at, self.aware_at, self.awareness_reason,
-                                           self.source_kind == SourceKind.PROCESSOR)) is not None:
-            problems.append(f"@awareness_reason: {problem}")
+            problems.append(FieldError("aware_at", Said("model.aware_before_discovery")))
+        elif (problem := awareness_unexplained(self.discovered_at, self.aware_at, self.awareness_reason,
+                                               self.source_kind == SourceKind.PROCESSOR)) is not None:
+            problems.append(FieldError("awareness_reason", problem))
         if problems:
-            raise ValueError(" ;; ".join(problems))
+            raise Blame(*problems)
         return self
 
     @property
@@ -170,7 +170,8 @@ class SubjectFacts(Strict):
     @model_validator(mode="after")
     def _range(self) -> SubjectFacts:
         if self.count_max < self.count_min:
-            raise ValueError(f"@count_max: {self.count_max} is below count_min ({self.count_min})")
+            raise Blame(FieldError("count_max", Said("model.count_max_below_min", count_max=self.count_max,
+                                                     count_min=self.count_min)))
         return self
 
 

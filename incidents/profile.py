@@ -7,8 +7,10 @@ from typing import Literal
 
 from pydantic import EmailStr, Field, field_validator, model_validator
 
-from incidents.errors import FieldError
+from incidents.errors import Blame, FieldError
 from incidents.model import VOCABULARY, Strict
+from incidents.retention import RetentionRule
+from incidents.said import Said
 from incidents.validation import load_document, parse_model
 
 
@@ -58,7 +60,7 @@ class DataCategory(Strict):
     @classmethod
     def _known(cls, value: str) -> str:
         if value not in VOCABULARY:
-            raise ValueError(f"must be one of the assessment vocabulary: {', '.join(sorted(VOCABULARY))}")
+            raise Blame(Said("profile.not_in_vocabulary", terms=sorted(VOCABULARY)))
         return value
 
 
@@ -84,37 +86,35 @@ class Profile(Strict):
     processors: list[Processor] = Field(default_factory=list)
     data_categories: list[DataCategory] = Field(default_factory=list)
     data_inventory: list[System] = Field(min_length=1)
+    retention: RetentionRule = Field(default_factory=RetentionRule)  # the people's data (GDPR art. 5(1)(e))
 
     @model_validator(mode="after")
     def _references(self) -> Profile:
         processors = {p.name.casefold() for p in self.processors}
         own = {c.name.casefold() for c in self.data_categories}
-        problems = []
+        problems: list[Said | FieldError] = []
         for label, names in (("processors", [p.name for p in self.processors]),
                              ("data_inventory", [s.name for s in self.data_inventory]),
                              ("data_categories", [c.name for c in self.data_categories])):
             seen: set[str] = set()
             for i, name in enumerate(names):
                 if name.casefold() in seen:
-                    problems.append(f"@{label}.{i}.name: {name!r} appears twice; names must be unique")
+                    problems.append(FieldError(f"{label}.{i}.name", Said("profile.name_twice", name=name)))
                 seen.add(name.casefold())
         for i, category in enumerate(self.data_categories):
             if category.name in VOCABULARY:
-                problems.append(f"@data_categories.{i}.name: {category.name!r} is an assessment vocabulary term "
-                                "already; give the own category another name")
+                problems.append(FieldError(f"data_categories.{i}.name",
+                                           Said("profile.category_is_vocabulary", name=category.name)))
         for i, system in enumerate(self.data_inventory):
             if system.processor and system.processor.casefold() not in processors:
-                problems.append(
-                    f"@data_inventory.{i}.processor: {system.processor!r} is not in processors; add it there"
-                )
+                problems.append(FieldError(f"data_inventory.{i}.processor",
+                                           Said("profile.processor_not_listed", processor=system.processor)))
             for term in system.categories:
                 if term not in VOCABULARY and term.casefold() not in own:
-                    problems.append(
-                        f"@data_inventory.{i}.categories: {term!r} is neither in data_categories nor in the "
-                        "assessment vocabulary"
-                    )
+                    problems.append(FieldError(f"data_inventory.{i}.categories",
+                                               Said("profile.category_unknown", term=term)))
         if problems:
-            raise ValueError(" ;; ".join(problems))
+            raise Blame(*problems)
         return self
 
     def processor(self, name: str) -> Processor | None:
@@ -132,21 +132,22 @@ class Profile(Strict):
 
     def check_source(self, processor_name: str | None) -> list[FieldError]:
         if processor_name and self.processor(processor_name) is None:
-            known = ", ".join(p.name for p in self.processors) or "none"
-            return [FieldError("source", f"unknown processor {processor_name!r}; the profile lists: {known}")]
+            known = [p.name for p in self.processors]
+            return [FieldError("source", Said("profile.unknown_processor", processor=processor_name, known=known))]
         return []
 
     def check_systems(self, names: list[str]) -> list[FieldError]:
-        known = ", ".join(s.name for s in self.data_inventory)
+        known = [s.name for s in self.data_inventory]
         return [
-            FieldError(f"systems.{i}", f"{name!r} is not in the data inventory; known systems: {known}")
+            FieldError(f"systems.{i}", Said("profile.unknown_system", name=name, known=known))
             for i, name in enumerate(names)
             if self.system(name) is None
         ]
 
 
 def load_profile(path: Path) -> Profile:
-    return parse_model(Profile, load_document(path, f"organisation profile {path}"), f"organisation profile {path}")
+    what = Said("profile.organisation_profile", path=path)  # an InvalidInput names it (templates/<lang>/errors)
+    return parse_model(Profile, load_document(path, what), what)
 
 
 def categories_of(profile: Profile, names: list[str]) -> list[dict[str, str]]:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from incidents.said import Said
+
 REASON_MIN = 10  # characters
 
 
-def reason_problem(text: str | None, what: str = "why") -> str | None:
-    """The message for a reason that is missing or too short to say anything, or None when it will do."""
+def reason_problem(text: str | None, what: str = "why") -> Said | None:
+    """What is wrong with a reason that is missing or too short to say anything, or None when it will do.
+
+    `what` names what the reason must say, by its key in templates/<lang>/errors/reasons.j2 ("why", "changes")."""
     if text is None or len(text.strip()) < REASON_MIN:
-        return f"say {what} in a sentence ({REASON_MIN} characters or more)"
+        return Said("reasons.too_short", what=what, minimum=REASON_MIN)
     return None

@@ -15,6 +15,7 @@ from incidents import legal
 from incidents.errors import FieldError, InvalidInput
 from incidents.model import VOCABULARY, AssessmentFacts
 from incidents.profile import Profile
+from incidents.said import Said
 
 ENISA = "ENISA 2013 severity methodology"
 SOURCE_DPC = f"{ENISA}: data processing context (DPC)"
@@ -102,11 +103,9 @@ def resolve_categories(names: Sequence[str], profile: Profile | None) -> list[Ca
     for i, name in enumerate(names):
         term = profile.vocabulary_of(name) if profile is not None else (name if name in VOCABULARY else None)
         if term is None:
-            own = ", ".join(c.name for c in profile.data_categories) if profile is not None else ""
-            message = (f"{name!r} is neither in the assessment vocabulary nor one of the organisation's categories "
-                       f"({own})") if own else (
-                f"{name!r} is not in the assessment vocabulary, and there is no organisation profile to resolve own "
-                "category names (set BREACH_PROFILE)")
+            own = [c.name for c in profile.data_categories] if profile is not None else []
+            message = Said("severity.unknown_category", name=name, own=own) if own else \
+                Said("severity.no_profile_for_category", name=name)
             problems.append(FieldError(f"data.categories.{i}", message))
         else:
             categories.append(Category(name, term))
@@ -168,7 +167,7 @@ def assess_severity(facts: AssessmentFacts, categories: Sequence[Category]) -> S
     """ENISA 2013: SE = DPC × EI + CB. DPC is the highest category score; EI how easily people are identified;
     CB the sum of the circumstances (confidentiality, integrity, availability, malicious intent)."""
     if not categories:
-        raise InvalidInput("assessment", [FieldError("data.categories", "name at least one data category")])
+        raise InvalidInput("assessment", [FieldError("data.categories", Said("severity.no_category"))])
     scored = [category_score(c, facts) for c in categories]
     dpc, dpc_lines = max(scored, key=lambda item: item[0])  # the first of the highest decides
     ei = EI_POINTS[facts.data.ease_of_identification]

@@ -24,6 +24,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from incidents.errors import FieldError, InvalidInput
 from incidents.notify.render import LANGUAGES  # the languages the templates speak
+from incidents.said import Said
 
 HEADER_ALIASES = {
     "name": "name", "naam": "name", "full_name": "name",
@@ -162,7 +163,7 @@ class Opened:
 
 class Source(Protocol):
     kind: str  # csv | sql: recorded in the audit trail
-    what: str  # how errors name the source (never with a password)
+    what: Said | str  # how errors name the source (never with a password)
     unit: str  # how a position is called: line | row
     columns_field: str  # the field an error about the columns names
 
@@ -184,7 +185,7 @@ class CsvSource:
 
     def __init__(self, path: Path):
         self.path = path
-        self.what = f"subjects file {path}"
+        self.what: Said | str = Said("subjects.file", path=path)
         self._raw: io.FileIO | None = None
         self._size = 0
 
@@ -198,22 +199,22 @@ class CsvSource:
         try:
             raw = io.FileIO(self.path, "r")
         except FileNotFoundError:
-            raise InvalidInput(self.what, [FieldError("file", f"{self.path} does not exist")]) from None
+            raise InvalidInput(self.what, [FieldError("file", Said("subjects.file_missing", path=self.path))]) from None
         except IsADirectoryError:
-            raise InvalidInput(self.what, [FieldError("file", f"{self.path} is a folder, not a file")]) from None
+            raise InvalidInput(self.what, [FieldError("file", Said("subjects.file_is_a_folder", path=self.path))]) \
+                from None
         except PermissionError:
-            raise InvalidInput(self.what, [FieldError("file", f"{self.path} may not be read by you")]) from None
+            raise InvalidInput(self.what, [FieldError("file", Said("subjects.file_not_readable", path=self.path))]) \
+                from None
         self._raw, self._size = raw, Path(self.path).stat().st_size
         handle = io.TextIOWrapper(io.BufferedReader(raw, 1 << 16), encoding="utf-8-sig", newline="")
         with handle:
             try:
                 first = handle.readline()
             except UnicodeDecodeError:
-                raise InvalidInput(self.what, [FieldError("file", "is not UTF-8 text; save it as CSV UTF-8")]) \
-                    from None
+                raise InvalidInput(self.what, [FieldError("file", Said("subjects.not_utf8"))]) from None
             if not first.strip():
-                raise InvalidInput(self.what, [FieldError("header", "the file is empty; expected a header: "
-                                                          "name,email,language")])
+                raise InvalidInput(self.what, [FieldError("header", Said("subjects.file_empty"))])
             delimiter = ";" if first.count(";") > first.count(",") else ","
             header = next(csv.reader(io.StringIO(first), delimiter=delimiter))
             yield Opened(header, self._rows(csv.reader(handle, delimiter=delimiter)))
@@ -223,9 +224,10 @@ class CsvSource:
         try:
             yield from enumerate(reader, start=2)
         except UnicodeDecodeError:
-            raise SourceBroken(FieldError("file", "is not UTF-8 text; save it as CSV UTF-8")) from None
+            raise SourceBroken(FieldError("file", Said("subjects.not_utf8"))) from None
         except csv.Error as exc:  # the header was read apart from the reader: one line more than it counted
-            raise SourceBroken(FieldError(f"line {reader.line_num + 1}", f"cannot be read as CSV: {exc}")) from None
+            raise SourceBroken(FieldError(f"line {reader.line_num + 1}", Said("subjects.not_csv", problem=str(exc)))) \
+                from None
 
 
 class SqlSource:
@@ -248,10 +250,8 @@ class SqlSource:
         try:
             self.url = make_url(url)
         except (ArgumentError, ValueError):
-            raise InvalidInput("subjects query", [FieldError("--sql", "is not a database URL; e.g. "
-                                                             "postgresql+psycopg://reader@host/crm or "
-                                                             "sqlite:///customers.db")]) from None
-        self.what = f"subjects query on {self.url.render_as_string(hide_password=True)}"
+            raise InvalidInput("subjects query", [FieldError("--sql", Said("subjects.not_a_database_url"))]) from None
+        self.what: Said | str = Said("subjects.query_on", url=self.url.render_as_string(hide_password=True))
         self.query = check_select(query, self.what)
         self._rows_read = 0
 
@@ -266,11 +266,10 @@ class SqlSource:
         if backend == "sqlite":
             database = self.url.database or ""
             if not database or database == ":memory:" or database.startswith("file:"):
-                raise InvalidInput(self.what, [FieldError("--sql", "name the SQLite database file: "
-                                                                   "sqlite:///path/to/file.db")])
+                raise InvalidInput(self.what, [FieldError("--sql", Said("subjects.sqlite_needs_a_file"))])
             path = Path(database).resolve()
             if not path.is_file():
-                raise InvalidInput(self.what, [FieldError("--sql", f"there is no SQLite database at {path}")])
+                raise InvalidInput(self.what, [FieldError("--sql", Said("subjects.no_sqlite_database", path=path))])
             uri = f"file:{quote(str(path))}?mode=ro"
 
             def connect() -> sqlite3.Connection:
@@ -287,8 +286,7 @@ class SqlSource:
                 connection.exec_driver_sql("SET TRANSACTION READ ONLY")
 
             return engine
-        raise InvalidInput(self.what, [FieldError("--sql", f"{backend} databases cannot be opened read-only "
-                                                           "here; use SQLite or PostgreSQL (or export a CSV)")])
+        raise InvalidInput(self.what, [FieldError("--sql", Said("subjects.not_read_only", backend=backend))])
 
     @contextmanager
     def open(self) -> Iterator[Opened]:
@@ -297,8 +295,8 @@ class SqlSource:
         try:
             engine = self._engine()
         except (NoSuchModuleError, ModuleNotFoundError) as exc:
-            raise InvalidInput(self.what, [FieldError("--sql", f"no database driver for it is installed: "
-                                                               f"{exc}")]) from None
+            raise InvalidInput(self.what, [FieldError("--sql", Said("subjects.no_driver", problem=str(exc)))]) \
+                from None
         try:
             try:
                 connection = engine.connect()
@@ -315,7 +313,7 @@ class SqlSource:
                 except DBAPIError as exc:
                     raise InvalidInput(self.what, [FieldError("--query", _database_said(exc))]) from None
                 if not result.returns_rows:
-                    raise InvalidInput(self.what, [FieldError("--query", "returns no rows; it must be a SELECT")])
+                    raise InvalidInput(self.what, [FieldError("--query", Said("subjects.returns_no_rows"))])
                 # errors of the caller (writing the people to the register) pass through here untouched
                 yield Opened(list(result.keys()), self._rows(result))
                 result.close()
@@ -350,7 +348,7 @@ _WRITES = re.compile(r"\b(insert|update|delete|merge|into|truncate|drop|alter|cr
                      re.IGNORECASE)
 
 
-def check_select(query: str, what: str = "subjects query") -> str:
+def check_select(query: str, what: Said | str = "subjects query") -> str:
     """The query if it is one SELECT (or WITH ... SELECT) that only reads; InvalidInput naming --query if not.
 
     A second line of defence after the read-only connection: strings, quoted names and comments are set aside,
@@ -360,13 +358,11 @@ def check_select(query: str, what: str = "subjects query") -> str:
     bare = _SQL_NOISE.sub(" ", text)
     words = bare.split()
     if not words or words[0].lower() not in ("select", "with"):
-        raise InvalidInput(what, [FieldError("--query", "must be a SELECT, e.g. SELECT naam AS name, email, "
-                                                        "taal AS language FROM klanten")])
+        raise InvalidInput(what, [FieldError("--query", Said("subjects.not_a_select"))])
     if ";" in bare:
-        raise InvalidInput(what, [FieldError("--query", "must be a single statement (no ';' inside)")])
+        raise InvalidInput(what, [FieldError("--query", Said("subjects.not_a_single_statement"))])
     if found := _WRITES.search(bare):
-        raise InvalidInput(what, [FieldError("--query", f"may only read; {found.group(1).upper()} is not allowed "
-                                                        "(a column of that name must be quoted)")])
+        raise InvalidInput(what, [FieldError("--query", Said("subjects.may_only_read", word=found.group(1).upper()))])
     return text
 
 
@@ -384,11 +380,8 @@ def read_source(source: Source, report: ReadReport) -> Iterator[Person]:
         in_parts = "name" not in columns and bool({"given", "family"} & set(columns))
         missing = [c for c in ("name", "email") if c not in columns and not (c == "name" and in_parts)]
         if missing:
-            how = ("the header must name name (or given_name and family_name), email and optionally language"
-                   if source.kind == "csv" else "the query must select name (or given_name and family_name), "
-                   "email and optionally language (rename with AS)")
-            raise InvalidInput(source.what, [FieldError(source.columns_field, f"column {c!r} is missing; {how}")
-                                             for c in missing])
+            raise InvalidInput(source.what, [FieldError(source.columns_field, Said(
+                "subjects.column_missing", column=c, source=source.kind)) for c in missing])
         index = {c: i for i, c in enumerate(columns) if c}
         width = len(columns)
         # where the postal address is, once; a list without one costs its rows nothing (the import is hot)
@@ -416,7 +409,7 @@ def read_source(source: Source, report: ReadReport) -> Iterator[Person]:
                 language = (cells[index["language"]].strip().lower() if "language" in index else "") or "nl"
                 if language not in LANGUAGES:
                     problems.append(FieldError(f"{unit} {position}: language",
-                                               f"{language[:20]!r} is not supported; use nl or en (empty means nl)"))
+                                               Said("subjects.language_not_supported", language=language[:20])))
                     continue
                 email: str | None
                 problem = None
@@ -437,7 +430,7 @@ def read_source(source: Source, report: ReadReport) -> Iterator[Person]:
         if problems:
             shown = problems[:MAX_PROBLEMS_SHOWN]
             if len(problems) > MAX_PROBLEMS_SHOWN:
-                shown.append(FieldError("...", f"{len(problems) - MAX_PROBLEMS_SHOWN} more problems"))
+                shown.append(FieldError("...", Said("subjects.more_problems", count=len(problems) - MAX_PROBLEMS_SHOWN)))
             raise InvalidInput(source.what, shown)
 
 

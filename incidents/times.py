@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from incidents.errors import Blame
+from incidents.said import Said
+
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
@@ -20,13 +23,12 @@ def as_utc(value: datetime, *, local: ZoneInfo = AMSTERDAM) -> datetime:
 
 
 def parse_time(text: str) -> datetime:
-    """ISO 8601, with or without offset (without: Europe/Amsterdam); raises ValueError with the expected form."""
+    """ISO 8601, with or without offset (without: Europe/Amsterdam). What is not raises a `Blame` (a ValueError,
+    so a pydantic validator reports it on its field) that says the expected form in the reader's language."""
     try:
         value = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise ValueError(
-            f"{text!r} is not a date and time; write ISO 8601, e.g. 2026-11-24T14:30 or 2026-11-24T14:30+01:00"
-        ) from None
+        raise Blame(Said("times.not_a_time", text=text)) from None
     return as_utc(value)
 
 

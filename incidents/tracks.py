@@ -19,6 +19,7 @@ from incidents.deadlines import late
 from incidents.errors import InvalidTransition
 from incidents.legal import Findings
 from incidents.lifecycle import Step
+from incidents.said import Said
 
 
 class Frame(StrEnum):
@@ -168,57 +169,55 @@ def people_track(*, dismissed: bool, notify_subjects: bool | None, findings: Fin
                                         **people})
 
 
-def closing_problem(tracks: Tracks) -> str | None:
+def closing_problem(tracks: Tracks) -> Said | None:
     """GDPR art. 33 and 34 both met before an incident is closed: the AP notice filed (or withdrawn, or not
     required) and the people told (or their public communication online, or not required). Returns what is still
-    open, or None."""
+    open (words of templates/<lang>/errors/tracks.j2), or None."""
     if tracks.frame in (Frame.CLOSED, Frame.DISMISSED):
-        return f"it is {tracks.frame.value} already"
+        return Said("tracks.finished_already", frame=tracks.frame.value)
     if tracks.frame != Frame.DECIDED:
-        return "there is no decision on notifying yet"
-    still_open = []
-    if not tracks.authority.finished:
-        still_open.append(f"the AP notice is {tracks.authority.state.value}")
-    if not tracks.people.finished:
-        still_open.append(f"the people's notice is {tracks.people.state.value}")
-    return "; ".join(still_open) or None
+        return Said("tracks.no_decision_yet")
+    authority = None if tracks.authority.finished else tracks.authority.state.value
+    people = None if tracks.people.finished else tracks.people.state.value
+    if authority is None and people is None:
+        return None
+    return Said("tracks.still_open", authority=authority, people=people)
 
 
-# What a person does next on each track, for refusals that name the way forward ({id}: the incident).
+# What a person does next on each track, for refusals that name the way forward: the key of its words in the
+# macro `_next` of templates/<lang>/errors/tracks.j2.
 AUTHORITY_NEXT: dict[AuthorityState, str] = {
-    AuthorityState.UNDECIDED: "record the decision first: breach decide {id}",
-    AuthorityState.TO_FILE: "file the notice at the AP's Meldloket, then: breach authority filed {id} --reference "
-                            "MELDNUMMER",
-    AuthorityState.FILED: "send what changed as a follow-up: breach authority follow-up {id} --changes TEXT",
-    AuthorityState.PHASED: "send what changed as a follow-up: breach authority follow-up {id} --changes TEXT",
-    AuthorityState.COMPLETE: "nothing more is owed to the AP; a change is a follow-up: breach authority follow-up {id}",
-    AuthorityState.WITHDRAWN: "nothing: the AP notice was withdrawn",
-    AuthorityState.NOT_REQUIRED: "nothing: the AP is not notified of this incident",
+    AuthorityState.UNDECIDED: "decide_first",
+    AuthorityState.TO_FILE: "file_at_the_ap",
+    AuthorityState.FILED: "follow_up",
+    AuthorityState.PHASED: "follow_up",
+    AuthorityState.COMPLETE: "nothing_more_owed",
+    AuthorityState.WITHDRAWN: "nothing_withdrawn",
+    AuthorityState.NOT_REQUIRED: "nothing_ap_not_notified",
 }
 PEOPLE_NEXT: dict[PeopleState, str] = {
-    PeopleState.UNDECIDED: "record the decision first: breach decide {id}",
-    PeopleState.AWAITING_APPROVAL: "review the message to the people (breach subjects preview {id}), then approve "
-                                   "it: breach subjects approve {id}",
-    PeopleState.APPROVED: "see what it waits for: breach show {id}",
-    PeopleState.SENDING: "let the sending finish: breach subjects notify {id} resumes it",
-    PeopleState.TOLD: "nothing: the people were told",
-    PeopleState.PUBLIC_ONLINE: "nothing: the public communication is online",
-    PeopleState.NOT_REQUIRED: "nothing: the people are not told one by one",
+    PeopleState.UNDECIDED: "decide_first",
+    PeopleState.AWAITING_APPROVAL: "review_and_approve",
+    PeopleState.APPROVED: "see_what_it_waits_for",
+    PeopleState.SENDING: "let_the_sending_finish",
+    PeopleState.TOLD: "nothing_people_told",
+    PeopleState.PUBLIC_ONLINE: "nothing_public_online",
+    PeopleState.NOT_REQUIRED: "nothing_not_told_one_by_one",
 }
 
 
 def require_authority(incident_id: str, track: Track, allowed: set[AuthorityState], action: str) -> None:
-    """Refuse a step on the AP track outside the states where it makes sense, naming the state and the way on."""
+    """Refuse a step on the AP track outside the states where it makes sense, naming the state and the way on.
+    `action` names the step by its key in `actions` of templates/<lang>/errors/tracks.j2 ("record an AP filing")."""
     state = AuthorityState(track.state)
     if state not in allowed:
-        raise InvalidTransition(f"cannot {action} for incident {incident_id}: its AP notice is {state.value}. "
-                                f"Next step: {AUTHORITY_NEXT[state].format(id=incident_id)}.")
+        raise InvalidTransition(Said("tracks.not_on_the_authority_track", action=action, id=incident_id,
+                                     state=state.value, next=AUTHORITY_NEXT[state]))
 
 
 def require_people(incident_id: str, track: Track, allowed: set[PeopleState], action: str) -> None:
     """Refuse a step on the people's track outside the states where it makes sense, naming the way on."""
     state = PeopleState(track.state)
     if state not in allowed:
-        raise InvalidTransition(f"cannot {action} for incident {incident_id}: the people's notice is "
-                                f"{state.value}. Next step: {PEOPLE_NEXT[state].format(id=incident_id)}.")
-
+        raise InvalidTransition(Said("tracks.not_on_the_people_track", action=action, id=incident_id,
+                                     state=state.value, next=PEOPLE_NEXT[state]))

@@ -12,6 +12,7 @@ from enum import StrEnum
 
 from incidents.errors import FieldError
 from incidents.notify.render import LANGUAGES  # the languages the templates speak
+from incidents.said import Said
 
 
 class Role(StrEnum):
@@ -37,6 +38,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "file": frozenset({Role.PRIVACY_OFFICER}),
     # closing the file on an incident, or dismissing it as no breach: what the register says of it (art. 33(5))
     "close": frozenset({Role.PRIVACY_OFFICER}),
+    # keeping the people's data longer than the profile's period (GDPR art. 5(1)(e)), for a reason
+    "retention": frozenset({Role.PRIVACY_OFFICER}),
 }
 
 
@@ -110,16 +113,15 @@ def dummy_hash() -> str:
 def check_user(username: str, password: str, role: str, language: str) -> list[FieldError]:
     problems = []
     if not USERNAME.match(username):
-        problems.append(FieldError("username", "use 2-63 characters: lower-case letters, digits, '.', '_' or '-', "
-                                               "starting with a letter or digit"))
+        problems.append(FieldError("username", Said("users.username_format")))
     if len(password) < MIN_PASSWORD:
-        problems.append(FieldError("password", f"use at least {MIN_PASSWORD} characters (a passphrase works well)"))
+        problems.append(FieldError("password", Said("users.password_too_short", count=MIN_PASSWORD)))
     elif len(password) > MAX_PASSWORD:
-        problems.append(FieldError("password", f"use at most {MAX_PASSWORD} characters"))
+        problems.append(FieldError("password", Said("users.password_too_long", count=MAX_PASSWORD)))
     elif password.strip().casefold() == username.casefold():
-        problems.append(FieldError("password", "must not be the username"))
+        problems.append(FieldError("password", Said("users.password_is_username")))
     if role not in {r.value for r in Role}:
-        problems.append(FieldError("role", f"must be one of: {', '.join(r.value for r in Role)}"))
+        problems.append(FieldError("role", Said("users.one_of", choices=[r.value for r in Role])))
     if language not in LANGUAGES:
-        problems.append(FieldError("language", f"must be one of: {', '.join(LANGUAGES)}"))
+        problems.append(FieldError("language", Said("users.one_of", choices=list(LANGUAGES))))
     return problems

@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from incidents.errors import ConfigurationError, FieldError, InvalidInput
+from incidents.said import Said
 from incidents.subjects import clean_text
 
 SIGNATURE_HEADER = "X-Twilio-Email-Event-Webhook-Signature"
@@ -71,10 +72,9 @@ def load_public_key(text: str) -> ec.EllipticCurvePublicKey:
     try:
         key = serialization.load_der_public_key(base64.b64decode(cleaned, validate=True))
     except (binascii.Error, ValueError, UnsupportedAlgorithm):
-        raise ConfigurationError(f"{PUBLIC_KEY_VARIABLE} is not a public key; copy the verification key from "
-                                 "SendGrid (Settings > Mail Settings > Signed Event Webhook)") from None
+        raise ConfigurationError(Said("webhooks.not_a_public_key", variable=PUBLIC_KEY_VARIABLE)) from None
     if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, ec.SECP256R1):
-        raise ConfigurationError(f"{PUBLIC_KEY_VARIABLE} is not an ECDSA P-256 key, which SendGrid signs with")
+        raise ConfigurationError(Said("webhooks.not_a_p256_key", variable=PUBLIC_KEY_VARIABLE))
     return key
 
 
@@ -128,9 +128,9 @@ def parse_events(body: bytes) -> ParsedEvents:
     try:
         data = json.loads(body)
     except (ValueError, RecursionError):
-        raise InvalidInput("event webhook request", [FieldError("(body)", "is not JSON")]) from None
+        raise InvalidInput("event webhook request", [FieldError("(body)", Said("webhooks.body_not_json"))]) from None
     if not isinstance(data, list):
-        raise InvalidInput("event webhook request", [FieldError("(body)", "is not a JSON array of events")])
+        raise InvalidInput("event webhook request", [FieldError("(body)", Said("webhooks.body_not_an_array"))])
     events = [e for e in (event_of(item) for item in data) if e is not None]
     return ParsedEvents(events, len(data), len(data) - len(events))
 

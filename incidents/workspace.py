@@ -10,6 +10,7 @@ from incidents.errors import ConfigurationError
 from incidents.notify.email import EmailBackend, OutboxBackend
 from incidents.profile import Profile, load_profile
 from incidents.register.unit_of_work import UnitOfWork
+from incidents.said import Said
 
 
 @dataclass
@@ -21,10 +22,7 @@ class Workspace:
     def profile(self) -> Profile:
         path = self.settings.profile_path
         if not path.exists():
-            raise ConfigurationError(
-                f"no organisation profile at {path}: set BREACH_PROFILE to your profile (YAML), or copy "
-                "examples/qoers/profile.yaml there and adapt it; `breach demo` shows a complete example"
-            )
+            raise ConfigurationError(Said("workspace.no_profile", path=path))
         return load_profile(path)
 
     def uow(self) -> UnitOfWork:

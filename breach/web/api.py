@@ -19,6 +19,7 @@ from breach.web.pages import launch
 from incidents import services
 from incidents.errors import FieldError, InvalidInput
 from incidents.model import IncidentReport
+from incidents.said import Said
 from incidents.subjects import notified
 from incidents.times import local, now_utc
 from incidents.views import IncidentView, incident_view, tracks_json
@@ -165,7 +166,7 @@ async def report_incident(request: Request, user: CurrentUser) -> Any:
         try:
             data = json.loads(await request.body())
         except (ValueError, RecursionError):
-            raise InvalidInput("incident report", [FieldError("(document)", "is not valid JSON")]) from None
+            raise InvalidInput("incident report", [FieldError("(document)", Said("web_api.not_json"))]) from None
         report = validate(IncidentReport, data, "incident report")
         ws = request.app.state.workspace
         incident_id = await run_in_threadpool(services.report_incident, ws.uow(), ws.profile, report, user.username,

@@ -16,6 +16,7 @@ from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from breach.web.session import Session
+from incidents.said import speak
 from incidents.services import users as user_service
 from incidents.services.users import User
 
@@ -154,6 +155,7 @@ async def require_user(request: Request) -> User:
         if user is not None:
             request.state.auth = "session"
             request.state.user = user
+            speak(user.language)  # errors raised while serving the request read in the user's language
             return user
     raise LoginRequired()
 

@@ -22,6 +22,7 @@ from incidents.model import (
     SubjectFacts,
 )
 from incidents.profile import Profile
+from incidents.said import Said
 from incidents.validation import parse_model
 
 M = TypeVar("M", bound=BaseModel)
@@ -52,10 +53,10 @@ def not_text(data: Any, path: str = "") -> list[FieldError]:
         try:
             data.encode("utf-8")
         except UnicodeEncodeError:
-            problems.append(FieldError(path or "(document)", "contains characters that are not valid text"))
+            problems.append(FieldError(path or "(document)", Said("web_forms.not_valid_text")))
         else:
             if "\x00" in data:
-                problems.append(FieldError(path or "(document)", "contains a NUL character"))
+                problems.append(FieldError(path or "(document)", Said("web_forms.nul_character")))
     elif isinstance(data, dict):
         for key, value in data.items():
             problems += not_text(key, path or "(document)") + not_text(value, f"{path}.{key}" if path else str(key))
@@ -78,8 +79,7 @@ def validate(model: type[M], data: Any, what: str) -> M:
         return parse_model(model, data, what)
     except OverflowError:
         # incidents.model reads times before pydantic can name the field; say which kind of value it was
-        raise InvalidInput(what, [FieldError("(document)", "a date and time is out of range (years 1-9999 "
-                                                           "in UTC)")]) from None
+        raise InvalidInput(what, [FieldError("(document)", Said("web_forms.time_out_of_range"))]) from None
 
 
 # The services name a field by the CLI option that carries it; on the page it is the form field. An option that
@@ -87,7 +87,8 @@ def validate(model: type[M], data: Any, what: str) -> M:
 CLI_FIELDS = {"--reference": ("reference",), "--at": ("filed_at", "published_at"),
               "--delay-reason": ("delay_reason",), "--reason": ("reason",), "--url": ("url",),
               "--authority": ("notify_authority",), "--subjects": ("notify_subjects",), "--despite": ("despite",),
-              "--lessons": ("lessons",), "--improvements": ("improvements",)}
+              "--lessons": ("lessons",), "--improvements": ("improvements",),
+              "--until": ("until",)}
 
 
 def place(errors: Iterable[FieldError], names: Iterable[str]) -> tuple[dict[str, list[str]], list[str]]:
@@ -99,7 +100,7 @@ def place(errors: Iterable[FieldError], names: Iterable[str]) -> tuple[dict[str,
 
     by_field: dict[str, list[str]] = {}
     general: list[str] = []
-    for error in (FieldError(form_field(e.field), e.message) for e in errors):
+    for error in (FieldError(form_field(e.field), e.said) for e in errors):
         target = next((n for n in ordered if error.field == n or error.field.startswith(n + ".")), None)
         if target is None:
             general.append(str(error))
@@ -195,16 +196,19 @@ def assessment_data(form: FormData) -> dict[str, Any]:
 def parse_document(source: str) -> Any:
     """Pasted YAML or JSON (YAML reads JSON too). Aliases are refused: a few lines of them can expand to millions."""
     if len(source) > MAX_DOCUMENT:
-        raise InvalidInput("assessment", [FieldError("document", f"is longer than {MAX_DOCUMENT} characters")])
+        raise InvalidInput("assessment", [FieldError("document", Said("web_forms.document_too_long",
+                                                                      maximum=MAX_DOCUMENT))])
     try:
         for token in yaml.scan(source):
             if isinstance(token, yaml.AliasToken):
-                raise InvalidInput("assessment", [FieldError("document", "YAML aliases (*name) are not accepted")])
+                raise InvalidInput("assessment", [FieldError("document", Said("web_forms.yaml_aliases"))])
         return yaml.safe_load(source)
     except yaml.YAMLError as exc:
-        raise InvalidInput("assessment", [FieldError("document", f"is not valid YAML or JSON: {exc}")]) from None
+        raise InvalidInput("assessment", [FieldError("document", Said("web_forms.not_yaml_or_json",
+                                                                      problem=str(exc)))]) from None
     except (RecursionError, json.JSONDecodeError):
-        raise InvalidInput("assessment", [FieldError("document", "is not valid YAML or JSON")]) from None
+        raise InvalidInput("assessment", [FieldError("document", Said("web_forms.not_yaml_or_json",
+                                                                      problem=None))]) from None
 
 
 def known_categories(profile: Profile) -> list[str]:

@@ -22,11 +22,13 @@ from breach.web.auth import CurrentUser, require, require_user
 from breach.web.session import Session
 from breach.web.templating import form_time, language_of
 from incidents import services
-from incidents.errors import FieldError, InvalidInput, InvalidTransition
+from incidents.errors import Blame, FieldError, InvalidInput, InvalidTransition
 from incidents.export import register_rows, to_csv
 from incidents.lifecycle import OPEN, Step
 from incidents.messages import PARTS_OF, SUBJECT_NOTICE, SUBJECT_UPDATE
 from incidents.model import AssessmentFacts, IncidentReport
+from incidents.said import Said
+from incidents.services import retention
 from incidents.services import users as user_service
 from incidents.services.users import User
 from incidents.subjects import OTHER_CHANNEL, notified
@@ -258,6 +260,7 @@ def incident_page(request: Request, incident_id: str, outcome: str = Query("", a
         total=sum(view.subjects.values()), unreachable=view.subjects.get("unreachable", 0),
         sent=notified(view.subjects),
         advice=services.explain_incident(ws.uow(), view.id, ws.settings.templates_dir, language_of(request)),
+        keeping=retention.keeping(ws.uow(), ws.profile.retention, view.id),
     )
 
 
@@ -358,7 +361,7 @@ def _answer(form: FormData, name: str) -> bool | None:
     if not value:
         return None
     if value not in ("yes", "no"):
-        raise InvalidInput("decision", [FieldError(name, "choose yes or no")])
+        raise InvalidInput("decision", [FieldError(name, Said("web_pages.choose_yes_or_no"))])
     return value == "yes"
 
 
@@ -384,12 +387,16 @@ async def decide(request: Request, incident_id: str, user: CurrentUser) -> Respo
 
 def _moment(form: FormData, name: str, what: str, default: datetime) -> datetime:
     """A time field of a form (Europe/Amsterdam unless it has an offset); empty: `default`."""
-    if not forms.text(form, name):
+    value = forms.text(form, name)
+    if not value:
         return default
     try:
-        return parse_time(forms.text(form, name))
-    except (ValueError, OverflowError) as exc:
-        raise InvalidInput(what, [FieldError(name, str(exc))]) from None
+        return parse_time(value)
+    except Blame as exc:  # parse_time says the form it expects, in the reader's language
+        raise InvalidInput(what, [FieldError(name, p.said if isinstance(p, FieldError) else p)
+                                  for p in exc.problems]) from None
+    except OverflowError:
+        raise InvalidInput(what, [FieldError(name, Said("web_pages.time_out_of_range", value=value))]) from None
 
 
 # --- acting: the AP filing (privacy officer) ----------------------------------------------------------------
@@ -429,12 +436,16 @@ async def file_notice(request: Request, incident_id: str, user: CurrentUser) -> 
 # --- acting: the affected people and their notices ---------------------------------------------------------
 
 def _subjects_form(request: Request, view: IncidentView, errors: list[FieldError], problem: str | None = None,
-                   status: int = 200) -> Response:
+                   status: int = 200, values: dict[str, Any] | None = None) -> Response:
+    ws = workspace(request)
+    by_field, general = forms.place(errors, ["until", "reason"])
     return request.app.state.pages.render(
-        request, "subjects.html.j2", status, view=view, general=[str(e) for e in errors], problem=problem,
+        request, "subjects.html.j2", status, view=view, general=general, problem=problem,
         total=sum(view.subjects.values()), pending=view.subjects.get("pending", 0),
         unreachable=view.subjects.get("unreachable", 0), sent=notified(view.subjects),
-        other_channel=sum(view.subjects.get(s, 0) for s in OTHER_CHANNEL), posted_at=form_time(now_utc()))
+        other_channel=sum(view.subjects.get(s, 0) for s in OTHER_CHANNEL), posted_at=form_time(now_utc()),
+        keeping=retention.keeping(ws.uow(), ws.profile.retention, view.id),
+        exports=retention.exports(ws.uow(), view.id), values=values or {}, errors=by_field)
 
 
 @router.get("/incidents/{incident_id}/subjects")
@@ -457,7 +468,7 @@ async def import_people(request: Request, incident_id: str, user: CurrentUser) -
     form = await request.form()
     upload = _upload(form)
     if upload is None:
-        return _subjects_form(request, view, [FieldError("people", "choose the CSV file")], status=422)
+        return _subjects_form(request, view, [FieldError("people", Said("web_pages.choose_the_csv"))], status=422)
     tmp_dir = ws.settings.home / "tmp"
     tmp_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd, name = tempfile.mkstemp(suffix=".csv", dir=tmp_dir)  # 0600: the file holds names and addresses
@@ -539,6 +550,24 @@ async def letters_posted(request: Request, incident_id: str, user: CurrentUser) 
         return _subjects_form(request, view, exc.errors, status=422)
     await launch(request, view.id, None)
     return done(view.id, "letters_posted")
+
+
+@router.post("/incidents/{incident_id}/retention/postpone")
+async def postpone_purge(request: Request, incident_id: str, user: CurrentUser) -> Response:
+    """Keep the people's data of an incident longer, with the reason (GDPR art. 5(1)(e); audited): the privacy
+    officer's, like every decision on what the register keeps."""
+    ws, view, form, values = await _acting(request, incident_id, user, "retention")
+    try:
+        if not forms.text(form, "until"):
+            raise InvalidInput("postponement", [FieldError("until", Said("retention.until_missing"))])
+        until = _moment(form, "until", "postponement", now_utc())
+        await run_in_threadpool(retention.postpone, ws.uow(), ws.profile.retention, view.id, until,
+                                forms.text(form, "reason"), user.username, now_utc())
+    except InvalidInput as exc:
+        return _subjects_form(request, view, exc.errors, status=422, values=values)
+    except InvalidTransition:
+        return _subjects_form(request, view, [], problem="state", status=409, values=values)
+    return done(view.id, "purge_postponed")
 
 
 # --- acting: the message to the people, reviewed and approved before anyone gets it (art. 34(2)) -------------
@@ -802,7 +831,7 @@ async def close_incident(request: Request, incident_id: str, user: CurrentUser) 
     try:
         forms.guard(values, "closing")
         if outcome not in ("close", "dismiss"):
-            raise InvalidInput("closing", [FieldError("outcome", "choose: closed, or dismissed (not a breach)")])
+            raise InvalidInput("closing", [FieldError("outcome", Said("web_pages.choose_the_outcome"))])
         reason, despite = forms.text(form, "reason"), forms.text(form, "despite") or None
         if outcome == "close":
             await run_in_threadpool(partial(

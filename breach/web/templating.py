@@ -12,6 +12,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from starlette.responses import HTMLResponse
 
 from breach.web.auth import session_of
+from incidents.said import speaking
 from incidents.times import iso, local, show
 from incidents.users import LANGUAGES
 
@@ -67,7 +68,8 @@ class Pages:
             "path": request.url.path,
             "query": request.url.query,
         }
-        body = self._envs[language].get_template(f"{language}/dashboard/{name}").render(**base, **context)
+        with speaking(language):
+            body = self._envs[language].get_template(f"{language}/dashboard/{name}").render(**base, **context)
         return HTMLResponse(body, status_code=status_code)
 
 

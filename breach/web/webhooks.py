@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse
 
 from breach.web.auth import client_address
 from incidents.errors import ConfigurationError, InvalidInput
+from incidents.said import Said
 from incidents.services.deliveries import record_deliveries
 from incidents.times import now_utc
 from incidents.webhooks import (
@@ -59,7 +60,8 @@ async def sendgrid_events(request: Request) -> JSONResponse:
         log.error("sendgrid webhook: %s", exc)
         key = None
     if key is None:
-        return JSONResponse({"detail": f"event webhook not configured: set {PUBLIC_KEY_VARIABLE}"}, status_code=503)
+        return JSONResponse({"detail": str(Said("web_webhooks.not_configured", variable=PUBLIC_KEY_VARIABLE))},
+                            status_code=503)
     body = await request.body()
     try:
         verify(key, body, signature, timestamp, time.time())

@@ -100,12 +100,13 @@ def parse_open_answer(question: str, values: list[str]) -> list[str]:
     authority); 5.2 the kind of incident: one of the form's options.
     """
     from incidents.errors import FieldError, InvalidInput
+    from incidents.said import Said
 
     cleaned = [" ".join(v.split()) for v in values if v.strip()]
     field = f"question {question}"
     if question not in RECORDABLE:
-        raise InvalidInput("answer", [FieldError("question", f"{question!r} is answered from the register; "
-                                                 f"only {', '.join(RECORDABLE)} are answered by hand")])
+        raise InvalidInput("answer", [FieldError("question", Said("facts.answered_from_the_register", question=question,
+                                                                  recordable=list(RECORDABLE)))])
     if question in ("1.3", "2.2"):
         if [v.lower() for v in cleaned] == ["none"] or not cleaned:
             return []
@@ -114,11 +115,10 @@ def parse_open_answer(question: str, values: list[str]) -> list[str]:
         codes = [v.upper() for v in cleaned]
         bad = [v for v in codes if len(v) != 2 or not v.isalpha()]
         if not codes or bad:
-            raise InvalidInput("answer", [FieldError(field, "give the countries as ISO 3166 two-letter codes, "
-                                                     "e.g. NL BE" + (f" (not {', '.join(bad)})" if bad else ""))])
+            raise InvalidInput("answer", [FieldError(field, Said("facts.country_codes", bad=bad))])
         return sorted(set(codes), key=codes.index)
     if len(cleaned) != 1 or cleaned[0] not in INCIDENT_KINDS:
-        raise InvalidInput("answer", [FieldError(field, f"choose one of: {', '.join(INCIDENT_KINDS)}")])
+        raise InvalidInput("answer", [FieldError(field, Said("facts.incident_kind", kinds=list(INCIDENT_KINDS)))])
     return cleaned
 
 

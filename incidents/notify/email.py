@@ -104,6 +104,9 @@ class Message:
 class Sent:
     accepted: list[str]  # recipient keys the service accepted
     location: str  # where the messages went: a folder, or the service's address
+    # the service's own id of each request it took (SendGrid's X-Message-Id): the proof of sending that stays
+    # when the people's data are deleted (incidents.services.retention)
+    message_ids: list[str] = field(default_factory=list)
 
 
 class EmailBackend(Protocol):

@@ -104,6 +104,8 @@ def environment(templates_dir: Path) -> Environment:
     env.filters["blocks"] = blocks  # a part's plain text as paragraphs and lists (incidents/messages.py)
     env.filters["as_points"] = lambda items: "\n".join(f"- {item}" for item in items)
     env.filters["dutch_citation"] = dutch_citation
+    env.filters["pyrepr"] = repr  # a value quoted as the code shows it ('DL-2026-0001')
+    env.filters["capitalize_first"] = lambda s: str(s)[:1].upper() + str(s)[1:]
     env.filters["hours"] = lambda h: f"{h:.1f}".replace(".", ",") if h is not None else "-"
     return env
 

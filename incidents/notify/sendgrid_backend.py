@@ -39,6 +39,7 @@ from sendgrid import SendGridAPIClient
 
 from incidents.errors import ConfigurationError, DispatchFailed
 from incidents.notify.email import Address, Message, Recipient, Sent, batched, substitutions
+from incidents.said import Said
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ class SendGridDispatchFailed(DispatchFailed):
     so the caller can record who already got the message; `status` is the last HTTP status (None for a
     connection error or timeout), `batch` the 1-based number of the failing batch."""
 
-    def __init__(self, text: str, *, accepted: Sequence[str] = (), status: int | None = None,
+    def __init__(self, text: Said | str, *, accepted: Sequence[str] = (), status: int | None = None,
                  batch: int | None = None, retryable: bool = False):
         super().__init__(text)
         self.accepted = list(accepted)
@@ -115,7 +116,7 @@ class SendGridBackend:
                  max_attempts: int = 5, sleep: Callable[[float], Any] = time.sleep, timeout: float = 30,
                  clock: Callable[[], float] = time.time):
         if not api_key:
-            raise ConfigurationError(_missing_key_text())
+            raise ConfigurationError(Said("sendgrid_backend.missing_key"))
         if not 1 <= batch_size <= MAX_PERSONALIZATIONS:
             raise ValueError(f"batch_size must be between 1 and {MAX_PERSONALIZATIONS}, not {batch_size}")
         if max_attempts < 1:
@@ -143,19 +144,22 @@ class SendGridBackend:
         recipients = list(recipients)
         total = math.ceil(len(recipients) / self.batch_size)
         accepted: list[str] = []
+        message_ids: list[str] = []
         for number, chunk in enumerate(batched(recipients, self.batch_size), start=1):
             body = self.body(message, chunk, batch_key(message, number))
             try:
-                status, attempts = self._post(body)
+                status, attempts, message_id = self._post(body)
             except _Refused as refused:
                 raise SendGridDispatchFailed(
                     self._describe(refused, message, chunk, number, total, accepted),
                     accepted=accepted, status=refused.status, batch=number, retryable=refused.retryable,
                 ) from None
             accepted.extend(r.key for r in chunk)
+            if message_id:
+                message_ids.append(message_id)
             log.info("sendgrid: %s %s batch %d/%d accepted: %d recipients, HTTP %d, %d attempt(s)",
                      message.incident_id, message.kind, number, total, len(chunk), status, attempts)
-        return Sent(accepted=accepted, location=self.location)
+        return Sent(accepted=accepted, location=self.location, message_ids=message_ids)
 
     # -- the request body ------------------------------------------------------------------------------------
 
@@ -204,10 +208,8 @@ class SendGridBackend:
         if message.html:
             content.append({"type": "text/html", "value": message.html})
         if not content:
-            raise SendGridDispatchFailed(
-                f"{message.kind} for {message.incident_id} has neither text nor html content; "
-                "SendGrid refuses an empty message"
-            )
+            raise SendGridDispatchFailed(Said("sendgrid_backend.empty_message", kind=message.kind,
+                                              id=message.incident_id))
         body: dict[str, Any] = {
             "from": _address(message.sender),
             "subject": message.subject,
@@ -228,8 +230,9 @@ class SendGridBackend:
 
     # -- one request, retried ------------------------------------------------------------------------------
 
-    def _post(self, body: str) -> tuple[int, int]:
-        """POST /v3/mail/send until a 2xx; returns (status, attempts) or raises _Refused."""
+    def _post(self, body: str) -> tuple[int, int, str | None]:
+        """POST /v3/mail/send until a 2xx; returns (status, attempts, SendGrid's X-Message-Id) or raises
+        _Refused."""
         attempt = 0
         while True:
             attempt += 1
@@ -252,12 +255,14 @@ class SendGridBackend:
                 if attempt >= self.max_attempts:
                     raise _Refused(None, None, None, attempt, retryable=True, problem=_problem(exc)) from None
                 wait = self._wait(attempt, None)
-                log.warning("sendgrid: %s (attempt %d of %d); retrying in %.1f s",
-                            _problem(exc), attempt, self.max_attempts, wait)
+                log.warning("sendgrid: %s (attempt %d of %d); retrying in %.1f s",  # a log reads in English
+                            Said("sendgrid_backend.connection_problem", problem=_problem(exc)).render("en"),
+                            attempt, self.max_attempts, wait)
             else:
                 status = int(response.status_code)
                 if 200 <= status < 300:  # 202 Accepted; 200 in sandbox mode
-                    return status, attempt
+                    message_id = _header(response.headers, "X-Message-Id")
+                    return status, attempt, str(message_id)[:100] if message_id else None
                 raise _Refused(status, response.body, response.headers, attempt, retryable=False)
             self._sleep(wait)
 
@@ -275,28 +280,16 @@ class SendGridBackend:
     # -- what the user reads --------------------------------------------------------------------------------
 
     def _describe(self, refused: _Refused, message: Message, chunk: Sequence[Recipient], number: int,
-                  total: int, accepted: Sequence[str]) -> str:
-        what = (f"batch {number} of {total} ({len(chunk)} recipients) of {message.kind} "
-                f"for {message.incident_id}")
-        if refused.status is None:
-            head = f"SendGrid at {self.location} could not be reached for {what} after {refused.attempts} " \
-                   f"attempt(s): {refused.problem}"
-        elif refused.retryable:
-            head = f"SendGrid did not accept {what} after {refused.attempts} attempt(s): last answer HTTP " \
-                   f"{refused.status}"
-        else:
-            head = f"SendGrid refused {what} with HTTP {refused.status}"
-        details = _error_details(refused.body, refused.headers, chunk)
-        if details:
-            head += ": " + details
-        hint = _HINTS.get(refused.status or 0) if not refused.retryable else \
-            "the service is busy or unavailable; try again later (recipients already accepted stay recorded)"
-        parts = [head.rstrip(".") + "."]
-        if hint:
-            parts.append(hint[0].upper() + hint[1:] + ".")
-        if accepted:
-            parts.append(f"{len(accepted)} recipients in earlier batches were accepted.")
-        return self._redact(" ".join(parts))
+                  total: int, accepted: Sequence[str]) -> Said:
+        """Why a batch was not taken, in words of templates/<lang>/errors/sendgrid_backend.j2. Every text that
+        goes into it is redacted first, so the error holds no API key and no address, whoever reads it."""
+        r = self._redact
+        details = [{k: [r(m) for m in v] if isinstance(v, list) else r(v) for k, v in d.items()}
+                   for d in _error_details(refused.body, refused.headers, chunk)]
+        return Said("sendgrid_backend.refused", status=refused.status, retryable=refused.retryable,
+                    attempts=refused.attempts, location=r(self.location), problem=r(refused.problem),
+                    batch=number, batches=total, recipients=len(chunk), kind=r(message.kind),
+                    id=r(message.incident_id), details=details, accepted=len(accepted))
 
     def _redact(self, text: str) -> str:
         for secret in self._secrets:
@@ -312,14 +305,6 @@ class _Refused(Exception):
         self.attempts, self.retryable, self.problem = attempts, retryable, problem
 
 
-_HINTS = {
-    401: "check BREACH_SENDGRID_API_KEY: SendGrid does not know this key",
-    403: "check that the key in BREACH_SENDGRID_API_KEY has the Mail Send permission and that the sender is "
-         "a verified Sender Identity",
-    413: "the request is too large; send fewer recipients per request",
-}
-
-
 def batch_key(message: Message, number: int) -> str:
     """The same incident, kind and batch number give the same key, so delivery events can be matched up."""
     return f"{message.incident_id}:{message.kind}:{number}"
@@ -329,13 +314,8 @@ def backend_from_settings(api_key: str | None, host: str | None = None,
                           sandbox: bool = False) -> SendGridBackend:
     key = (api_key or "").strip()
     if not key:
-        raise ConfigurationError(_missing_key_text())
+        raise ConfigurationError(Said("sendgrid_backend.missing_key"))
     return SendGridBackend(api_key=key, host=(host or "").strip() or None, sandbox=sandbox)
-
-
-def _missing_key_text() -> str:
-    return ("the sendgrid e-mail backend needs an API key: set BREACH_SENDGRID_API_KEY to a SendGrid API key "
-            "with the Mail Send permission (or set BREACH_EMAIL_BACKEND=outbox to write .eml files instead)")
 
 
 def _address(address: Address) -> dict[str, str]:
@@ -359,22 +339,25 @@ def _header(headers: Any, name: str) -> str | None:
 
 
 def _problem(exc: BaseException) -> str:
+    """What went wrong with the connection: a key of `connection_problem` in templates/<lang>/errors/
+    sendgrid_backend.j2 (timed_out, refused, closed, cut_off), or the exception's class name."""
     reason = getattr(exc, "reason", None)  # URLError wraps the socket error
     inner = reason if isinstance(reason, BaseException) else exc
     if isinstance(inner, TimeoutError):
-        return "the request timed out"
+        return "timed_out"
     if isinstance(inner, ConnectionRefusedError):
-        return "the connection was refused"
+        return "refused"
     if isinstance(inner, (ConnectionResetError, http.client.RemoteDisconnected)):
-        return "the connection was closed before an answer came"
+        return "closed"
     if isinstance(inner, http.client.IncompleteRead):
-        return "the answer was cut off"
+        return "cut_off"
     return f"{type(inner).__name__}"
 
 
-def _error_details(body: Any, headers: Any, chunk: Sequence[Recipient]) -> str:
-    """SendGrid's `errors[].message` with the field (and, for a personalization, the recipient's key)."""
-    texts: list[str] = []
+def _error_details(body: Any, headers: Any, chunk: Sequence[Recipient]) -> list[dict[str, Any]]:
+    """What SendGrid said, as data for the template: per `errors[]` its message, field and (for a
+    personalization) the recipient's key; an unparseable body as "raw"; a validating mock's rules as "mock"."""
+    details: list[dict[str, Any]] = []
     raw = body.decode("utf-8", "replace") if isinstance(body, bytes | bytearray) else (body or "")
     parsed: Any = None
     if raw.strip():
@@ -387,13 +370,11 @@ def _error_details(body: Any, headers: Any, chunk: Sequence[Recipient]) -> str:
         for error in errors:
             if not isinstance(error, dict):
                 continue
-            text = str(error.get("message") or "").strip() or "no message"
             field = error.get("field")
-            if field:
-                text += f" (field {field}{_whose(str(field), chunk)})"
-            texts.append(text)
+            details.append({"message": str(error.get("message") or "").strip(), "field": str(field) if field else "",
+                            "recipient": _whose(str(field), chunk) if field else ""})
     elif raw.strip():
-        texts.append(" ".join(raw.split())[:_DETAIL_MAX])
+        details.append({"raw": " ".join(raw.split())[:_DETAIL_MAX]})
     # A validating mock (Prism) answers with a placeholder body and names the broken rule in a header.
     violations = _header(headers, "sl-violations")
     if violations:
@@ -402,16 +383,17 @@ def _error_details(body: Any, headers: Any, chunk: Sequence[Recipient]) -> str:
         except (ValueError, TypeError, AttributeError):
             found = []
         if found:
-            texts.append("mock validator: " + "; ".join(m for m in found if m))
-    return "; ".join(texts)
+            details.append({"mock": [str(m) for m in found if m]})
+    return details
 
 
 def _whose(field: str, chunk: Sequence[Recipient]) -> str:
+    """The key of the recipient a personalization's field is about, or ""."""
     match = _PERSONALIZATION_FIELD.match(field)
     if match:
         index = int(match.group(1))
         if index < len(chunk):
-            return f", recipient {chunk[index].key}"
+            return chunk[index].key
     return ""
 
 

@@ -72,6 +72,11 @@ class IncidentRow(Base):
     closed_despite: Mapped[str | None] = mapped_column(Text)  # why it was closed with a duty still open
     lessons: Mapped[str | None] = mapped_column(Text)  # the evaluation at closing: what we learn
     improvements: Mapped[str | None] = mapped_column(Text)  # and what we change
+    # GDPR art. 5(1)(e): when the people's names and addresses were deleted (incidents.services.retention), and
+    # a postponement of that by a person, with the reason (a complaint or a court case that needs the list)
+    people_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    purge_postponed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    purge_postponed_reason: Mapped[str | None] = mapped_column(Text)
 
     systems: Mapped[list[IncidentSystemRow]] = relationship(
         back_populates="incident", cascade="all, delete-orphan", order_by="IncidentSystemRow.position"
@@ -350,6 +355,8 @@ class SubjectRow(Base):
     # the follow-up when the investigation ends (incidents.services.dispatch.notify_update): pending, sending, sent
     update_status: Mapped[str | None] = mapped_column(String(20))
     update_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # the name and addresses deleted (GDPR art. 5(1)(e)); email_key is then the keyed hash of the address
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class DispatchBatchRow(Base):
@@ -367,6 +374,8 @@ class DispatchBatchRow(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(Text)
+    # the mail service's id of the request (SendGrid's X-Message-Id): proof of sending, kept after the purge
+    provider_message_id: Mapped[str | None] = mapped_column(String(200))
 
 
 class ReminderRow(Base):

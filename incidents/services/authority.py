@@ -39,6 +39,7 @@ from incidents.profile import Profile
 from incidents.reasons import reason_problem
 from incidents.register.tables import AuthorityFilingRow, IncidentRow, NoticeRow, RecommendationRow
 from incidents.register.unit_of_work import UnitOfWork
+from incidents.said import Said
 from incidents.services.common import Outcome, claim_notice, location_of, send, sender_of
 from incidents.tracks import AuthorityState, require_authority
 from incidents.views import ClockView, incident_view
@@ -270,7 +271,7 @@ def draft_authority_notice(uow: UnitOfWork, profile: Profile, templates: Path, n
         row = uow.incident(incident_id)
         history = _history(uow, row.id)
         if _withdrawn(history):
-            raise InvalidTransition(f"the AP notice of incident {row.id} was withdrawn; nothing more is filed")
+            raise InvalidTransition(Said("authority.withdrawn_nothing_filed", id=row.id))
         purpose = _next_purpose(history)
         facts = _facts(uow, profile, row, now, now, purpose=purpose, history=history,
                        changes=changes.strip() if changes else None)
@@ -299,24 +300,25 @@ def edpb_answers(uow: UnitOfWork, profile: Profile, incident_id: str, now: datet
 def _reference(reference: str | None, option: str = "--reference") -> list[FieldError]:
     text = (reference or "").strip()
     if not text:
-        return [FieldError(option, "give the AP's reference number (meldnummer) from the confirmation of the form")]
+        return [FieldError(option, Said("authority.reference_missing"))]
     if len(text) > REFERENCE_MAX or re.search(r"[\x00-\x1f\x7f]", text):
-        return [FieldError(option, f"a meldnummer is one line of at most {REFERENCE_MAX} characters")]
+        return [FieldError(option, Said("authority.reference_too_long", maximum=REFERENCE_MAX))]
     return []
 
 
 def _text(value: str | None, option: str, what: str) -> list[FieldError]:
+    """`what` the text must say, by its key in templates/<lang>/errors/reasons.j2."""
     problem = reason_problem(value, what)
     return [FieldError(option, problem)] if problem else []
 
 
 def _when(row: IncidentRow, filed_at: datetime, now: datetime, after: Filing | None) -> list[FieldError]:
     if filed_at > now:
-        return [FieldError("--at", "the filing time is in the future; give the time it was filed")]
+        return [FieldError("--at", Said("authority.filed_in_the_future"))]
     if filed_at < row.aware_at:
-        return [FieldError("--at", "the filing time is before the incident's aware_at")]
+        return [FieldError("--at", Said("authority.filed_before_awareness"))]
     if after is not None and filed_at < after.filed_at:
-        return [FieldError("--at", "the filing time is before the notice it follows was filed")]
+        return [FieldError("--at", Said("authority.filed_before_previous"))]
     return []
 
 
@@ -351,21 +353,16 @@ def record_filing(uow: UnitOfWork, incident_id: str, reference: str, filed_at: d
         row = uow.incident(incident_id)
         history = _history(uow, row.id)
         if any(f.kind == "first" for f in history):
-            raise InvalidTransition(
-                f"the AP notice of incident {row.id} is recorded as filed already; a supplement or change is a "
-                f"follow-up: breach authority follow-up {row.id} --changes TEXT")
+            raise InvalidTransition(Said("authority.filed_already", id=row.id))
         require_authority(row.id, incident_view(uow, row.id, now).tracks.authority, {AuthorityState.TO_FILE},
                           "record an AP filing")
         versions = _version_rows(uow, row.id)
         if not versions or versions[-1].status != "done":
-            raise InvalidTransition(f"incident {row.id} has no AP notice prepared yet; the response flow prepares "
-                                    "it after a decision to notify the AP")
+            raise InvalidTransition(Said("authority.no_notice_prepared", id=row.id))
         problems += _when(row, filed_at, now, None)
         late = notified_late(row.aware_at, filed_at)
         if late and reason_problem(delay_reason) is not None:
-            problems.append(FieldError(
-                "--delay-reason", "the notice is filed more than 72 hours after awareness; GDPR art. 33(1) "
-                "requires the reasons for the delay"))
+            problems.append(FieldError("--delay-reason", Said("authority.delay_reasons_required")))
         if problems:
             raise InvalidInput("filing", problems)
         if late and (profile is None or templates is None or notices_dir is None):
@@ -398,14 +395,13 @@ def record_filing(uow: UnitOfWork, incident_id: str, reference: str, filed_at: d
                      filing_row.delay_reason)
 
 
-def _after_first(uow: UnitOfWork, row: IncidentRow, action: str) -> list[Filing]:
+def _after_first(uow: UnitOfWork, row: IncidentRow, kind: Purpose) -> list[Filing]:
+    """The filings so far, refusing a `kind` (follow_up | withdrawal) of notice that cannot come after them."""
     history = _history(uow, row.id)
     if _withdrawn(history):
-        raise InvalidTransition(f"the AP notice of incident {row.id} was withdrawn; it cannot be {action}")
+        raise InvalidTransition(Said("authority.withdrawn_already", id=row.id, kind=kind))
     if not any(f.kind == "first" for f in history):
-        raise InvalidTransition(
-            f"the AP notice of incident {row.id} is not recorded as filed yet, so it cannot be {action}; first file "
-            f"it at the AP's Meldloket and record it: breach authority filed {row.id} --reference MELDNUMMER")
+        raise InvalidTransition(Said("authority.not_filed_yet", id=row.id, kind=kind))
     return history
 
 
@@ -414,12 +410,12 @@ def record_follow_up(uow: UnitOfWork, profile: Profile, templates: Path, notices
     """Record a follow-up notice filed at the AP (GDPR art. 33(4): information in phases, without undue further
     delay) and keep it as a new version, linked to the filing it follows. `reference` is the meldnummer the AP
     gave the follow-up; without one, the follow-up is recorded under the meldnummer of the notice it follows."""
-    problems = _text(changes, "--changes", "what changed since the previous notice")
+    problems = _text(changes, "--changes", "changes")
     if reference is not None:
         problems += _reference(reference)
     with uow:
         row = uow.incident(incident_id)
-        history = _after_first(uow, row, "followed up")
+        history = _after_first(uow, row, "follow_up")
         previous = history[-1]
         problems += _when(row, filed_at, now, previous)
         if problems:
@@ -434,12 +430,12 @@ def record_withdrawal(uow: UnitOfWork, profile: Profile, templates: Path, notice
     """Record that the AP notice was withdrawn at the AP, because it turned out not to be a breach that must be
     notified (GDPR art. 33(1): unlikely to result in a risk), with the reason; kept as a new version. The
     breach stays in the register with its whole history (art. 33(5))."""
-    problems = _text(reason, "--reason", "why it is not a breach that must be notified")
+    problems = _text(reason, "--reason", "not_a_breach")
     if reference is not None:
         problems += _reference(reference)
     with uow:
         row = uow.incident(incident_id)
-        history = _after_first(uow, row, "withdrawn")
+        history = _after_first(uow, row, "withdrawal")
         previous = history[-1]
         problems += _when(row, filed_at, now, previous)
         if problems:
@@ -523,7 +519,7 @@ def mail_authority_notice(uow: UnitOfWork, profile: Profile, mailer: EmailBacken
                       custom_args={"version": str(number)})
     contact = profile.privacy_contact
     recipients = [Recipient("privacy-contact", Address(str(contact.email), contact.name), {"name": contact.name})]
-    sent = send(uow, row.id, MAIL_KIND, mailer, message, recipients, now)
+    sent = send(uow, row.id, MAIL_KIND, mailer, message, recipients, now).accepted
     with uow:
         notice = uow.notice(row.id, MAIL_KIND)
         assert notice is not None

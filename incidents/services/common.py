@@ -10,7 +10,7 @@ from typing import Any
 from incidents import lifecycle
 from incidents.errors import DispatchFailed
 from incidents.lifecycle import Status
-from incidents.notify.email import Address, EmailBackend, Message, Recipient
+from incidents.notify.email import Address, EmailBackend, Message, Recipient, Sent
 from incidents.profile import Profile
 from incidents.register.tables import (
     IncidentRow,
@@ -101,9 +101,9 @@ def location_of(mailer: EmailBackend, message: Message) -> str:
 
 
 def send(uow: UnitOfWork, incident_id: str, kind: str, mailer: EmailBackend, message: Message,
-          recipients: list[Recipient], now: datetime) -> list[str]:
+          recipients: list[Recipient], now: datetime) -> Sent:
     try:
-        return mailer.send(message, recipients).accepted
+        return mailer.send(message, recipients)
     except DispatchFailed as exc:
         with uow:
             notice = uow.notice(incident_id, kind)

@@ -86,12 +86,12 @@ def notify_update(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, templ
             recipients = [Recipient(f"subject-{sid}", Address(email, name), {"name": name or fallback})
                           for sid, name, email in batch.people]
             try:
-                accepted = send(uow, row.id, SUBJECT_UPDATE, mailer, message, recipients, now)
+                sent = send(uow, row.id, SUBJECT_UPDATE, mailer, message, recipients, now)
             except DispatchFailed as exc:
                 dispatch.refused(batch, getattr(exc, "accepted", []), str(exc))
                 raise
-            total += len(accepted)
-            batch = dispatch.next(batch, accepted)
+            total += len(sent.accepted)
+            batch = dispatch.next(batch, sent.accepted, message_ids=sent.message_ids)
     with uow:
         notice = uow.notice(row.id, SUBJECT_UPDATE)
         assert notice is not None
@@ -155,7 +155,8 @@ def notify_subjects(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, tem
                 recipients = [Recipient(f"subject-{sid}", Address(email, name), {"name": name or fallback})
                               for sid, name, email in batch.people]
                 try:
-                    accepted = send(uow, row.id, "subject_notice", mailer, message, recipients, now)
+                    sent = send(uow, row.id, "subject_notice", mailer, message, recipients, now)
+                    accepted = sent.accepted
                 except DispatchFailed as exc:
                     dispatch.refused(batch, getattr(exc, "accepted", []), str(exc))
                     raise
@@ -163,7 +164,7 @@ def notify_subjects(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, tem
                 handled += len(batch.people)
                 requests += 1
                 stop = max_batches is not None and requests >= max_batches
-                batch = dispatch.next(batch, accepted, claim_next=not stop)
+                batch = dispatch.next(batch, accepted, claim_next=not stop, message_ids=sent.message_ids)
                 if progress is not None:
                     progress(handled, min(1.0, (done_before + handled) / (done_before + open_work)))
                 if stop:
@@ -235,10 +236,12 @@ class _Dispatch:
             self.uow.commit()
         return batch
 
-    def next(self, done: ClaimedBatch, accepted: list[str], claim_next: bool = True) -> ClaimedBatch | None:
-        """Mark who the service accepted of `done` and claim the batch after it, in one transaction."""
+    def next(self, done: ClaimedBatch, accepted: list[str], claim_next: bool = True,
+             message_ids: list[str] | None = None) -> ClaimedBatch | None:
+        """Mark who the service accepted of `done` (and the service's id of the request) and claim the batch
+        after it, in one transaction."""
         with self.uow:
-            self._mark(done, accepted, error=None)
+            self._mark(done, accepted, error=None, message_ids=message_ids)
             batch = self._claim_new(done.language, after=done.people[-1][0]) if claim_next else None
             self.uow.commit()
         return batch
@@ -280,7 +283,8 @@ class _Dispatch:
         self._run("open_batch", key=key, recipients=len(people))
         return ClaimedBatch(key, language, people)
 
-    def _mark(self, done: ClaimedBatch, accepted: list[str], error: str | None) -> None:
+    def _mark(self, done: ClaimedBatch, accepted: list[str], error: str | None,
+              message_ids: list[str] | None = None) -> None:
         """Only people still 'sending' change: a delivery event that came in first
         (incidents.services.deliveries) already moved a person on, and the stronger state it recorded stays."""
         ids = [int(key.removeprefix("subject-")) for key in accepted]
@@ -293,7 +297,8 @@ class _Dispatch:
             taken = set(ids)
             for chunk in chunks([p[0] for p in done.people if p[0] not in taken], SEND_BATCH):
                 self._run("back_to_pending", lang=done.language, ids=chunk)
-        self._run("close_batch", key=done.key, state="failed" if error else "accepted", problem=error)
+        self._run("close_batch", key=done.key, state="failed" if error else "accepted", problem=error,
+                  message_id=",".join(message_ids or [])[:200] or None)
 
 
 class _Statements:
@@ -322,7 +327,8 @@ class _Statements:
         }).values(incident_id=p("incident"), batch_key=p("key"), kind=kind, status="sending",
                   recipients=p("recipients"), attempts=1, started_at=p("now"))
         self.close_batch = (b.update().where(b.c.incident_id == p("incident"), b.c.batch_key == p("key"))
-                            .values(status=p("state"), finished_at=p("now"), error=p("problem")))
+                            .values(status=p("state"), finished_at=p("now"), error=p("problem"),
+                                    provider_message_id=p("message_id")))
 
 
 def dispatch_plan(uow: UnitOfWork, incident_id: str) -> dict[str, int]:

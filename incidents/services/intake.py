@@ -25,6 +25,7 @@ from incidents.register.tables import (
     RecommendationRow,
 )
 from incidents.register.unit_of_work import UnitOfWork
+from incidents.said import Said
 from incidents.services import progress
 from incidents.services import recommendation as advice
 from incidents.services.common import (
@@ -34,9 +35,6 @@ from incidents.severity import resolve_categories
 from incidents.times import AMSTERDAM
 from incidents.tracks import closing_problem
 from incidents.views import incident_view
-
-DEPARTS = ("the decision departs from the recommendation; write why in a sentence (10 characters or more): GDPR "
-           "art. 5(2) asks you to be able to justify it")
 
 
 @dataclass(frozen=True)
@@ -68,7 +66,7 @@ def _next_id(uow: UnitOfWork, now: datetime) -> str:
 
 def report_incident(uow: UnitOfWork, profile: Profile, report: IncidentReport, actor: str, now: datetime) -> str:
     """Record a reported breach; the AP clock starts at `aware_at`, by default the discovery (GDPR art. 33(1),
-    EDPB Guidelines 9/2022; incidents.deadlines.awareness_problem)."""
+    EDPB Guidelines 9/2022; incidents.deadlines.awareness_unexplained)."""
     problems = profile.check_source(report.source_processor) + profile.check_systems(report.systems)
     if problems:
         raise InvalidInput("incident report", problems)
@@ -106,8 +104,7 @@ def record_assessment(uow: UnitOfWork, profile: Profile, incident_id: str, facts
         lifecycle.require(row.id, Status(row.status),
                           {Status.DETECTED, Status.UNDER_ASSESSMENT, Status.ASSESSED}, "record an assessment")
         if row.status == Status.ASSESSED and uow.latest_decision(row.id) is not None:
-            raise InvalidTransition(f"incident {row.id} has a decision already; a changed assessment after the "
-                                    "decision needs a new decision round (not supported yet)")
+            raise InvalidTransition(Said("intake.assessment_after_decision", id=row.id))
         b, d, s, p, c = facts.breach, facts.data, facts.subjects, facts.protection, facts.containment
         assessment = AssessmentRow(
             incident_id=row.id, recorded_at=now, recorded_by=actor, summary=facts.summary,
@@ -161,17 +158,17 @@ def decide(uow: UnitOfWork, incident_id: str, actor: str, now: datetime, *, noti
         assessment = uow.latest_assessment(row.id)
         assert assessment is not None  # ASSESSED implies one
         if uow.latest_decision(row.id) is not None:
-            raise InvalidTransition(f"incident {row.id} has a decision already; it is being carried out")
+            raise InvalidTransition(Said("intake.decided_already", id=row.id))
         recommended = advice.current_recommendation(uow, row.id, now)
         authority, subjects = _answers(recommended, notify_authority, notify_subjects)
         follows = None if recommended is None else (
             (authority, subjects) == (recommended.notify_authority, recommended.notify_subjects))
         if recommended is not None and not follows and len(given) < REASON_MIN:
-            raise InvalidInput("decision", [FieldError("--reason", DEPARTS)])
+            raise InvalidInput("decision", [FieldError("--reason", Said("intake.departs", minimum=REASON_MIN))])
         if not given:
             if recommended is None or templates is None:
-                raise InvalidInput("decision", [FieldError("--reason", f"{reason_problem(None)}; it goes in the "
-                                                                       "register")])
+                raise InvalidInput("decision", [FieldError("--reason", Said("intake.reason_for_the_register",
+                                                                            problem=reason_problem(None)))])
             given = _reason_from(uow, row.id, templates, language)
         elif (problem := reason_problem(given)) is not None:
             raise InvalidInput("decision", [FieldError("--reason", problem)])
@@ -200,7 +197,7 @@ def _answers(recommended: RecommendationRow | None, authority: bool | None,
              subjects: bool | None) -> tuple[bool, bool]:
     """The decided answers: each one given, or else the recommendation's."""
     if recommended is None:
-        missing = [FieldError(flag, "give yes or no: there is no recommendation to default to")
+        missing = [FieldError(flag, Said("intake.no_recommendation_to_default_to"))
                    for flag, value in (("--authority", authority), ("--subjects", subjects)) if value is None]
         if missing:
             raise InvalidInput("decision", missing)
@@ -233,10 +230,9 @@ def close(uow: UnitOfWork, incident_id: str, reason: str, actor: str, now: datet
     """
     problems = [FieldError("--reason", p) for p in [reason_problem(reason)] if p]
     problems += [FieldError(option, p) for option, text, what in (
-        ("--lessons", lessons, "what you learn from this breach"),
-        ("--improvements", improvements, "what you change so that it does not happen again"))
+        ("--lessons", lessons, "lessons"), ("--improvements", improvements, "improvements"))
         if (p := reason_problem(text, what))]
-    if despite is not None and (p := reason_problem(despite, "why it is closed with a duty open")):
+    if despite is not None and (p := reason_problem(despite, "despite")):
         problems.append(FieldError("--despite", p))
     if problems:
         raise InvalidInput("closed", problems)
@@ -247,9 +243,8 @@ def close(uow: UnitOfWork, incident_id: str, reason: str, actor: str, now: datet
         view = incident_view(uow, row.id, now)
         still_open = closing_problem(view.tracks)
         if still_open is not None and (despite is None or Status(row.status) not in lifecycle.CLOSABLE_DESPITE):
-            how = "; or close it anyway with --despite REASON" if Status(row.status) in lifecycle.CLOSABLE_DESPITE \
-                else ""
-            raise InvalidTransition(f"incident {row.id} cannot be closed: {still_open}{how}")
+            raise InvalidTransition(Said("intake.cannot_close", id=row.id, still_open=still_open,
+                                         despite=Status(row.status) in lifecycle.CLOSABLE_DESPITE))
         if still_open is not None:
             previous, row.status, row.status_changed_at = row.status, Status.CLOSED.value, now
             uow.record(at=now, actor=actor, incident_id=row.id, action="closed_despite_open_duty",
@@ -265,7 +260,7 @@ def close(uow: UnitOfWork, incident_id: str, reason: str, actor: str, now: datet
 
 def _finish(uow: UnitOfWork, incident_id: str, target: Status, reason: str, actor: str, now: datetime) -> None:
     if (problem := reason_problem(reason)) is not None:
-        raise InvalidInput(target.value, [FieldError("--reason", problem)])
+        raise InvalidInput(Said("intake.finishing", status=target.value), [FieldError("--reason", problem)])
     with uow:
         row = uow.incident(incident_id)
         move_status(uow, row, target, actor, now)

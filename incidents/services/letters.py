@@ -16,6 +16,7 @@ from incidents.notify.render import render
 from incidents.profile import Profile, categories_of
 from incidents.register.tables import SubjectRow
 from incidents.register.unit_of_work import UnitOfWork
+from incidents.said import Said
 from incidents.services.review import approved_texts
 from incidents.subjects import OTHER_CHANNEL, POSTED
 from incidents.views import incident_view
@@ -37,9 +38,7 @@ def write_letters(uow: UnitOfWork, profile: Profile, templates: Path, incident_i
         row = uow.incident(incident_id)
         approved = approved_texts(uow, row.id)
         if approved is None:
-            raise InvalidTransition(f"the letters of {row.id} use the approved message to the people, and it is not "
-                                    f"approved yet: breach subjects preview {row.id}, then breach subjects approve "
-                                    f"{row.id}")
+            raise InvalidTransition(Said("letters.message_not_approved", id=row.id))
         others = (SubjectRow.incident_id == row.id, SubjectRow.status.in_(OTHER_CHANNEL))
         people = uow.session.execute(select(SubjectRow.id, SubjectRow.name, SubjectRow.language,
                                             SubjectRow.postal_address)
@@ -48,10 +47,7 @@ def write_letters(uow: UnitOfWork, profile: Profile, templates: Path, incident_i
         without = uow.session.scalar(select(func.count()).select_from(SubjectRow)
                                      .where(*others, SubjectRow.postal_address.is_(None))) or 0
         if not people:
-            raise InvalidTransition(f"nobody of {row.id} needs a letter: " + (
-                f"{without} people the e-mail does not reach have no postal address in the list; import it "
-                "with an address column (address, or street, house_number, postcode, city)" if without else
-                "everyone was reached by e-mail"))
+            raise InvalidTransition(Said("letters.nobody_needs_a_letter", id=row.id, without=without))
         view = incident_view(uow, row.id, now)
         context = {"incident": view, "organisation": profile.organisation, "privacy_contact": profile.privacy_contact,
                    "categories": categories_of(profile, view.assessment.categories if view.assessment else []),
@@ -76,9 +72,7 @@ def _pdf(html: str) -> bytes:
     try:
         from weasyprint import HTML  # type: ignore[import-untyped]
     except (ImportError, OSError) as exc:  # not installed, or Pango missing
-        raise ConfigurationError(
-            "writing letters needs WeasyPrint and Pango: .venv/bin/uv pip install -e '.[letters]' and, on Debian, "
-            f"apt-get install libpango-1.0-0 libpangoft2-1.0-0 ({exc})") from exc
+        raise ConfigurationError(Said("letters.weasyprint_missing", problem=str(exc))) from exc
     return bytes(HTML(string=html).write_pdf())
 
 
@@ -88,8 +82,7 @@ def record_posted(uow: UnitOfWork, incident_id: str, actor: str, now: datetime,
     future). Returns how many; recording it again changes nothing."""
     when = posted_at or now
     if when > now:
-        raise InvalidInput("letters", [FieldError("--at", "lies in the future; give the moment the letters were "
-                                                          "posted (or leave --at out for now)")])
+        raise InvalidInput("letters", [FieldError("--at", Said("letters.posted_in_the_future"))])
     with uow:
         row = uow.incident(incident_id)
         result = uow.session.execute(update(SubjectRow).where(

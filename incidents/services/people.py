@@ -16,6 +16,7 @@ from incidents.register.tables import (
     SubjectRow,
 )
 from incidents.register.unit_of_work import UnitOfWork
+from incidents.said import Said
 from incidents.services.common import (
     SEND_BATCH,
     insert_ignoring_conflicts,
@@ -46,7 +47,7 @@ def import_subjects(uow: UnitOfWork, incident_id: str, source: Path | Source, ac
     with uow:
         row = uow.incident(incident_id)
         if row.status in (Status.CLOSED, Status.DISMISSED):
-            raise InvalidTransition(f"incident {row.id} is {row.status}; no people can be added")
+            raise InvalidTransition(Said("people.no_people_added", id=row.id, status=str(row.status)))
         before = uow.session.scalar(select(func.count()).where(SubjectRow.incident_id == row.id)) or 0
         link = _linker(uow, row.id)
         for chunk in chunks(read_source(people, report), SEND_BATCH):

@@ -11,6 +11,7 @@ from incidents.register.tables import (
     IncidentRow,
 )
 from incidents.register.unit_of_work import UnitOfWork
+from incidents.said import Said
 from incidents.services.common import (
     move_status,
 )
@@ -99,12 +100,10 @@ def request_dispatch(uow: UnitOfWork, incident_id: str, actor: str, now: datetim
     with uow:
         row = uow.incident(incident_id)
         if row.status in (Status.CLOSED, Status.DISMISSED):
-            raise InvalidTransition(f"incident {row.id} is {row.status}; nothing is sent any more")
+            raise InvalidTransition(Said("progress.nothing_sent_any_more", id=row.id, status=row.status))
         people = incident_view(uow, row.id, now).tracks.people
         if people.details.get("channel") == "public_communication":
-            raise InvalidTransition(
-                f"the people of incident {row.id} are told by a public communication (GDPR art. 34(3)(c)), not "
-                f"one by one; nothing is sent. Next step: breach subjects public {row.id}")
+            raise InvalidTransition(Said("progress.told_publicly", id=row.id))
         require_people(row.id, people, {PeopleState.APPROVED, PeopleState.SENDING, PeopleState.TOLD},
                        "send the notices to the people")
         uow.record(at=now, actor=actor, incident_id=row.id, action="subject_dispatch_requested")

@@ -22,6 +22,7 @@ from incidents.register.tables import (
     NoticeRow,
 )
 from incidents.register.unit_of_work import UnitOfWork
+from incidents.said import Said
 from incidents.services.common import (
     keep_text,
 )
@@ -60,26 +61,20 @@ def prepare_public_notice(uow: UnitOfWork, profile: Profile, templates: Path, no
     """
     page_url = (url or "").strip() or profile.organisation.website.strip()
     if page_url and not _URL.fullmatch(page_url):
-        raise InvalidInput("public communication", [FieldError("--url", "must be a web address starting with "
-                                                                        "https:// (where the notice is published)")])
+        raise InvalidInput("public communication", [FieldError("--url", Said("public_notice.url_not_https"))])
     with uow:
         row = uow.incident(incident_id)
         if row.status in (Status.CLOSED, Status.DISMISSED):
-            raise InvalidTransition(f"incident {row.id} is {row.status}; no public communication can be prepared")
+            raise InvalidTransition(Said("public_notice.closed_no_prepare", id=row.id, status=str(row.status)))
         assessment = uow.latest_assessment(row.id)
         if assessment is None:
-            raise InvalidTransition(f"incident {row.id} has no IT assessment yet; record it first: "
-                                    f"breach assess {row.id} FILE")
+            raise InvalidTransition(Said("public_notice.no_assessment", id=row.id))
         if uow.latest_decision(row.id) is None:
-            raise InvalidTransition(f"incident {row.id} has no decision yet; record it first: breach decide {row.id}")
+            raise InvalidTransition(Said("public_notice.no_decision", id=row.id))
         advice = current_recommendation(uow, row.id, now)
         assert advice is not None  # there is an assessment
         if not legal.public_communication_allowed(findings_of(advice), advice.public_communication):
-            raise InvalidTransition(
-                f"the assessment of {row.id} says the people can be contacted individually, so they are told "
-                f"each in person (breach subjects notify {row.id}); a public communication replaces that only "
-                "when it would take disproportionate effort (GDPR art. 34(3)(c)): record an assessment with "
-                "subjects.contact_effort: disproportionate")
+            raise InvalidTransition(Said("public_notice.contact_individually", id=row.id))
         last = uow.session.scalar(select(func.max(NoticeRow.version)).where(
             NoticeRow.incident_id == row.id, NoticeRow.kind == PUBLIC_KIND)) or 0
         notice = NoticeRow(incident_id=row.id, kind=PUBLIC_KIND, version=last + 1, status="sending",
@@ -151,15 +146,13 @@ def approve_public_notice(uow: UnitOfWork, incident_id: str, actor: str, now: da
     with uow:
         row = uow.incident(incident_id)
         if row.status in (Status.CLOSED, Status.DISMISSED):
-            raise InvalidTransition(f"incident {row.id} is {row.status}; nothing is published for it any more")
+            raise InvalidTransition(Said("public_notice.closed_no_approve", id=row.id, status=str(row.status)))
         newest = uow.session.scalars(select(MessageVersionRow).where(
             MessageVersionRow.incident_id == row.id, MessageVersionRow.kind == PUBLIC_KIND)
             .order_by(MessageVersionRow.version.desc()).limit(1)).first()
         if newest is None:
-            raise InvalidTransition(f"incident {row.id} has no public communication to approve; write it first: "
-                                    f"breach subjects public {row.id}")
-        check_reviewed(newest, version, digest_prefix, f"the files of version {newest.version} in the notices "
-                                                       "folder")
+            raise InvalidTransition(Said("public_notice.nothing_to_approve", id=row.id))
+        check_reviewed(newest, version, digest_prefix, Said("public_notice.review_files", version=newest.version))
         return record_approval(uow, newest, actor, now)
 
 
@@ -174,33 +167,26 @@ def publish_public_notice(uow: UnitOfWork, incident_id: str, actor: str, now: da
     with uow:
         row = uow.incident(incident_id)
         if row.status in (Status.CLOSED, Status.DISMISSED):
-            raise InvalidTransition(f"incident {row.id} is {row.status}; nothing can be published for it")
+            raise InvalidTransition(Said("public_notice.closed_no_publish", id=row.id, status=str(row.status)))
         versions = list(uow.session.scalars(select(NoticeRow).where(  # locked: two recordings cannot both count
             NoticeRow.incident_id == row.id, NoticeRow.kind == PUBLIC_KIND).order_by(NoticeRow.version)
             .with_for_update()))
         if not versions:
-            raise InvalidTransition(f"incident {row.id} has no public communication yet; write it first: "
-                                    f"breach subjects public {row.id}")
+            raise InvalidTransition(Said("public_notice.nothing_to_publish", id=row.id))
         chosen = versions[-1] if version is None else next((n for n in versions if n.version == version), None)
         if chosen is None:
-            raise InvalidInput("public communication", [FieldError(
-                "--version", f"{row.id} has version(s) {', '.join(str(n.version) for n in versions)}, "
-                             f"not {version}")])
+            raise InvalidInput("public communication", [FieldError("--version", Said(
+                "public_notice.unknown_version", id=row.id, versions=[n.version for n in versions], version=version))])
         if chosen.status == PUBLISHED:
             return chosen.version
         review = _review_of(uow, row.id, chosen.version)
         if review is not None and review.approved_at is None:  # (versions written before reviews existed: none)
-            raise InvalidTransition(
-                f"version {chosen.version} of the public communication of {row.id} is not approved yet; nothing of "
-                f"it may go online before a person approved it: breach subjects public {row.id} --approve "
-                f"--version {chosen.version}")
+            raise InvalidTransition(Said("public_notice.not_approved", id=row.id, version=chosen.version))
         if when > now:
-            raise InvalidInput("public communication", [FieldError(
-                "--at", "lies in the future; give the moment the page went online (or leave --at out for now)")])
+            raise InvalidInput("public communication", [FieldError("--at", Said("public_notice.at_in_future"))])
         written = chosen.started_at
         if when < written.replace(second=0, microsecond=0):  # a time given to the minute: the minute it was written
-            raise InvalidInput("public communication", [FieldError(
-                "--at", "lies before that version was written; give the moment the page went online")])
+            raise InvalidInput("public communication", [FieldError("--at", Said("public_notice.at_before_written"))])
         when = max(when, written)
         chosen.status, chosen.finished_at = PUBLISHED, when
         uow.record(at=now, actor=actor, incident_id=row.id, action="public_notice_published",

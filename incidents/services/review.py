@@ -19,6 +19,7 @@ from incidents.notify.render import LANGUAGES, environment, render, render_email
 from incidents.profile import Profile, categories_of
 from incidents.register.tables import MessagePartRow, MessageRenderRow, MessageVersionRow, SubjectRow
 from incidents.register.unit_of_work import UnitOfWork
+from incidents.said import Said
 from incidents.services.common import sender_of
 from incidents.subjects import ACCEPTED
 from incidents.views import incident_view
@@ -137,25 +138,22 @@ def _require_someone_told(uow: UnitOfWork, incident_id: str) -> None:
     """The update goes to the people who were told by e-mail; it needs some."""
     row = uow.incident(incident_id)
     if row.status == Status.DISMISSED:
-        raise InvalidTransition(f"incident {row.id} was dismissed; nobody gets an update")
+        raise InvalidTransition(Said("review.dismissed_no_update", id=row.id))
     told = uow.session.scalar(select(func.count()).select_from(SubjectRow).where(
         SubjectRow.incident_id == row.id, SubjectRow.status.in_(ACCEPTED))) or 0
     if not told:
-        raise InvalidTransition(f"the update of {row.id} goes to the people who were told by e-mail, and nobody was "
-                                f"yet: send the first message first (breach subjects notify {row.id})")
+        raise InvalidTransition(Said("review.nobody_told_yet", id=row.id))
 
 
 def _require_told_by_email(uow: UnitOfWork, incident_id: str, now: datetime) -> None:
     row = uow.incident(incident_id)
     if row.status in (Status.CLOSED, Status.DISMISSED):
-        raise InvalidTransition(f"incident {row.id} is {row.status}; no message to the people is written any more")
+        raise InvalidTransition(Said("review.no_message_any_more", id=row.id, status=str(row.status)))
     decision = uow.latest_decision(row.id)
     if decision is None or not decision.notify_subjects:
-        raise InvalidTransition(f"the decision on incident {row.id} is not to tell the people one by one; there is "
-                                f"no message to review. Next step: breach show {row.id}")
+        raise InvalidTransition(Said("review.not_told_one_by_one", id=row.id))
     if incident_view(uow, row.id, now).tracks.people.details.get("channel") == "public_communication":
-        raise InvalidTransition(f"the people of incident {row.id} are told by a public communication (GDPR art. "
-                                f"34(3)(c)): breach subjects public {row.id}")
+        raise InvalidTransition(Said("review.told_publicly", id=row.id))
 
 
 def _new_version(uow: UnitOfWork, templates: Path, incident_id: str, context: Mapping[str, object],
@@ -221,7 +219,7 @@ def edit_message(uow: UnitOfWork, profile: Profile, templates: Path, incident_id
     """A person rewrites parts of the message (language -> part -> text): one new version, which needs approval
     again (an approval names the digest of what it approved). Texts that did not change make no new version."""
     names = PARTS_OF[kind]
-    unknown = [FieldError(f"{lang}.{p}", f"is not a part of the message; the parts are {', '.join(names)}")
+    unknown = [FieldError(f"{lang}.{p}", Said("review.not_a_part", parts=list(names)))
                for lang, own in changes.items() for p in own if p not in names]
     if unknown:
         raise InvalidInput("message to the people", unknown)
@@ -234,9 +232,8 @@ def edit_message(uow: UnitOfWork, profile: Profile, templates: Path, incident_id
         before = _as_version(latest)
         foreign = [lang for lang in changes if lang not in before.parts]
         if foreign:
-            raise InvalidInput("message to the people", [FieldError(
-                "--language", f"the message of {row.id} is written in {', '.join(before.languages)}, the "
-                              f"languages of the people on its list; not in {', '.join(foreign)}")])
+            raise InvalidInput("message to the people", [FieldError("--language", Said(
+                "review.not_in_language", id=row.id, languages=before.languages, foreign=foreign))])
         changed = {lang: {p: t.replace("\r\n", "\n").strip() for p, t in own.items()
                           if t.replace("\r\n", "\n").strip() != before.parts[lang][p]}
                    for lang, own in changes.items()}
@@ -253,28 +250,26 @@ def edit_message(uow: UnitOfWork, profile: Profile, templates: Path, incident_id
         return _as_version(new)
 
 
-def check_reviewed(newest: MessageVersionRow, version: int | None, digest_prefix: str | None, review: str) -> None:
+def check_reviewed(newest: MessageVersionRow, version: int | None, digest_prefix: str | None,
+                   review: Said | str) -> None:
     """What an approval must name: the newest version (`version`), with the digest the approver saw, of texts that
-    still have it. `review` is the command that shows the newest version."""
+    still have it. `review` says where the newest version is shown (a command, or a `Said` about the files)."""
     if version is not None and version != newest.version:
-        raise InvalidInput("approval", [FieldError("--version", f"version {version} is not the newest; review "
-                                                                f"version {newest.version}: {review}")])
+        raise InvalidInput("approval", [FieldError("--version", Said(
+            "review.not_the_newest", version=version, newest=newest.version, review=review))])
     if digest_prefix and not newest.digest.startswith(digest_prefix.strip().lower()):
-        raise InvalidInput("approval", [FieldError("--digest", f"does not match version {newest.version} "
-                                                               f"({newest.digest[:12]}); it changed since you "
-                                                               f"reviewed it: {review}")])
+        raise InvalidInput("approval", [FieldError("--digest", Said(
+            "review.digest_changed", newest=newest.version, digest=newest.digest[:12], review=review))])
     rendered = {r.language: Rendered(r.subject, r.text, r.html) for r in newest.renders}
     if digest(rendered) != newest.digest:
-        raise InvalidTransition(f"the stored texts of version {newest.version} of {newest.incident_id} do not match "
-                                "their digest; write a new version and review it")
+        raise InvalidTransition(Said("review.stored_texts_altered", version=newest.version, id=newest.incident_id))
 
 
 def _newest(uow: UnitOfWork, incident_id: str, kind: str) -> MessageVersion:
     """The newest version of a message (inside a uow), or a refusal that says how one is written."""
     latest = _latest_row(uow, incident_id, kind)
     if latest is None:
-        raise InvalidTransition(f"incident {incident_id} has no draft of the message yet; the response flow writes "
-                                f"it after the decision (breach subjects preview {incident_id} writes it now)")
+        raise InvalidTransition(Said("review.no_draft_yet", id=incident_id))
     return _as_version(latest)
 
 
@@ -300,8 +295,7 @@ def approve_message(uow: UnitOfWork, incident_id: str, actor: str, now: datetime
         _require(uow, row.id, now, kind)
         latest = _latest_row(uow, row.id, kind)
         if latest is None:
-            raise InvalidTransition(f"incident {row.id} has no draft of the message yet; review it first: breach "
-                                    f"subjects preview {row.id}")
+            raise InvalidTransition(Said("review.no_draft_to_approve", id=row.id))
         check_reviewed(latest, version, digest_prefix, f"breach subjects preview {row.id}")
         current = _as_version(latest)
         if current.problems:
@@ -385,8 +379,7 @@ def test_send(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, incident_
     allowed = {str(p.email).lower(): p.name for p in [*profile.incident_team, profile.privacy_contact]}
     address = to.strip().lower()
     if address not in allowed:
-        raise InvalidInput("test send", [FieldError("--to", "is not an address of the incident team or the privacy "
-                                                            "contact in the profile; a test goes only to them")])
+        raise InvalidInput("test send", [FieldError("--to", Said("review.test_not_to_team"))])
     with uow:
         version = _newest(uow, uow.incident(incident_id).id, kind)
     for lang, r in version.rendered.items():

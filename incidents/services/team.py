@@ -49,7 +49,7 @@ def alert_team(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, template
     message = Message(sender=sender_of(profile, mail_from), subject=rendered.subject, text=rendered.text,
                       html=rendered.html, kind="team_alert", incident_id=row.id)
     recipients = team_recipients(profile)
-    sent = send(uow, row.id, "team_alert", mailer, message, recipients, now)
+    sent = send(uow, row.id, "team_alert", mailer, message, recipients, now).accepted
     with uow:
         row = uow.incident(incident_id)
         notice = uow.notice(row.id, "team_alert")
@@ -96,7 +96,7 @@ def tell_team_advice_changed(uow: UnitOfWork, profile: Profile, mailer: EmailBac
     message = Message(sender=sender_of(profile, mail_from), subject=rendered.subject, text=rendered.text,
                       html=rendered.html, kind=f"advice_changed-{advice.id}", incident_id=row.id)
     recipients = team_recipients(profile)
-    sent = send(uow, row.id, "advice_changed", mailer, message, recipients, now)
+    sent = send(uow, row.id, "advice_changed", mailer, message, recipients, now).accepted
     with uow:
         notice = uow.session.scalars(select(NoticeRow).where(
             NoticeRow.incident_id == row.id, NoticeRow.kind == "advice_changed",

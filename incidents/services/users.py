@@ -11,6 +11,7 @@ from incidents import users
 from incidents.errors import FieldError, InvalidInput
 from incidents.register.tables import UserRow
 from incidents.register.unit_of_work import UnitOfWork
+from incidents.said import Said
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ def add_user(uow: UnitOfWork, username: str, password: str, role: str, language:
     password_hash = users.hash_password(password)  # slow: outside the transaction
     with uow:
         if _find(uow, username) is not None:
-            raise InvalidInput("user", [FieldError("username", f"{username!r} exists already")])
+            raise InvalidInput("user", [FieldError("username", Said("users.user_exists", username=username))])
         row = UserRow(username=username, password_hash=password_hash, role=role, language=language,
                       created_at=now, disabled=False)
         uow.session.add(row)
@@ -76,7 +77,7 @@ def active_user(uow: UnitOfWork, username: str) -> User | None:
 
 def set_language(uow: UnitOfWork, username: str, language: str) -> None:
     if language not in users.LANGUAGES:
-        raise InvalidInput("language", [FieldError("language", f"must be one of: {', '.join(users.LANGUAGES)}")])
+        raise InvalidInput("language", [FieldError("language", Said("users.one_of", choices=list(users.LANGUAGES)))])
     with uow:
         row = _find(uow, username)
         if row is not None:
@@ -88,7 +89,7 @@ def disable_user(uow: UnitOfWork, username: str, actor: str, now: datetime) -> N
     with uow:
         row = _find(uow, username)
         if row is None:
-            raise InvalidInput("user", [FieldError("username", f"no user {username!r}")])
+            raise InvalidInput("user", [FieldError("username", Said("users.no_user", username=username))])
         row.disabled = True
         uow.record(at=now, actor=actor, incident_id=None, action="user_disabled", user=row.username)
         uow.commit()

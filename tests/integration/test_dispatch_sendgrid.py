@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from incidents import services
 from incidents.errors import DispatchFailed
 from incidents.model import Decision
+from incidents.register.tables import DispatchBatchRow
 from incidents.workspace import Workspace
 from tests.conftest import EXAMPLES
 from tests.integration.conftest_sendgrid import fake_sendgrid  # noqa: F401
@@ -53,6 +55,10 @@ def test_configuration_selects_sendgrid_and_each_person_is_a_separate_personaliz
     assert len(people) == counts["sent"] and all(len(p["to"]) == 1 for p in people)
     assert all(p["custom_args"]["incident_id"] == incident_id for p in people)
     assert "SG.test-key-never-logged" not in str([r.body for r in requests])
+    with ws.uow() as uow:  # SendGrid's id of each request is the proof of sending kept after a purge
+        ids = uow.session.scalars(select(DispatchBatchRow.provider_message_id).where(
+            DispatchBatchRow.incident_id == incident_id)).all()
+    assert len(ids) == 2 and all(i and i.startswith("fake-") for i in ids)
 
 
 def test_a_server_error_is_retried_and_nobody_is_skipped(sendgrid_env, now):

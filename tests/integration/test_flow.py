@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from sqlalchemy import select
 
 from breach.runner import prefect_environment
 from incidents import services
@@ -87,3 +88,30 @@ def test_the_flow_carries_an_incident_from_report_to_notices(workspace_env):
 
         names = [n for n in uow.session.scalars(select(SubjectRow.name)) if n]
     assert not any(name in text for name in names)
+
+
+def test_the_deadline_watch_deletes_the_people_data_past_their_period(workspace_env, tmp_path, monkeypatch):
+    """GDPR art. 5(1)(e) on the schedule: the watch purges an incident closed longer ago than the profile's period,
+    and its result holds counts only."""
+    from datetime import timedelta
+
+    from flows.deadlines import deadline_watch
+    from incidents.register.tables import SubjectRow
+    from tests.integration.test_retention import _closed
+
+    profile = tmp_path / "profile.yaml"
+    profile.write_text((EXAMPLES / "profile.yaml").read_text(encoding="utf-8").replace(
+        "  people_days: 90 ", "  people_days: 1 "), encoding="utf-8")
+    monkeypatch.setenv("BREACH_PROFILE", str(profile))
+    monkeypatch.setenv("BREACH_OUTBOX", str(tmp_path / "outbox"))
+    ws = Workspace()
+    assert ws.profile.retention.people_days == 1
+    incident_id = _closed(ws.uow(), ws.profile, now_utc() - timedelta(days=3), tmp_path)
+
+    counts = deadline_watch()
+
+    assert counts["purged_incidents"] == 1 and counts["purged_people"] > 30 and counts["outbox_files_deleted"] > 0
+    assert all(isinstance(v, int) for v in counts.values())
+    with ws.uow() as uow:
+        names = uow.session.scalars(select(SubjectRow.name).where(SubjectRow.incident_id == incident_id)).all()
+    assert set(names) == {""}

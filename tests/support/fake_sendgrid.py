@@ -13,6 +13,7 @@ server is for what Prism cannot do: fail on purpose, count, time out, and rememb
 
 from __future__ import annotations
 
+import itertools
 import json
 import socket
 import threading
@@ -46,8 +47,12 @@ def _errors(message: str, field: str | None = None) -> bytes:
     return json.dumps({"errors": [{"message": message, "field": field, "help": None}]}).encode()
 
 
+_MESSAGE_IDS = itertools.count(1)
+
+
 def accepted() -> Reply:
-    return Reply(202)
+    """202 with an X-Message-Id, as SendGrid answers a request it took."""
+    return Reply(202, headers={"X-Message-Id": f"fake-{next(_MESSAGE_IDS):06d}-Xa9bC"})
 
 
 def rate_limited(reset: float | None = None) -> Reply:
