@@ -86,6 +86,14 @@ def dutch_citation(source: str) -> str:
     return "; ".join(out)
 
 
+def hours(value: float | None, language: str = "nl") -> str:
+    """Hours to one decimal, as the language writes it: 4,5 in Dutch, 4.5 in English."""
+    if value is None:
+        return "-"
+    text = f"{value:.1f}"
+    return text.replace(".", ",") if language == "nl" else text
+
+
 def environment(templates_dir: Path) -> Environment:
     # Sandboxed: the templates are ours, but the values put into them come from reports and CSV files, and
     # a value is only ever data (Jinja never renders a value as a template, so "{{ 7*7 }}" in a name stays text).
@@ -106,7 +114,7 @@ def environment(templates_dir: Path) -> Environment:
     env.filters["dutch_citation"] = dutch_citation
     env.filters["pyrepr"] = repr  # a value quoted as the code shows it ('DL-2026-0001')
     env.filters["capitalize_first"] = lambda s: str(s)[:1].upper() + str(s)[1:]
-    env.filters["hours"] = lambda h: f"{h:.1f}".replace(".", ",") if h is not None else "-"
+    env.filters["hours"] = hours
     return env
 
 

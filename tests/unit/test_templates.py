@@ -145,7 +145,7 @@ def test_alert_names_the_incident_the_ap_deadline_and_the_next_command(language:
         assert "Anne Privacy" in body and "Drive" in body
         assert "2026-11-24 14:30 CET" in body  # aware: the start of the 72 hours
         assert "2026-11-27 14:30 CET" in body  # due
-        assert "66,5" in body
+        assert ("66,5" if language == "nl" else "66.5") in body
         assert "breach assess 2026-0007 " in body
 
 
@@ -154,7 +154,8 @@ def test_alert_on_a_missed_deadline_says_how_long_ago_without_a_minus(language: 
     view = incident(authority_clock=ClockView("authority_notice", DUE, "overdue", -5.5))
     text = render(TEMPLATES, language, "team/alert.txt.j2", **alert_context(view))
 
-    assert "5,5" in text and "-5,5" not in text
+    hours = "5,5" if language == "nl" else "5.5"  # as each language writes a decimal
+    assert hours in text and f"-{hours}" not in text
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
