@@ -27,12 +27,13 @@ def cmd_dashboard(ws: Workspace, args: argparse.Namespace) -> int:
         sys.stderr.write(w("no_tls", host=args.host) + "\n")
     if not user_service.list_users(ws.uow()):
         sys.stderr.write(w("no_users_yet_dashboard") + "\n")
-    app = create_app(ws)
+    # the app believes X-Forwarded-For only from the proxies configured (BREACH_TRUSTED_PROXIES, or the option);
+    # uvicorn's own proxy handling stays off, since by default it would believe any process on 127.0.0.1
+    app = create_app(ws, trusted_proxies=args.forwarded_allow_ips)
     scheme = "https" if tls else "http"
     sys.stderr.write(w("serving", url=f"{scheme}://{args.host}:{args.port}/") + "\n")
     uvicorn.run(app, host=args.host, port=args.port, ssl_certfile=args.ssl_certfile, ssl_keyfile=args.ssl_keyfile,
-                proxy_headers=True, forwarded_allow_ips=args.forwarded_allow_ips, server_header=False,
-                log_level="warning")
+                proxy_headers=False, server_header=False, log_level="warning")
     return 0
 
 
@@ -82,13 +83,47 @@ def cmd_users_disable(ws: Workspace, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_users_password(ws: Workspace, args: argparse.Namespace) -> int:
+    from breach.common import actor
+
+    user_service.set_password(ws.uow(), args.name, _password(ws, args), actor(args), now_utc())
+    print(words(ws)("password_changed", name=args.name.strip().lower()))
+    return 0
+
+
+def cmd_users_role(ws: Workspace, args: argparse.Namespace) -> int:
+    from breach.common import actor
+
+    user = user_service.set_role(ws.uow(), args.name, args.role, actor(args), now_utc())
+    print(words(ws)("role_changed", u=user))
+    return 0
+
+
+def cmd_users_sessions(ws: Workspace, args: argparse.Namespace) -> int:
+    """The user's open dashboard sessions (when each started, was last used, will end), or --end them all."""
+    from breach.common import actor
+
+    w = words(ws)
+    name = args.name.strip().lower()
+    if args.end:
+        ended = user_service.end_sessions(ws.uow(), name, actor(args), now_utc())
+        print(w("sessions_ended", name=name, count=ended))
+        return 0
+    found = user_service.sessions_of(ws.uow(), name, now_utc(), user_service.SessionPolicy.from_env())
+    if not found:
+        print(w("no_sessions", name=name))
+    for info in found:
+        print(w("session_row", s=info))
+    return 0
+
+
 def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     c = sub.add_parser("dashboard")
     c.add_argument("--host", default="127.0.0.1")
     c.add_argument("--port", type=int, default=8000)
     c.add_argument("--ssl-certfile")
     c.add_argument("--ssl-keyfile")
-    c.add_argument("--forwarded-allow-ips", default="127.0.0.1")
+    c.add_argument("--forwarded-allow-ips", default=None)  # None: BREACH_TRUSTED_PROXIES, else no proxy at all
     c.set_defaults(func=cmd_dashboard)
 
     c = sub.add_parser("users")
@@ -106,3 +141,18 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     c = ss.add_parser("disable")
     c.add_argument("name")
     c.set_defaults(func=cmd_users_disable)
+
+    c = ss.add_parser("password")
+    c.add_argument("name")
+    c.add_argument("--password-stdin", action="store_true")
+    c.set_defaults(func=cmd_users_password)
+
+    c = ss.add_parser("role")
+    c.add_argument("name")
+    c.add_argument("--role", required=True, choices=[r.value for r in Role])
+    c.set_defaults(func=cmd_users_role)
+
+    c = ss.add_parser("sessions")
+    c.add_argument("name")
+    c.add_argument("--end", action="store_true")
+    c.set_defaults(func=cmd_users_sessions)

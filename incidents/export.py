@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -186,10 +187,25 @@ def _row(entry: RegisterEntry) -> dict[str, Any]:
     }
 
 
+# What a spreadsheet may split a line of CSV on: the comma the tool writes, the semicolon of Dutch (and most
+# European) Excel, a tab; and the line breaks, which a spreadsheet that split on another separator than ours (and
+# so read our quotes as text) takes as the end of a row. A cell is inert when neither it nor any fragment of it
+# after one of these starts, past spaces and double quotes (which a spreadsheet strips), with a character that
+# starts a formula (=, +, -, @, tab, CR; OWASP's CSV injection list): each such fragment is prefixed with '.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+SEPARATORS = ",;\t\r\n"
+_AFTER_SEPARATOR = re.compile(f"([{re.escape(SEPARATORS)}])(?=[ \"]*[{re.escape(''.join(FORMULA_START))}])")
+
+
 def inert(value: Any) -> Any:
-    """A cell a spreadsheet would run as a formula (=, +, -, @, tab, CR) is prefixed with ' so it stays text."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
+    """A cell no spreadsheet runs as a formula, whatever separator it splits the line on: `=1+1` becomes `'=1+1`,
+    `x;=1+1;` becomes `x;'=1+1;` (Dutch Excel splits it on `;`). Other values are left as they are."""
+    if not isinstance(value, str):
+        return value
+    if _AFTER_SEPARATOR.search(value):
+        value = _AFTER_SEPARATOR.sub(r"\1'", value)
+    if value.lstrip(' "')[:1] in FORMULA_START:
+        value = "'" + value
     return value
 
 

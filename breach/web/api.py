@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -22,6 +21,7 @@ from incidents.model import IncidentReport
 from incidents.said import Said
 from incidents.subjects import notified
 from incidents.times import local, now_utc
+from incidents.validation import Unreadable, parse_json
 from incidents.views import IncidentView, incident_view, tracks_json
 
 router = APIRouter(prefix="/api", tags=["incidents"], dependencies=[Depends(require_user), Depends(auth.check_csrf)])
@@ -163,11 +163,8 @@ async def report_incident(request: Request, user: CurrentUser) -> Any:
     if content_type != "application/json":
         return JSONResponse({"detail": "send the report as application/json", "errors": []}, status_code=415)
     try:
-        try:
-            data = json.loads(await request.body())
-        except (ValueError, RecursionError):
-            raise InvalidInput("incident report", [FieldError("(document)", Said("web_api.not_json"))]) from None
-        report = validate(IncidentReport, data, "incident report")
+        body = await request.body()
+        report = await run_in_threadpool(read_report, body)  # json and pydantic: off the event loop
         ws = request.app.state.workspace
         incident_id = await run_in_threadpool(services.report_incident, ws.uow(), ws.profile, report, user.username,
                                               now_utc())
@@ -176,6 +173,17 @@ async def report_incident(request: Request, user: CurrentUser) -> Any:
     await launch(request, incident_id)
     status = await run_in_threadpool(_status, request, incident_id)
     return JSONResponse(status.model_dump(mode="json"), status_code=201, headers={"Location": status.url})
+
+
+def read_report(body: bytes) -> IncidentReport:
+    """The posted report, parsed within the limits of incidents/validation.py (the body itself: at most MAX_BODY)
+    and validated; the field errors otherwise. Blocking work: run it in a worker thread."""
+    try:
+        data = parse_json(body)
+    except Unreadable as exc:
+        said = Said("web_api.not_json") if exc.syntax else exc.said
+        raise InvalidInput("incident report", [FieldError("(document)", said)]) from None
+    return validate(IncidentReport, data, "incident report")
 
 
 def problem_response(exc: InvalidInput, status_code: int = 422) -> JSONResponse:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -9,6 +10,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -16,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from breach.web import api, auth, pages, webhooks
 from breach.web.launch import Launcher, continue_flow
-from breach.web.session import Signer, load, save, secret_key
+from breach.web.session import COOKIE, Session, SessionStore, save, secret_key
 from breach.web.templating import Pages
 from incidents.errors import FieldError, InvalidInput, UnknownIncident
 from incidents.workspace import Workspace
@@ -56,9 +58,9 @@ class Guard:
     """Loads the session for every request; adds the security headers and the session cookie to every answer;
     refuses bodies larger than the route needs."""
 
-    def __init__(self, app: ASGIApp, signer: Signer):
+    def __init__(self, app: ASGIApp, store: SessionStore):
         self.app = app
-        self.signer = signer
+        self.store = store
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -80,8 +82,10 @@ class Guard:
             return message
 
         state = scope.setdefault("state", {})
-        state["session"] = load(request, self.signer)
         static = scope["path"].startswith("/static/")
+        # the style sheet and the script need no session: no register read for them
+        before = Session() if static else await run_in_threadpool(self.store.load, request.cookies.get(COOKIE))
+        state["session"] = before
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -96,20 +100,26 @@ class Guard:
                 headers["cache-control"] = "no-cache" if static else "no-store"
                 if request.url.scheme == "https":
                     headers["strict-transport-security"] = "max-age=31536000"
-                session = state["session"]
-                if session.changed and not static:
-                    cookie = Response()
-                    save(cookie, request, self.signer, session)
-                    headers.append("set-cookie", cookie.headers["set-cookie"])
+                if not static:  # a logout ends the session in the register before its answer leaves
+                    sealed = await run_in_threadpool(self.store.persist, before, state["session"])
+                    if sealed is not None:
+                        cookie = Response()
+                        save(cookie, request, sealed)
+                        headers.append("set-cookie", cookie.headers["set-cookie"])
             await send(message)
 
         await self.app(scope, receive_limited, send_with_headers)
 
 
-def create_app(workspace: Workspace | None = None, launcher: Launcher | None = None) -> FastAPI:
+def create_app(workspace: Workspace | None = None, launcher: Launcher | None = None,
+               trusted_proxies: str | None = None) -> FastAPI:
     """The dashboard for a workspace (default: from BREACH_* variables). `launcher(ws, incident_id, step,
-    run_input)` continues the response flow after something was recorded (default: as the CLI does)."""
+    run_input)` continues the response flow after something was recorded (default: as the CLI does).
+    `trusted_proxies` (default: BREACH_TRUSTED_PROXIES, else none) are the reverse proxies whose X-Forwarded-For
+    and X-Forwarded-Proto are believed; without them the address is the connection's, whatever a header says."""
     ws = workspace or Workspace()
+    proxies = auth.trusted_proxies(os.environ.get(auth.TRUSTED_PROXIES) if trusted_proxies is None
+                                   else trusted_proxies)
     ws.uow()  # brings the register's schema up to date before the first request
     ws.profile  # noqa: B018 - a missing or broken profile is reported at start, not at the first form
 
@@ -117,9 +127,11 @@ def create_app(workspace: Workspace | None = None, launcher: Launcher | None = N
                   docs_url=None, redoc_url=None, openapi_url=None)
     app.state.workspace = ws
     app.state.launcher = launcher or continue_flow
-    app.state.throttle = auth.Throttle()
+    key = secret_key(ws.settings.home)
+    app.state.throttle = auth.Throttle(ws, key)
     app.state.pages = Pages(ws.settings.templates_dir)
-    signer = Signer(secret_key(ws.settings.home))
+    store = SessionStore(ws, key)
+    app.state.sessions = store
 
     app.include_router(pages.public)
     app.include_router(pages.router)
@@ -134,7 +146,11 @@ def create_app(workspace: Workspace | None = None, launcher: Launcher | None = N
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _handlers(app)
-    app.add_middleware(Guard, signer=signer)
+    app.add_middleware(Guard, store=store)
+    if proxies:  # outermost: the Guard and the throttle see the client's address and scheme, not the proxy's
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)
     return app
 
 

@@ -1,24 +1,26 @@
-"""Who is asking and may they: login sessions, HTTP Basic for the API, CSRF tokens, throttling wrong passwords."""
+"""Who is asking and may they: login sessions, HTTP Basic for the API, CSRF tokens, throttling wrong passwords,
+and which proxies are believed about the address."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import hmac
+import ipaddress
 import logging
-import threading
-import time
-from collections import deque
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from breach.web.session import Session
-from incidents.said import speak
+from breach.web import session as sessions
+from breach.web.session import Session, derive
+from incidents.errors import ConfigurationError
+from incidents.said import Said, speak
 from incidents.services import users as user_service
 from incidents.services.users import User
+from incidents.workspace import Workspace
 
 log = logging.getLogger("breach.web")
 
@@ -61,77 +63,80 @@ def session_of(request: Request) -> Session:
 
 # --- wrong passwords ----------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Limits:
-    per_name_and_address: int = 5  # wrong passwords for one user from one address
-    per_address: int = 20  # from one address, whatever the user names
-    per_name: int = 50  # for one user from anywhere: slows a spread-out attack, barely locks the user out
-    window: float = 15 * 60  # seconds
-
-
 class Throttle:
-    """Counts wrong passwords in a sliding window, in memory (one dashboard process)."""
+    """Counts wrong passwords per account and per address in the register (incidents.services.users), so every
+    dashboard worker on it counts the same. Names and addresses are kept as keyed hashes only (HMAC-SHA256 with
+    a key derived from the workspace's key, which every worker shares), for no longer than the window."""
 
-    MAX_KEYS = 100_000
+    def __init__(self, ws: Workspace, key: bytes, limits: user_service.LoginLimits | None = None):
+        self.ws = ws
+        self.limits = limits or user_service.LoginLimits()
+        self._key = derive(key, b"login throttle")
 
-    def __init__(self, limits: Limits | None = None, clock=time.monotonic):  # type: ignore[no-untyped-def]
-        self.limits = limits or Limits()
-        self._clock = clock
-        self._failures: dict[tuple[str, str], deque[float]] = {}
-        self._lock = threading.Lock()
+    def _hash(self, kind: str, value: str) -> str:
+        return hmac.new(self._key, f"{kind}\x1f{value}".encode("utf-8", "replace"), hashlib.sha256).hexdigest()
 
-    def _keys(self, address: str, name: str) -> list[tuple[tuple[str, str], int]]:
-        name = name.strip().lower()[:100]
-        lim = self.limits
-        return [(("both", f"{address}\x1f{name}"), lim.per_name_and_address), (("address", address), lim.per_address),
-                (("name", name), lim.per_name)]
+    def claim(self, address: str, name: str) -> user_service.LoginAttempt:
+        """Count this attempt as a failure until the password proves right; Throttled while either the account
+        or the address is at its limit."""
+        attempt = user_service.claim_login_attempt(
+            self.ws.uow(), self._hash("account", name.strip().lower()[:100]), self._hash("address", network(address)),
+            self.limits, sessions.clock())
+        if attempt.retry_after:
+            raise Throttled(attempt.retry_after)
+        return attempt
 
-    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
-        times = self._failures.get(key, deque())
-        while times and now - times[0] > self.limits.window:
-            times.popleft()
-        return times
+    def succeeded(self, attempt: user_service.LoginAttempt) -> None:
+        user_service.login_succeeded(self.ws.uow(), attempt)
 
-    def check(self, address: str, name: str) -> None:
-        """Raise Throttled while any counter is at its limit."""
-        now = self._clock()
-        with self._lock:
-            for key, limit in self._keys(address, name):
-                times = self._recent(key, now)
-                if len(times) >= limit:
-                    raise Throttled(int(self.limits.window - (now - times[0])) + 1)
 
-    def failed(self, address: str, name: str) -> None:
-        now = self._clock()
-        with self._lock:
-            if len(self._failures) > self.MAX_KEYS:  # under a flood, forget the oldest counters first
-                for key in list(self._failures)[: self.MAX_KEYS // 10]:
-                    del self._failures[key]
-            for key, _ in self._keys(address, name):
-                times = self._recent(key, now)
-                times.append(now)
-                self._failures[key] = times
+def network(address: str) -> str:
+    """What the per-address count is kept by: the address, or for IPv6 its /64 (one site, one device, has all of
+    it, so counting single addresses there would count nothing)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:100]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:  # ::ffff:192.0.2.1 is 192.0.2.1
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
 
-    def succeeded(self, address: str, name: str) -> None:
-        with self._lock:
-            self._failures.pop(self._keys(address, name)[0][0], None)
+
+TRUSTED_PROXIES = "BREACH_TRUSTED_PROXIES"
+
+
+def trusted_proxies(value: str | None) -> list[str]:
+    """BREACH_TRUSTED_PROXIES: the reverse proxies (addresses or CIDR networks, comma-separated) whose
+    X-Forwarded-For and X-Forwarded-Proto are believed. None by default: the address is the connection's."""
+    networks = []
+    for item in (value or "").split(","):
+        if item.strip():
+            try:
+                networks.append(str(ipaddress.ip_network(item.strip(), strict=False)))
+            except ValueError:
+                raise ConfigurationError(Said("web_auth.not_a_proxy", name=TRUSTED_PROXIES,
+                                              text=item.strip())) from None
+    return networks
 
 
 def client_address(request: Request) -> str:
+    """The connection's address; behind a trusted proxy, the rightmost address in X-Forwarded-For that is not
+    a trusted proxy (uvicorn's ProxyHeadersMiddleware, added by create_app only when proxies are configured)."""
     return request.client.host if request.client else "unknown"
 
 
 async def login(request: Request, username: str, password: str) -> User | None:
-    """Check a password under the throttle; Throttled when this name or address has failed too often."""
+    """Check a password under the throttle; Throttled when this account or address has failed too often."""
     throttle: Throttle = request.app.state.throttle
     address = client_address(request)
-    throttle.check(address, username)
+    attempt = await run_in_threadpool(throttle.claim, address, username)
     user = await run_in_threadpool(user_service.authenticate, request.app.state.workspace.uow(), username, password)
     if user is None:
-        throttle.failed(address, username)
         log.warning("dashboard: wrong credentials for %r from %s", username[:100], address)
         return None
-    throttle.succeeded(address, username)
+    await run_in_threadpool(throttle.succeeded, attempt)
     return user
 
 
@@ -140,7 +145,6 @@ async def login(request: Request, username: str, password: str) -> User | None:
 async def require_user(request: Request) -> User:
     """The logged-in user (session cookie) or, on the API, the user of HTTP Basic credentials."""
     session = session_of(request)
-    ws = request.app.state.workspace
     header = request.headers.get("authorization", "")
     if is_api(request) and header[:6].lower() == "basic ":
         username, password = _basic(header[6:])
@@ -150,13 +154,12 @@ async def require_user(request: Request) -> User:
         request.state.auth = "basic"
         request.state.user = user
         return user
-    if session.user:
-        user = await run_in_threadpool(user_service.active_user, ws.uow(), session.user)
-        if user is not None:
-            request.state.auth = "session"
-            request.state.user = user
-            speak(user.language)  # errors raised while serving the request read in the user's language
-            return user
+    user = session.account  # read from the register with the session, for this request (SessionStore.load)
+    if session.user and user is not None:
+        request.state.auth = "session"
+        request.state.user = user
+        speak(user.language)  # errors raised while serving the request read in the user's language
+        return user
     raise LoginRequired()
 
 

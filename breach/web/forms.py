@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import typing
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
-import yaml
 from pydantic import BaseModel
 from starlette.datastructures import FormData
 
 from incidents.errors import FieldError, InvalidInput
 from incidents.model import (
+    AssessmentFacts,
     BreachFacts,
     ContainmentFacts,
     ContextFacts,
@@ -23,11 +22,11 @@ from incidents.model import (
 )
 from incidents.profile import Profile
 from incidents.said import Said
-from incidents.validation import parse_model
+from incidents.validation import MAX_PASTED_CHARS, Unreadable, parse_model, parse_yaml
 
 M = TypeVar("M", bound=BaseModel)
 
-MAX_DOCUMENT = 256 * 1024  # characters of pasted YAML/JSON
+MAX_DOCUMENT = MAX_PASTED_CHARS  # characters of pasted YAML/JSON (incidents/validation.py)
 
 
 def text(form: FormData, name: str) -> str:
@@ -194,21 +193,33 @@ def assessment_data(form: FormData) -> dict[str, Any]:
 
 
 def parse_document(source: str) -> Any:
-    """Pasted YAML or JSON (YAML reads JSON too). Aliases are refused: a few lines of them can expand to millions."""
+    """Pasted YAML or JSON (YAML reads JSON too), within the limits of incidents/validation.py: at most
+    MAX_DOCUMENT characters, MAX_DEPTH levels and MAX_SECONDS of reading. Aliases are refused: a few lines of
+    them can expand to millions. Slow work: the dashboard calls it off the event loop (`read_assessment`)."""
     if len(source) > MAX_DOCUMENT:
         raise InvalidInput("assessment", [FieldError("document", Said("web_forms.document_too_long",
                                                                       maximum=MAX_DOCUMENT))])
     try:
-        for token in yaml.scan(source):
-            if isinstance(token, yaml.AliasToken):
-                raise InvalidInput("assessment", [FieldError("document", Said("web_forms.yaml_aliases"))])
-        return yaml.safe_load(source)
-    except yaml.YAMLError as exc:
-        raise InvalidInput("assessment", [FieldError("document", Said("web_forms.not_yaml_or_json",
-                                                                      problem=str(exc)))]) from None
-    except (RecursionError, json.JSONDecodeError):
-        raise InvalidInput("assessment", [FieldError("document", Said("web_forms.not_yaml_or_json",
-                                                                      problem=None))]) from None
+        return parse_yaml(source)
+    except Unreadable as exc:
+        if exc.alias:
+            said = Said("web_forms.yaml_aliases")
+        elif exc.syntax:
+            said = Said("web_forms.not_yaml_or_json", problem=exc.problem)
+        else:
+            said = exc.said
+        raise InvalidInput("assessment", [FieldError("document", said)]) from None
+
+
+def read_assessment(form: FormData) -> AssessmentFacts:
+    """The assessment posted: the pasted document when there is one, else the form's fields; parsed and
+    validated. Blocking work (PyYAML, pydantic): the dashboard runs it in a worker thread."""
+    document = form.get("document")
+    if isinstance(document, str) and document.strip():
+        data = parse_document(document)
+    else:
+        data = assessment_data(form)
+    return validate(AssessmentFacts, data, "assessment")
 
 
 def known_categories(profile: Profile) -> list[str]:

@@ -26,7 +26,7 @@ from incidents.errors import Blame, FieldError, InvalidInput, InvalidTransition
 from incidents.export import register_rows, to_csv
 from incidents.lifecycle import OPEN, Step
 from incidents.messages import PARTS_OF, SUBJECT_NOTICE, SUBJECT_UPDATE
-from incidents.model import AssessmentFacts, IncidentReport
+from incidents.model import IncidentReport
 from incidents.said import Said
 from incidents.services import retention
 from incidents.services import users as user_service
@@ -193,7 +193,7 @@ async def report(request: Request, user: CurrentUser) -> Response:
     data = forms.report_data(form)
     ws = workspace(request)
     try:
-        parsed = forms.validate(IncidentReport, data, "incident report")
+        parsed = await run_in_threadpool(forms.validate, IncidentReport, data, "incident report")
         incident_id = await run_in_threadpool(services.report_incident, ws.uow(), ws.profile, parsed, user.username,
                                               now_utc())
     except InvalidInput as exc:
@@ -320,12 +320,9 @@ async def assess(request: Request, incident_id: str, user: CurrentUser) -> Respo
     ws, view, form, values = await _acting(request, incident_id, user, "assess")
     try:
         document = form.get("document")
-        if isinstance(document, str) and document.strip():
-            data = forms.parse_document(document)
-        else:
+        if not (isinstance(document, str) and document.strip()):
             values.pop("document", None)
-            data = forms.assessment_data(form)
-        facts = forms.validate(AssessmentFacts, data, "assessment")
+        facts = await run_in_threadpool(forms.read_assessment, form)  # YAML and pydantic: off the event loop
         await run_in_threadpool(services.record_assessment, ws.uow(), ws.profile, view.id, facts, user.username,
                                 now_utc())
     except InvalidInput as exc:

@@ -417,3 +417,29 @@ class AuditRow(Base):
     details: Mapped[str] = mapped_column(Text)  # canonical JSON of ids, counts and states, never personal data
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class DashboardSessionRow(Base):
+    """A logged-in dashboard session. The browser's cookie holds a random id; the register only its SHA-256, so
+    a copy of the register opens no session. Ended by deleting the row (logout, a password or role change,
+    disabling the user, `breach users sessions NAME --end`), or by time: idle and absolute expiry."""
+
+    __tablename__ = "dashboard_sessions"
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str | None] = mapped_column(String(2))  # chosen on the login page
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)  # updated at most once a minute
+
+
+class LoginFailureRow(Base):
+    """A wrong password (or an attempt still being checked), for the login throttle: one row per account and
+    one per address, so every dashboard worker on the register counts the same. `key` is a keyed hash of the
+    name or the address, never either itself; rows older than the throttle's window are deleted."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_key_at", "key", "at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
