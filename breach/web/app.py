@@ -111,7 +111,7 @@ def create_app(workspace: Workspace | None = None, launcher: Launcher | None = N
     run_input)` continues the response flow after something was recorded (default: as the CLI does)."""
     ws = workspace or Workspace()
     ws.uow()  # brings the register's schema up to date before the first request
-    ws.profile  # noqa: B018 - a missing or broken profile is reported at start, not at the first form
+    ws.check_profiles()  # a missing or broken profile is reported at start, not at the first form
 
     app = FastAPI(title="breach", version="1", summary="GDPR data-breach response: intake and status",
                   docs_url=None, redoc_url=None, openapi_url=None)
