@@ -113,7 +113,7 @@ def test_the_deadline_watch_reminds_each_organisations_own_team(cli, two):
 
 
 def test_a_closed_incident_keeps_the_profile_it_was_handled_under(cli, two, tmp_path):
-    own, theirs = two
+    _own, theirs = two
     code, _, _ = cli("dismiss", theirs, "--reason", "only test data of the bakery, no real customers")
     assert code == 0
     code, out, _ = cli("org", "update", "jansen", str(jansen_profile(tmp_path, "Nieuwe Contactpersoon")))
