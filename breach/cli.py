@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 from breach.authority_cmd import add_commands as add_authority_commands
 from breach.common import actor, after_record, flow_options, yes_no
 from breach.help import apply_help, speak
+from breach.org_cmd import add_commands as add_org_commands
 from breach.recommend_cmd import add_commands as add_recommend_commands
 from breach.recommend_cmd import advice_json, advice_text
 from breach.retention_cmd import add_commands as add_retention_commands
@@ -45,7 +47,8 @@ def cmd_report(ws: Workspace, args: argparse.Namespace) -> int:
     data = load_document(Path(args.file), what)
     report = parse_model(IncidentReport, data, what)
     now = now_utc()
-    incident_id = services.report_incident(ws.uow(), ws.profile, report, actor(args), now)
+    incident_id = services.report_incident(ws.uow(), ws.profile, report, actor(args), now,
+                                           organisation_id=ws.organisation_id, profile_version=ws.profile_version)
     print(incident_id)
     with ws.uow() as uow:
         view = incident_view(uow, incident_id, now)
@@ -57,13 +60,21 @@ def cmd_report(ws: Workspace, args: argparse.Namespace) -> int:
 
 def cmd_list(ws: Workspace, args: argparse.Namespace) -> int:
     now = now_utc()
+    from incidents.services.organisations import organisation_ids
+
+    slugs = organisation_ids(ws.uow())  # with several organisations, each incident is shown with its own
+    wanted = ws.organisation_id if ws.organisation is not None else None
     with ws.uow() as uow:
-        views = [incident_view(uow, row.id, now) for row in uow.incidents()]
+        rows = [(row.id, row.organisation_id) for row in uow.incidents()
+                if wanted is None or row.organisation_id == wanted]
+        views = [incident_view(uow, incident_id, now) for incident_id, _ in rows]
+    org_of = {incident_id: slugs.get(oid, "") for incident_id, oid in rows} if len(slugs) > 1 else {}
     if args.open or args.waiting:
         views = [v for v in views if v.is_open]
     waiting = {v.id: services.waiting_for(ws.uow(), v.id) for v in views} if args.waiting else {}
     if args.json:
-        items = [v.as_json() | ({"waiting_for": waiting[v.id]} if args.waiting else {}) for v in views]
+        items = [v.as_json() | ({"waiting_for": waiting[v.id]} if args.waiting else {})
+                 | ({"organisation": org_of[v.id]} if org_of else {}) for v in views]
         print(json.dumps({"incidents": items}, ensure_ascii=False, indent=2))
         return 0
     w = words(ws)
@@ -72,14 +83,14 @@ def cmd_list(ws: Workspace, args: argparse.Namespace) -> int:
         return 0
     if args.waiting:
         for v in views:
-            print(w("waiting_header", id=v.id, title=v.title[:60]))
+            print(w("waiting_header", id=v.id, title=v.title[:60], org=org_of.get(v.id)))
             print(w("waiting_list", steps=waiting[v.id], id=v.id))
         return 0
-    print(w("list_header"))
+    print(w("list_header", orgs=bool(org_of)))
     for v in views:
         authority, people = track_words(w, v)
         print(w("list_row", id=v.id, frame=v.tracks.frame.value, authority=authority, people=people,
-                title=v.title[:50]))
+                title=v.title[:50], org=org_of.get(v.id)))
     return 0
 
 
@@ -241,6 +252,7 @@ def parser() -> argparse.ArgumentParser:
         prog="breach",
     )
     p.add_argument("--as", dest="actor", metavar="NAME")
+    p.add_argument("--org", metavar="SLUG")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     c = sub.add_parser("report")
@@ -325,6 +337,7 @@ def parser() -> argparse.ArgumentParser:
     add_web_commands(sub)
     add_recommend_commands(sub)
     add_retention_commands(sub)
+    add_org_commands(sub)
     apply_help(p, w.templates, w.language)
     return p
 
@@ -335,7 +348,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "demo":
             return args.func(None, args)
-        ws = Workspace()
+        ws = Workspace(organisation=args.org or os.environ.get("BREACH_ORG", "").strip() or None)
+        if isinstance(getattr(args, "id", None), str) and args.command != "org":
+            ws.focus(args.id)  # a command on an incident speaks for that incident's organisation
         with speaking(safe_words(ws).language):  # what the core says (its errors) reads in the CLI's language
             return args.func(ws, args)
     except BreachError as exc:

@@ -21,7 +21,7 @@ def _secret(ws: Workspace) -> bytes:
 def cmd_run(ws: Workspace, args: argparse.Namespace) -> int:
     at: datetime = args.at or now_utc()
     report = retention.run_retention(ws.uow(), ws.profile.retention, _secret(ws), ws.settings.outbox, at,
-                                     actor(args), dry_run=args.dry_run)
+                                     actor(args), dry_run=args.dry_run, organisation_id=ws.organisation_id)
     sys.stdout.write(words(ws).text("retention.txt.j2", what="run", report=report,
                                     days=ws.profile.retention.people_days))
     return 0
@@ -30,7 +30,7 @@ def cmd_run(ws: Workspace, args: argparse.Namespace) -> int:
 def cmd_status(ws: Workspace, args: argparse.Namespace) -> int:
     uow = ws.uow()
     with uow:
-        planned = retention.plan(uow, ws.profile.retention, now_utc())
+        planned = retention.plan(uow, ws.profile.retention, now_utc(), None if args.id else ws.organisation_id)
     exports = None
     if args.id:
         wanted = args.id.upper()

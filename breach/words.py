@@ -29,10 +29,13 @@ def language(ws: Workspace | None) -> str:
             raise ConfigurationError(Said("cli_words.not_a_language", chosen=chosen, languages=list(LANGUAGES)))
         return chosen
     if ws is not None:
-        try:
-            return ws.profile.language
-        except BreachError:
-            pass
+        # the profile of the incident's organisation; of the organisation spoken for when that incident is
+        # unknown; none readable (no profile or register yet): the error itself is said elsewhere
+        for profile in (lambda: ws.profile, lambda: ws.organisation_profile):
+            try:
+                return profile().language
+            except Exception:  # noqa: BLE001, S112
+                continue
     return "nl" if os.environ.get("LANG", "").lower().startswith("nl") else "en"
 
 

@@ -24,13 +24,17 @@ STAGE: dict[str, Any] = {"cache_policy": NO_CACHE, "persist_result": False}
 OUTSIDE_WORLD: dict[str, Any] = dict(STAGE, retries=3, retry_delay_seconds=[2, 10, 30])
 
 
-def _workspace() -> Workspace:
-    return Workspace()
+def _workspace(incident_id: str | None = None) -> Workspace:
+    """The workspace, speaking for the organisation of the incident (its profile, its team)."""
+    ws = Workspace()
+    if incident_id is not None:
+        ws.focus(incident_id)
+    return ws
 
 
 @task(name="alert the incident team", **OUTSIDE_WORLD)
 def alert_incident_team(incident_id: str) -> dict[str, Any]:
-    ws = _workspace()
+    ws = _workspace(incident_id)
     outcome = services.alert_team(ws.uow(), ws.profile, ws.mailer, ws.settings.templates_dir, incident_id,
                                   ws.settings.mail_from, now_utc())
     return {"stage": outcome.stage, "count": outcome.count, "detail": outcome.detail}
@@ -38,14 +42,14 @@ def alert_incident_team(incident_id: str) -> dict[str, Any]:
 
 @task(name="tell the team when the advice changed", **OUTSIDE_WORLD)
 def tell_team_advice_changed(incident_id: str) -> None:
-    ws = _workspace()
+    ws = _workspace(incident_id)
     services.tell_team_advice_changed(ws.uow(), ws.profile, ws.mailer, ws.settings.templates_dir, incident_id,
                                       ws.settings.mail_from, now_utc())
 
 
 @task(name="prepare the AP notice", **STAGE)
 def prepare_authority_notice(incident_id: str) -> dict[str, Any]:
-    ws = _workspace()
+    ws = _workspace(incident_id)
     outcome = services.prepare_authority_notice(ws.uow(), ws.profile, ws.settings.templates_dir,
                                                 ws.settings.notices_dir, incident_id, now_utc())
     return {"stage": outcome.stage, "done": outcome.done}
@@ -53,7 +57,7 @@ def prepare_authority_notice(incident_id: str) -> dict[str, Any]:
 
 @task(name="send the AP notice to the privacy contact", **OUTSIDE_WORLD)
 def mail_authority_notice(incident_id: str) -> None:
-    ws = _workspace()
+    ws = _workspace(incident_id)
     s = ws.settings
     services.mail_authority_notice(ws.uow(), ws.profile, ws.mailer, s.templates_dir, s.notices_dir, incident_id,
                                    s.mail_from, now_utc())
@@ -62,7 +66,7 @@ def mail_authority_notice(incident_id: str) -> None:
 @task(name="write the message to the people for review", **STAGE)
 def draft_message_to_people(incident_id: str) -> dict[str, Any]:
     """The draft a person reviews and approves before anyone is told (GDPR art. 34(2)): version and state only."""
-    ws = _workspace()
+    ws = _workspace(incident_id)
     version = services.draft_message(ws.uow(), ws.profile, ws.settings.templates_dir, incident_id, "response-flow",
                                      now_utc())
     return {"version": version.version if version else None, "approved": bool(version and version.approved)}
@@ -77,7 +81,7 @@ def notify_affected_people(incident_id: str, artifact_id: str) -> dict[str, Any]
 
     from prefect.artifacts import update_progress_artifact
 
-    ws = _workspace()
+    ws = _workspace(incident_id)
     last = [0.0]
 
     def progress(done: int, fraction: float | None) -> None:
@@ -106,7 +110,7 @@ def notify_all_affected_people(incident_id: str) -> None:
 @task(name="send the update to the people", **OUTSIDE_WORLD)
 def send_update_to_people(incident_id: str) -> dict[str, Any]:
     """The follow-up when the investigation ends, once a person approved it; nothing before. Ids and counts only."""
-    ws = _workspace()
+    ws = _workspace(incident_id)
     outcome = services.notify_update(ws.uow(), ws.profile, ws.mailer, ws.settings.templates_dir, incident_id,
                                      ws.settings.mail_from, now_utc())
     return {"stage": outcome.stage, "done": outcome.done, "count": outcome.count}
@@ -125,7 +129,7 @@ def publish_status(incident_id: str) -> None:
     from incidents.notify.render import render
     from incidents.views import incident_view
 
-    ws = _workspace()
+    ws = _workspace(incident_id)
     now = now_utc()
     with ws.uow() as uow:
         view = incident_view(uow, incident_id, now)
@@ -150,7 +154,7 @@ def record_input(incident_id: str, step: str, key: str) -> list[str]:
     from incidents.model import AssessmentFacts, Decision
     from incidents.validation import parse_model
 
-    ws = _workspace()
+    ws = _workspace(incident_id)
     data = cast(dict[str, Any], read_flow_run_input(key=f"suspended-{key}-response", flow_run_id=flow_run.id))
     actor = "prefect-ui"
     try:
@@ -233,7 +237,7 @@ def incident_response(incident_id: str) -> dict[str, Any]:
     in this process (no deployment) it returns at the first human step and is run again after the next record.
     """
     logger = get_run_logger()
-    ws = _workspace()
+    ws = _workspace(incident_id)
     while True:
         with incident_lock(ws.settings.database_url, incident_id, ws.lock_dir):
             alert_incident_team(incident_id)

@@ -1,12 +1,18 @@
-"""The composition root: settings, profile, register and mailer for one process, built from the environment."""
+"""The composition root: settings, profile, register and mailer for one process, built from the environment.
+
+The register may keep several organisations (incidents.services.organisations). The workspace speaks for one:
+the one BREACH_ORG (or `breach --org`) names, the only one when there is one, or, once `focus(incident_id)` was
+called, the organisation of that incident, under the version of its profile the incident is handled with.
+"""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from incidents.config import Settings
-from incidents.errors import ConfigurationError
+from incidents.errors import ConfigurationError, UnknownIncident
 from incidents.notify.email import EmailBackend, OutboxBackend
 from incidents.profile import Profile, load_profile
 from incidents.register.unit_of_work import UnitOfWork
@@ -16,14 +22,98 @@ from incidents.said import Said
 @dataclass
 class Workspace:
     settings: Settings = field(default_factory=Settings.from_env)
+    organisation: str | None = field(default_factory=lambda: os.environ.get("BREACH_ORG", "").strip() or None)
     _migrated: bool = field(default=False, init=False, repr=False)
+    _focus: str | None = field(default=None, init=False, repr=False)
+    _by_version: dict[object, tuple[Profile, int | None]] = field(default_factory=dict, init=False, repr=False)
+
+    @property
+    def profile(self) -> Profile:
+        """The profile of the organisation this workspace speaks for (see the module's docstring)."""
+        if self._focus is not None:
+            return self.profile_for(self._focus)
+        return self._organisation_profile(self.organisation_id)[0]
+
+    @property
+    def organisation_profile(self) -> Profile:
+        """The profile of the organisation spoken for, whatever incident the workspace is focused on."""
+        return self._organisation_profile(self.organisation_id)[0]
+
+    @property
+    def profile_version(self) -> int | None:
+        """The version of `profile` (of the organisation spoken for, not focused on an incident)."""
+        return self._organisation_profile(self.organisation_id)[1]
+
+    def check_profiles(self) -> None:
+        """Every organisation's newest profile loads (a missing or broken one raises, naming it)."""
+        from incidents.services.organisations import organisation_ids
+
+        for organisation_id in sorted(organisation_ids(self.uow())) or [1]:
+            self._organisation_profile(organisation_id)
+
+    def focus(self, incident_id: str) -> None:
+        """From here on, speak for the organisation of this incident (and check it is the one --org named)."""
+        self._focus = incident_id
 
     @cached_property
-    def profile(self) -> Profile:
+    def organisation_id(self) -> int:
+        """The organisation named by BREACH_ORG / --org, else the only one in the register."""
+        from sqlalchemy import select
+
+        from incidents.register.tables import OrganisationRow
+        from incidents.services.organisations import DEFAULT_ID
+
+        with self.uow() as uow:
+            rows = uow.session.execute(select(OrganisationRow.id, OrganisationRow.slug)
+                                       .order_by(OrganisationRow.slug)).all()
+        if self.organisation is not None:
+            wanted = self.organisation.lower()
+            for oid, slug in rows:
+                if slug == wanted:
+                    return int(oid)
+            raise ConfigurationError(Said("organisations.unknown", slug=self.organisation,
+                                          known=[slug for _, slug in rows]))
+        if len(rows) > 1:
+            raise ConfigurationError(Said("organisations.choose", known=[slug for _, slug in rows]))
+        return int(rows[0][0]) if rows else DEFAULT_ID
+
+    def _organisation_profile(self, organisation_id: int, version: int | None = None) -> tuple[Profile, int | None]:
+        """An organisation's profile and its version (the newest when `version` is None): the default
+        organisation's is its file (each version of it recorded in the register as it is read, once per
+        process), the others' are stored in the register (a stored version never changes, so it is kept)."""
+        from incidents.services import organisations
+        from incidents.times import now_utc
+
         path = self.settings.profile_path
-        if not path.exists():
-            raise ConfigurationError(Said("workspace.no_profile", path=path))
-        return load_profile(path)
+        if organisation_id == organisations.DEFAULT_ID and version is None and path.exists():
+            if "file" not in self._by_version:
+                profile = load_profile(path)
+                self._by_version["file"] = profile, organisations.record_file_profile(self.uow(), profile, now_utc())
+            return self._by_version["file"]
+        if version is None:
+            version = organisations.newest_version(self.uow(), organisation_id)
+        if version is not None and (organisation_id, version) not in self._by_version:
+            found = organisations.profile_of(self.uow(), organisation_id, version)
+            if found is not None:
+                self._by_version[(organisation_id, version)] = found
+        if version is None or (organisation_id, version) not in self._by_version:
+            if organisation_id == organisations.DEFAULT_ID:
+                raise ConfigurationError(Said("workspace.no_profile", path=path))
+            raise ConfigurationError(Said("organisations.no_profile", id=organisation_id))
+        return self._by_version[(organisation_id, version)]
+
+    def profile_for(self, incident_id: str) -> Profile:
+        """The profile an incident is handled under: its organisation's newest while it is open (noted with the
+        incident), the version it was closed under once it is closed."""
+        from incidents.services import organisations
+
+        handled = organisations.handled(self.uow(), incident_id)
+        if self.organisation is not None and handled.slug != self.organisation.lower():
+            raise UnknownIncident(incident_id)  # another organisation's incident is not there for this one
+        profile, version = self._organisation_profile(handled.organisation_id, handled.frozen_version)
+        if handled.frozen_version is None and version != handled.version:
+            organisations.note_version(self.uow(), incident_id, version)
+        return profile
 
     def uow(self) -> UnitOfWork:
         if self.settings.database_url.startswith("sqlite"):

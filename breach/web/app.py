@@ -121,7 +121,7 @@ def create_app(workspace: Workspace | None = None, launcher: Launcher | None = N
     proxies = auth.trusted_proxies(os.environ.get(auth.TRUSTED_PROXIES) if trusted_proxies is None
                                    else trusted_proxies)
     ws.uow()  # brings the register's schema up to date before the first request
-    ws.profile  # noqa: B018 - a missing or broken profile is reported at start, not at the first form
+    ws.check_profiles()  # a missing or broken profile is reported at start, not at the first form
 
     app = FastAPI(title="breach", version="1", summary="GDPR data-breach response: intake and status",
                   docs_url=None, redoc_url=None, openapi_url=None)

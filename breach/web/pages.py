@@ -102,8 +102,9 @@ def _rows(ws: Workspace, only_open: bool) -> list[Row]:
 
 
 def _incident(ws: Workspace, incident_id: str) -> IncidentView:
+    profile = ws.profile_for(incident_id)  # its organisation's (UnknownIncident: 404)
     with ws.uow() as uow:
-        return incident_view(uow, incident_id, now_utc(), ws.profile)
+        return incident_view(uow, incident_id, now_utc(), profile)
 
 
 # --- login, logout, language (the only routes without a user) -----------------------------------------------
@@ -260,7 +261,7 @@ def incident_page(request: Request, incident_id: str, outcome: str = Query("", a
         total=sum(view.subjects.values()), unreachable=view.subjects.get("unreachable", 0),
         sent=notified(view.subjects),
         advice=services.explain_incident(ws.uow(), view.id, ws.settings.templates_dir, language_of(request)),
-        keeping=retention.keeping(ws.uow(), ws.profile.retention, view.id),
+        keeping=retention.keeping(ws.uow(), ws.profile_for(view.id).retention, view.id),
     )
 
 
@@ -297,7 +298,7 @@ def _form_page(request: Request, template: str, fields: list[str], view: Inciden
 
 def _assessment_form(request: Request, view: IncidentView, values: dict[str, Any], errors: list[FieldError],
                      problem: str | None = None, status: int = 200) -> Response:
-    profile = workspace(request).profile
+    profile = workspace(request).profile_for(view.id)
     pasted = bool(values.get("document"))
     names = ["document"] if pasted else forms.ASSESSMENT_FIELDS
     by_field, general = forms.place(errors, names)
@@ -323,7 +324,8 @@ async def assess(request: Request, incident_id: str, user: CurrentUser) -> Respo
         if not (isinstance(document, str) and document.strip()):
             values.pop("document", None)
         facts = await run_in_threadpool(forms.read_assessment, form)  # YAML and pydantic: off the event loop
-        await run_in_threadpool(services.record_assessment, ws.uow(), ws.profile, view.id, facts, user.username,
+        profile = await run_in_threadpool(ws.profile_for, view.id)
+        await run_in_threadpool(services.record_assessment, ws.uow(), profile, view.id, facts, user.username,
                                 now_utc())
     except InvalidInput as exc:
         return _assessment_form(request, view, values, exc.errors, status=422)
@@ -372,7 +374,7 @@ async def decide(request: Request, incident_id: str, user: CurrentUser) -> Respo
             services.decide, ws.uow(), view.id, user.username, now_utc(),
             notify_authority=_answer(form, "notify_authority"), notify_subjects=_answer(form, "notify_subjects"),
             reason=forms.text(form, "reason") or None, templates=ws.settings.templates_dir,
-            language=ws.profile.language))
+            language=ws.profile_for(view.id).language))
     except InvalidInput as exc:
         return _decision_form(request, view, values, exc.errors, status=422)
     except InvalidTransition:
@@ -419,7 +421,7 @@ async def file_notice(request: Request, incident_id: str, user: CurrentUser) -> 
         filed_at = _moment(form, "filed_at", "filing", now)
         filed = await run_in_threadpool(partial(
             services.record_filing, ws.uow(), view.id, forms.text(form, "reference"), filed_at,
-            forms.text(form, "delay_reason") or None, user.username, now, profile=ws.profile,
+            forms.text(form, "delay_reason") or None, user.username, now, profile=ws.profile_for(view.id),
             templates=ws.settings.templates_dir, notices_dir=ws.settings.notices_dir))
     except InvalidInput as exc:
         return _filing_form(request, view, values, exc.errors, status=422)
@@ -441,7 +443,7 @@ def _subjects_form(request: Request, view: IncidentView, errors: list[FieldError
         total=sum(view.subjects.values()), pending=view.subjects.get("pending", 0),
         unreachable=view.subjects.get("unreachable", 0), sent=notified(view.subjects),
         other_channel=sum(view.subjects.get(s, 0) for s in OTHER_CHANNEL), posted_at=form_time(now_utc()),
-        keeping=retention.keeping(ws.uow(), ws.profile.retention, view.id),
+        keeping=retention.keeping(ws.uow(), ws.profile_for(view.id).retention, view.id),
         exports=retention.exports(ws.uow(), view.id), values=values or {}, errors=by_field)
 
 
@@ -526,7 +528,7 @@ def letters_download(request: Request, incident_id: str, user: CurrentUser) -> R
     ws = workspace(request)
     view = _incident(ws, incident_id)
     try:
-        letters = write_letters(ws.uow(), ws.profile, ws.settings.templates_dir, view.id, user.username, now_utc())
+        letters = write_letters(ws.uow(), ws.profile_for(view.id), ws.settings.templates_dir, view.id, user.username, now_utc())
     except InvalidTransition as exc:
         return _subjects_form(request, view, [FieldError("(letters)", str(exc))], status=409)
     return Response(letters.pdf, media_type="application/pdf",
@@ -558,7 +560,7 @@ async def postpone_purge(request: Request, incident_id: str, user: CurrentUser) 
         if not forms.text(form, "until"):
             raise InvalidInput("postponement", [FieldError("until", Said("retention.until_missing"))])
         until = _moment(form, "until", "postponement", now_utc())
-        await run_in_threadpool(retention.postpone, ws.uow(), ws.profile.retention, view.id, until,
+        await run_in_threadpool(retention.postpone, ws.uow(), ws.profile_for(view.id).retention, view.id, until,
                                 forms.text(form, "reason"), user.username, now_utc())
     except InvalidInput as exc:
         return _subjects_form(request, view, exc.errors, status=422, values=values)
@@ -580,7 +582,7 @@ def _message_page(request: Request, view: IncidentView, values: dict[str, Any] |
     approved beside each part."""
     ws = workspace(request)
     kind = BASES[base]
-    version = services.draft_message(ws.uow(), ws.profile, ws.settings.templates_dir, view.id, "response-flow",
+    version = services.draft_message(ws.uow(), ws.profile_for(view.id), ws.settings.templates_dir, view.id, "response-flow",
                                      now_utc(), kind=kind)
     if version is None:
         raise HTTPException(status_code=404)  # the people are not told one by one: there is no message
@@ -589,7 +591,8 @@ def _message_page(request: Request, view: IncidentView, values: dict[str, Any] |
     problems = errors if errors is not None else ([] if values is not None else version.problems)
     parts = PARTS_OF[kind]
     fields = [f"{lang}.{part}" for lang in version.languages for part in parts] + ["to"]
-    team = [(str(p.email), p.name) for p in [ws.profile.privacy_contact, *ws.profile.incident_team]]
+    profile = ws.profile_for(view.id)
+    team = [(str(p.email), p.name) for p in [profile.privacy_contact, *profile.incident_team]]
     return _form_page(request, "message.html.j2", fields, view, shown, problems, problem, status,
                       version=version, parts=parts, team=list(dict(team).items()), outcome=outcome, base=base)
 
@@ -653,7 +656,7 @@ async def edit_message(request: Request, incident_id: str, user: CurrentUser) ->
             changes.setdefault(language, {})[part] = value
     try:
         forms.guard(values, "message to the people")
-        version = await run_in_threadpool(partial(services.edit_message, kind=kind), ws.uow(), ws.profile,
+        version = await run_in_threadpool(partial(services.edit_message, kind=kind), ws.uow(), ws.profile_for(view.id),
                                           ws.settings.templates_dir, view.id, changes, user.username, now_utc())
     except InvalidInput as exc:
         return _message_page(request, view, values, exc.errors, status=422, base=base)
@@ -670,7 +673,7 @@ async def test_send_message(request: Request, incident_id: str, user: CurrentUse
     base = _base(request)
     ws, view, form, _values = await _acting(request, incident_id, user, "dispatch")
     try:
-        await run_in_threadpool(partial(services.test_send, kind=BASES[base]), ws.uow(), ws.profile, ws.mailer,
+        await run_in_threadpool(partial(services.test_send, kind=BASES[base]), ws.uow(), ws.profile_for(view.id), ws.mailer,
                                 view.id, forms.text(form, "to"), user.username, now_utc(), ws.settings.mail_from)
     except InvalidInput as exc:
         return _message_page(request, view, None, exc.errors, status=422, base=base)
@@ -748,7 +751,7 @@ async def write_public_notice(request: Request, incident_id: str, user: CurrentU
     ws, view, form, values = await _acting(request, incident_id, user, "dispatch")
     try:
         forms.guard(values, "public communication")
-        await run_in_threadpool(prepare_public_notice, ws.uow(), ws.profile, ws.settings.templates_dir,
+        await run_in_threadpool(prepare_public_notice, ws.uow(), ws.profile_for(view.id), ws.settings.templates_dir,
                                 ws.settings.notices_dir, view.id, user.username, now_utc(),
                                 forms.text(form, "url") or None)
     except InvalidInput as exc:

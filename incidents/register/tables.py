@@ -51,9 +51,38 @@ class IdCounter(Base):
     last: Mapped[int] = mapped_column(Integer)
 
 
+class OrganisationRow(Base):
+    """An organisation whose breaches the register keeps: one per installation by default, several for a
+    privacy officer serving clients. The one of id 1 ("default") is the workspace's own (BREACH_PROFILE)."""
+
+    __tablename__ = "organisations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ProfileVersionRow(Base):
+    """One version of an organisation's profile, as validated when it was recorded (canonical JSON): incidents
+    name the version they were handled under, so a later edit of the profile does not change their documents."""
+
+    __tablename__ = "profile_versions"
+    __table_args__ = (UniqueConstraint("organisation_id", "version", name="uq_profile_version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    document: Mapped[str] = mapped_column(Text)
+    digest: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_by: Mapped[str] = mapped_column(String(200))
+
+
 class IncidentRow(Base):
     __tablename__ = "incidents"
     id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    # the organisation whose breach it is, and the version of its profile it was handled under
+    # (an integer, not a foreign key: see migration 0020)
+    organisation_id: Mapped[int] = mapped_column(Integer, index=True, default=1, server_default="1")
+    profile_version: Mapped[int | None] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text)
     source_kind: Mapped[str] = mapped_column(String(20))

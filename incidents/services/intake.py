@@ -64,9 +64,11 @@ def _next_id(uow: UnitOfWork, now: datetime) -> str:
     return f"DL-{year}-{counter.last:04d}"
 
 
-def report_incident(uow: UnitOfWork, profile: Profile, report: IncidentReport, actor: str, now: datetime) -> str:
-    """Record a reported breach; the AP clock starts at `aware_at`, by default the discovery (GDPR art. 33(1),
-    EDPB Guidelines 9/2022; incidents.deadlines.awareness_unexplained)."""
+def report_incident(uow: UnitOfWork, profile: Profile, report: IncidentReport, actor: str, now: datetime, *,
+                    organisation_id: int = 1, profile_version: int | None = None) -> str:
+    """Record a reported breach of the organisation (`profile` is its profile, at `profile_version`); the AP
+    clock starts at `aware_at`, by default the discovery (GDPR art. 33(1), EDPB Guidelines 9/2022;
+    incidents.deadlines.awareness_unexplained)."""
     problems = profile.check_source(report.source_processor) + profile.check_systems(report.systems)
     if problems:
         raise InvalidInput("incident report", problems)
@@ -75,7 +77,8 @@ def report_incident(uow: UnitOfWork, profile: Profile, report: IncidentReport, a
         incident_id = _next_id(uow, now)
         processor = profile.processor(report.source_processor) if report.source_processor else None
         row = IncidentRow(
-            id=incident_id, title=report.title, description=report.description,
+            id=incident_id, organisation_id=organisation_id, profile_version=profile_version,
+            title=report.title, description=report.description,
             source_kind=report.source_kind.value, source_processor=processor.name if processor else None,
             reported_by=report.reported_by, occurred_from=report.occurred_from,
             occurred_until=report.occurred_until, discovered_at=report.discovered_at, aware_at=report.aware_at,
@@ -88,7 +91,8 @@ def report_incident(uow: UnitOfWork, profile: Profile, report: IncidentReport, a
         uow.session.add(row)
         uow.session.flush()
         uow.record(at=now, actor=actor, incident_id=incident_id, action="incident_reported",
-                   status=Status.DETECTED.value, source=row.source_kind, systems=len(report.systems))
+                   status=Status.DETECTED.value, source=row.source_kind, systems=len(report.systems),
+                   **({"organisation": organisation_id} if organisation_id != 1 else {}))
         uow.commit()
     return incident_id
 

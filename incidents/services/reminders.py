@@ -36,11 +36,16 @@ STALE_CLAIM = timedelta(minutes=10)
 
 
 def running_clocks(uow: UnitOfWork, now: datetime, subject_target: timedelta,
-                   follow_ups: list[tuple[str, datetime]] | None = None) -> list[RunningClock]:
-    """The clocks still running (inside the caller's `with uow`); first filings that may owe a follow-up are
-    added to `follow_ups`, for the caller to check after the transaction (the check reads the register anew)."""
+                   follow_ups: list[tuple[str, datetime]] | None = None,
+                   organisation_id: int | None = None) -> list[RunningClock]:
+    """The clocks still running (inside the caller's `with uow`), of one organisation when it is given; first
+    filings that may owe a follow-up are added to `follow_ups`, for the caller to check after the transaction
+    (the check reads the register anew)."""
     clocks = []
-    ids = uow.session.scalars(select(IncidentRow.id).where(IncidentRow.status.in_([s.value for s in OPEN])))
+    which = [IncidentRow.status.in_([s.value for s in OPEN])]
+    if organisation_id is not None:
+        which.append(IncidentRow.organisation_id == organisation_id)
+    ids = uow.session.scalars(select(IncidentRow.id).where(*which))
     for incident_id in list(ids):
         view = incident_view(uow, incident_id, now)
         tracks = view.tracks  # the clocks run while their track does (incidents.tracks)
@@ -94,11 +99,13 @@ def recipients_for(profile: Profile, audience: Audience) -> list[Recipient]:
     return team_recipients(profile, privacy_contact_too=audience == Audience.TEAM_AND_PRIVACY_CONTACT)
 
 def send_due_reminders(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, templates: Path,
-                       mail_from: str | None, now: datetime, subject_target: timedelta) -> dict[str, int]:
-    """Send what the ladders say is due now; safe to run late, twice, or twice at the same time."""
+                       mail_from: str | None, now: datetime, subject_target: timedelta,
+                       organisation_id: int | None = None) -> dict[str, int]:
+    """Send what the ladders say is due now, to the team of the organisation `profile` is of (only its
+    incidents when `organisation_id` is given); safe to run late, twice, or twice at the same time."""
     follow_ups: list[tuple[str, datetime]] = []
     with uow:
-        clocks = running_clocks(uow, now, subject_target, follow_ups)
+        clocks = running_clocks(uow, now, subject_target, follow_ups, organisation_id)
         settled = _settled(uow, now)
     clocks += [follow_up_clock(incident_id, filed_at, FOLLOW_UP_TARGET) for incident_id, filed_at in follow_ups
                if _follow_up_owed(uow, profile, incident_id, now)]

@@ -101,8 +101,9 @@ class RetentionReport:
     files_deleted: int = 0
 
 
-def plan(uow: UnitOfWork, rule: RetentionRule, now: datetime) -> list[Planned]:
-    """Every incident with people's data kept, and when those are deleted (inside the caller's `with uow`)."""
+def plan(uow: UnitOfWork, rule: RetentionRule, now: datetime, organisation_id: int | None = None) -> list[Planned]:
+    """Every incident with people's data kept (of one organisation when it is given: its rule), and when those
+    are deleted (inside the caller's `with uow`)."""
     kept = dict(uow.session.execute(
         select(SubjectRow.incident_id, func.count()).where(SubjectRow.purged_at.is_(None))
         .group_by(SubjectRow.incident_id)).all())
@@ -115,19 +116,21 @@ def plan(uow: UnitOfWork, rule: RetentionRule, now: datetime) -> list[Planned]:
             due = posted_letter_due(rule, posted_at)
             if due is not None and due <= now:
                 early[incident_id] += 1
-    rows = uow.session.scalars(select(IncidentRow).where(IncidentRow.id.in_(list(kept)))
-                               .order_by(IncidentRow.id)).all()
+    which = [IncidentRow.id.in_(list(kept))]
+    if organisation_id is not None:
+        which.append(IncidentRow.organisation_id == organisation_id)
+    rows = uow.session.scalars(select(IncidentRow).where(*which).order_by(IncidentRow.id)).all()
     return [Planned(row.id, incident_purge_date(row, rule), int(kept[row.id]), early[row.id], row.people_purged_at)
             for row in rows]
 
 
 def run_retention(uow: UnitOfWork, rule: RetentionRule, secret: bytes, outbox: Path, now: datetime,
-                  actor: str, dry_run: bool = False) -> RetentionReport:
+                  actor: str, dry_run: bool = False, organisation_id: int | None = None) -> RetentionReport:
     """Delete the people's data of every incident past its period (and of posted-letter people past theirs);
     with `dry_run`, only say what would be deleted. Safe to run late, twice, or after a crash mid-way."""
     report = RetentionReport(at=now, dry_run=dry_run)
     with uow:
-        planned = plan(uow, rule, now)
+        planned = plan(uow, rule, now, organisation_id)
     for p in planned:
         due = p.due.due_at is not None and p.due.due_at <= now
         if not due and not p.posted_early:
@@ -319,10 +322,11 @@ def _details(entry: object) -> dict[str, object]:
     return dict(raw) if isinstance(raw, dict) else {}
 
 
-def warnings_due(uow: UnitOfWork, rule: RetentionRule, now: datetime) -> list[Planned]:
+def warnings_due(uow: UnitOfWork, rule: RetentionRule, now: datetime,
+                 organisation_id: int | None = None) -> list[Planned]:
     """Incidents whose purge comes within the warning period and whose team was not yet warned of that date."""
     with uow:
-        planned = [p for p in plan(uow, rule, now) if p.whole_list_due and p.due.due_at is not None
+        planned = [p for p in plan(uow, rule, now, organisation_id) if p.whole_list_due and p.due.due_at is not None
                    and warning_due(p.due.due_at) <= now < p.due.due_at]
         sent = set(uow.session.execute(select(ReminderRow.incident_id, ReminderRow.step)
                                        .where(ReminderRow.clock == "retention")))
@@ -336,7 +340,8 @@ def warning_step(p: Planned) -> str:
 
 
 def send_retention_warnings(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, templates: Path,
-                            mail_from: str | None, now: datetime) -> dict[str, int]:
+                            mail_from: str | None, now: datetime, organisation_id: int | None = None
+                            ) -> dict[str, int]:
     """Remind the incident team once, WARNING_BEFORE a purge, with the way to postpone it; a reminder claimed
     in the register first, so two watches at once send it once."""
     from incidents.notify.email import Message
@@ -345,7 +350,7 @@ def send_retention_warnings(uow: UnitOfWork, profile: Profile, mailer: EmailBack
     from incidents.services.team import team_recipients
 
     sent = 0
-    for p in warnings_due(uow, profile.retention, now):
+    for p in warnings_due(uow, profile.retention, now, organisation_id):
         step = warning_step(p)
         with uow:
             claimed = uow.session.execute(insert_ignoring_conflicts(
