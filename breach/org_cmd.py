@@ -57,6 +57,32 @@ def cmd_show(ws: Workspace, args: argparse.Namespace) -> int:
     return 0
 
 
+OVERVIEW_COLUMNS = ("organisation", "name", "open_incidents", "nearest_ap_deadline", "nearest_incident", "overdue",
+                    "incidents_this_year", "notified_to_ap", "not_notified_to_ap", "people_told")
+
+
+def cmd_overview(ws: Workspace, args: argparse.Namespace) -> int:
+    rows = organisations.overview(ws.uow(), now_utc())
+    if args.csv:  # machine-readable columns, like the register's CSV; every cell inert in a spreadsheet
+        import csv
+        import io
+
+        from incidents.export import inert
+
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(OVERVIEW_COLUMNS)
+        for o in rows:
+            writer.writerow([inert(str(v)) for v in (
+                o.slug, o.name or "", o.open_incidents, iso(o.nearest_due_at) if o.nearest_due_at else "",
+                o.nearest_incident or "", o.overdue, o.incidents_this_year, o.notified_to_authority,
+                o.not_notified_to_authority, o.people_told)])
+        sys.stdout.write(out.getvalue())
+        return 0
+    sys.stdout.write(words(ws).text("org_overview.txt.j2", rows=rows))
+    return 0
+
+
 def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     c = sub.add_parser("org")
     ss = c.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
@@ -71,6 +97,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     c = ss.add_parser("list")
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_list)
+    c = ss.add_parser("overview")
+    c.add_argument("--csv", action="store_true")
+    c.set_defaults(func=cmd_overview)
     c = ss.add_parser("show")
     c.add_argument("slug")
     c.add_argument("--json", action="store_true")

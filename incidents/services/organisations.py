@@ -200,3 +200,45 @@ def incidents_per_organisation(uow: UnitOfWork) -> dict[int, int]:
     with uow:
         return dict(uow.session.execute(select(IncidentRow.organisation_id, func.count())
                                         .group_by(IncidentRow.organisation_id)).all())
+
+
+@dataclass(frozen=True)
+class Overview:
+    """One organisation at a glance, for a privacy officer who serves several (`breach org overview`)."""
+
+    slug: str
+    name: str | None
+    open_incidents: int
+    nearest_due_at: datetime | None  # the nearest AP deadline still running (or passed) of an open incident
+    nearest_incident: str | None
+    overdue: int  # open incidents whose AP deadline passed without a filing
+    incidents_this_year: int
+    notified_to_authority: int  # of this year's: filed at the AP
+    not_notified_to_authority: int  # of this year's: no filing (not required, not yet, or withdrawn)
+    people_told: int  # of this year's: people told (by e-mail, letter)
+
+
+def overview(uow: UnitOfWork, now: datetime) -> list[Overview]:
+    """Per organisation: its open incidents and the nearest AP deadline among them, and this year's incidents,
+    notified to the AP or not, and the people told (the year in Europe/Amsterdam)."""
+    from incidents.subjects import notified
+    from incidents.times import local
+    from incidents.views import incident_view
+
+    year = local(now).year
+    result = []
+    for org in organisations(uow):
+        with uow:
+            ids = uow.session.scalars(select(IncidentRow.id).where(IncidentRow.organisation_id == org.id)
+                                      .order_by(IncidentRow.id)).all()
+            views = [incident_view(uow, incident_id, now) for incident_id in ids]
+        open_views = [v for v in views if v.is_open]
+        running = [v for v in open_views if v.authority_clock.state in ("running", "overdue")]
+        nearest = min(running, key=lambda v: v.authority_clock.due_at, default=None)
+        this_year = [v for v in views if local(v.reported_at).year == year]
+        filed = sum(1 for v in this_year if v.filings)
+        result.append(Overview(
+            org.slug, org.name, len(open_views), nearest.authority_clock.due_at if nearest else None,
+            nearest.id if nearest else None, sum(1 for v in open_views if v.overdue), len(this_year), filed,
+            len(this_year) - filed, sum(notified(v.subjects) for v in this_year)))
+    return sorted(result, key=lambda o: (o.nearest_due_at is None, o.nearest_due_at or now, o.slug))

@@ -165,3 +165,20 @@ def test_a_register_of_one_organisation_becomes_default_with_its_audit_trail_int
     assert code == 0 and "intact" in out
     code, out, _ = cli("show", incident_id)  # one organisation: no --org needed, as before
     assert code == 0 and "ORGANISATION" not in out
+
+
+def test_the_overview_lists_each_organisation_nearest_deadline_first(cli, two, tmp_path):
+    own, theirs = two
+    code, _, _ = cli("dismiss", own, "--reason", "only test data of the coaching, no real people")
+    assert code == 0
+    code, out, _ = cli("org", "overview")
+    lines = out.splitlines()
+    assert code == 0 and lines[0].startswith("ORGANISATION") and len(lines) == 3
+    assert lines[1].split()[:2] == ["jansen", "1"] and theirs in lines[1]  # its AP clock runs: first
+    assert lines[2].split()[:3] == ["default", "0", "-"]
+    code, out, _ = cli("org", "overview", "--csv")
+    import csv as csv_module
+
+    rows = list(csv_module.DictReader(out.splitlines()))
+    assert [(r["organisation"], r["open_incidents"], r["nearest_incident"], r["incidents_this_year"])
+            for r in rows] == [("jansen", "1", theirs, "1"), ("default", "0", "", "1")]
