@@ -101,8 +101,12 @@ def cmd_show(ws: Workspace, args: argparse.Namespace) -> int:
         view = incident_view(uow, args.id, now, ws.profile)
     events = timeline(ws.uow(), view.id)
     waiting = services.waiting_for(ws.uow(), view.id)
+    from incidents.services.organisations import handled, organisation_ids
+
+    # with several organisations, whose incident it is
+    organisation = handled(ws.uow(), view.id).slug if len(organisation_ids(ws.uow())) > 1 else None
     if args.json:
-        data = view.as_json()
+        data = view.as_json() | ({"organisation": organisation} if organisation else {})
         data["waiting_for"] = waiting
         data["timeline"] = [{**e, "at": iso(e["at"])} for e in events]  # type: ignore[arg-type]
         data.update(advice_json(ws, view.id))
@@ -119,7 +123,8 @@ def cmd_show(ws: Workspace, args: argparse.Namespace) -> int:
                             for kind in (SUBJECT_NOTICE, SUBJECT_UPDATE)) if m is not None]
     keeping = retention.keeping(ws.uow(), ws.profile.retention, view.id)
     sys.stdout.write(w.text("show.txt.j2", view=view, waiting=waiting, messages=messages,
-                            processor=view.processor_clock, keeping=keeping))
+                            processor=view.processor_clock, keeping=keeping, organisation=organisation,
+                            organisation_name=ws.profile.organisation.name))
     sys.stdout.write(advice_text(ws, view.id))
     sys.stdout.write(w.text("timeline.txt.j2", events=events))
     return 0
@@ -225,6 +230,12 @@ def cmd_flow_run(ws: Workspace, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_flow_runner(ws: Workspace, args: argparse.Namespace) -> int:
+    from breach.local_runner import serve
+
+    return serve(ws)
+
+
 def cmd_watch(ws: Workspace, args: argparse.Namespace) -> int:
     from breach.runner import prefect_environment
 
@@ -324,6 +335,8 @@ def parser() -> argparse.ArgumentParser:
     c = ss.add_parser("run")
     c.add_argument("id")
     c.set_defaults(func=cmd_flow_run)
+    c = ss.add_parser("runner")
+    c.set_defaults(func=cmd_flow_runner)
 
     c = sub.add_parser("watch")
     c.set_defaults(func=cmd_watch)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -34,17 +32,12 @@ def run_here(ws: Workspace, incident_id: str) -> dict[str, Any]:
 
 
 def run_detached(ws: Workspace, incident_id: str) -> Path:
-    """Start `breach flow run ID` in its own session; its output goes to a log file in the workspace."""
-    logs = ws.settings.home / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    log = logs / f"{incident_id}.log"
-    with open(log, "ab") as out:
-        subprocess.Popen(
-            [sys.executable, "-m", "breach.cli", "flow", "run", incident_id],
-            stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-            env=dict(os.environ),
-        )
-    return log
+    """Ask the workspace's local runner (breach.local_runner) for a run of the incident, starting the runner if
+    none is alive: a bounded number of runs at once, one per incident, sharing one temporary Prefect server.
+    Returns the log the run writes to."""
+    from breach.local_runner import request
+
+    return request(ws, incident_id)
 
 
 def continue_response(ws: Workspace, incident_id: str, step: str | None = None,
@@ -55,7 +48,8 @@ def continue_response(ws: Workspace, incident_id: str, step: str | None = None,
     - with a Prefect server (PREFECT_API_URL), a new incident (`step` None) is announced as an event that starts
       the deployed flow, and a recorded input resumes the run that waits for `step`, with `run_input` checked
       against that step's form (flows/inputs.py) first;
-    - otherwise the flow runs here (`wait`) or detached, so the caller answers at once.
+    - otherwise the flow runs here (`wait`) or is queued for the workspace's local runner (breach.local_runner),
+      so the caller answers at once.
 
     Returns what happened: {"outcome": ..., "message": ...} (the outcome's words are in templates/<lang>/cli/
     lines.j2, `flow_<outcome>`; the message is the line for a log), plus "waiting_for" after a run here or "log"

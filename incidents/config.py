@@ -29,6 +29,8 @@ class Settings:
     sendgrid_sandbox: bool
     subject_target_hours: float  # internal target for "without undue delay" (art. 34(1)) after the decision
     batches_per_task: int = 50  # the flow's dispatch: one Prefect task run per this many batches of 1 000
+    local_runs: int = 2  # the workspace's local runner (no Prefect server): response flows at once
+    runner_idle_seconds: int = 60  # ... and how long it stays up with nothing to do
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -52,6 +54,8 @@ class Settings:
             sendgrid_sandbox=env.get("BREACH_SENDGRID_SANDBOX", "").lower() in ("1", "true", "yes"),
             subject_target_hours=_positive_hours(env.get("BREACH_SUBJECT_TARGET_HOURS", "24")),
             batches_per_task=_positive_count("BREACH_BATCHES_PER_TASK", env.get("BREACH_BATCHES_PER_TASK", "50")),
+            local_runs=_positive_count("BREACH_LOCAL_RUNS", env.get("BREACH_LOCAL_RUNS", "2")),
+            runner_idle_seconds=_positive_count("BREACH_RUNNER_IDLE_SECONDS", env.get("BREACH_RUNNER_IDLE_SECONDS", "60")),
         )
 
     def __repr__(self) -> str:  # never print the key

@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -22,11 +23,11 @@ from incidents.edpb import cause
 from incidents.legal import NO_FINDINGS
 from incidents.notify.render import render
 from incidents.profile import Profile
-from incidents.register.tables import AuthorityAnswerRow, AuthorityFilingRow, NoticeRow
+from incidents.register.tables import AuthorityAnswerRow, AuthorityFilingRow, IncidentRow, NoticeRow
 from incidents.register.unit_of_work import UnitOfWork
 from incidents.times import iso
 from incidents.tracks import AuthorityState
-from incidents.views import IncidentView, incident_view, tracks_json
+from incidents.views import BATCH, IncidentView, incident_views, tracks_json
 
 CAUSES = {"a": "internal_accidental", "b": "internal_malicious", "c": "external_accidental",
           "d": "external_malicious"}
@@ -105,8 +106,13 @@ class RegisterEntry:
 
 
 def register_entries(uow: UnitOfWork, now: datetime) -> list[RegisterEntry]:
+    return [entry for chunk in register_chunks(uow, now) for entry in chunk]
+
+
+def register_chunks(uow: UnitOfWork, now: datetime) -> Iterator[list[RegisterEntry]]:
+    """The register's entries in the order reported, a few hundred at a time (incidents.views.BATCH): the
+    export is written while it is read, and never holds every view at once."""
     with uow:
-        views = [incident_view(uow, row.id, now) for row in uow.incidents()]
         versions: dict[int, tuple[str, int]] = {
             n.id: (n.incident_id, n.version)
             for n in uow.session.scalars(select(NoticeRow).where(NoticeRow.kind == "authority_notice"))
@@ -123,7 +129,17 @@ def register_entries(uow: UnitOfWork, now: datetime) -> list[RegisterEntry]:
             counts[incident_id] = counts.get(incident_id, 0) + 1
         kinds = {a.incident_id: json.loads(a.value)[0] for a in uow.session.scalars(  # the latest answer counts
             select(AuthorityAnswerRow).where(AuthorityAnswerRow.question == "5.2").order_by(AuthorityAnswerRow.id))}
-        return [RegisterEntry(v, filings.get(v.id, []), counts.get(v.id, 0), kinds.get(v.id)) for v in views]
+        ids = list(uow.session.scalars(select(IncidentRow.id).order_by(IncidentRow.reported_at, IncidentRow.id)))
+        for start in range(0, len(ids), BATCH):
+            chunk = ids[start:start + BATCH]
+            found = {r.id: r for r in uow.session.scalars(select(IncidentRow).where(IncidentRow.id.in_(chunk)))}
+            views = incident_views(uow, [found[i] for i in chunk if i in found], now)
+            entries = [RegisterEntry(v, filings.get(v.id, []), counts.get(v.id, 0), kinds.get(v.id)) for v in views]
+            # the transaction ends before the entries go out (on SQLite it holds the register's write lock): a
+            # slow download does not keep anyone from recording; the next chunk is read in a new one
+            uow.session.rollback()
+            uow.session.expunge_all()
+            yield entries
 
 
 def register_rows(uow: UnitOfWork, now: datetime) -> list[dict[str, Any]]:
@@ -214,8 +230,26 @@ def to_csv(rows: list[dict[str, Any]]) -> str:
     writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: inert("" if row[k] is None else row[k]) for k in COLUMNS})
+        writer.writerow(_cells(row))
     return out.getvalue()
+
+
+def _cells(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: inert("" if row[k] is None else row[k]) for k in COLUMNS}
+
+
+def csv_lines(uow: UnitOfWork, now: datetime) -> Iterator[str]:
+    """to_csv(register_rows(uow, now)) in pieces, as the register is read: the header, then a piece per chunk."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    yield out.getvalue()
+    for chunk in register_chunks(uow, now):
+        out.seek(0)
+        out.truncate()
+        for entry in chunk:
+            writer.writerow(_cells(_row(entry)))
+        yield out.getvalue()
 
 
 def to_json(rows: list[dict[str, Any]]) -> str:

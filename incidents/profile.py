@@ -41,6 +41,16 @@ class Organisation(Strict):
     address_form: Literal["u", "je"] = "u"
 
 
+class Sending(Strict):
+    """How this organisation's e-mail goes out, when one installation serves several: its own sender address and
+    its own SendGrid key, named by the environment variable that holds it (a key is never in the profile or the
+    register)."""
+
+    mail_from: EmailStr | None = None  # default: BREACH_MAIL_FROM, else the privacy contact's address
+    sendgrid_key_env: str | None = Field(default=None, pattern=r"^[A-Z_][A-Z0-9_]{0,63}$",
+                                         description="the name of the environment variable with its SendGrid key")
+
+
 class Processor(Strict):
     name: str = Field(min_length=2)
     service: str
@@ -87,6 +97,7 @@ class Profile(Strict):
     data_categories: list[DataCategory] = Field(default_factory=list)
     data_inventory: list[System] = Field(min_length=1)
     retention: RetentionRule = Field(default_factory=RetentionRule)  # the people's data (GDPR art. 5(1)(e))
+    sending: Sending = Field(default_factory=Sending)
 
     @model_validator(mode="after")
     def _references(self) -> Profile:

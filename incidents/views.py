@@ -12,7 +12,14 @@ from incidents.deadlines import authority_clock, processor_clock
 from incidents.legal import NO_FINDINGS, Findings
 from incidents.lifecycle import OPEN, Status
 from incidents.profile import Profile
-from incidents.register.tables import AssessmentRow, DecisionRow, IncidentRow, NoticeRow, RecommendationRow
+from incidents.register.tables import (
+    AssessmentRow,
+    AuthorityFilingRow,
+    DecisionRow,
+    IncidentRow,
+    NoticeRow,
+    RecommendationRow,
+)
 from incidents.register.unit_of_work import UnitOfWork
 from incidents.times import iso
 from incidents.tracks import FilingFact, Tracks, authority_track, frame_of, people_track
@@ -48,17 +55,23 @@ class AssessmentView:
     endangers_safety: bool = False  # the recipient can locate or reach a person who must be protected from them
 
     @classmethod
-    def of(cls, row: AssessmentRow) -> AssessmentView:
+    def of(cls, row: AssessmentRow, categories: list[tuple[str, str]] | None = None,
+           groups: list[str] | None = None) -> AssessmentView:
+        """From the row; `categories` (as written, vocabulary term) and `groups` when read already."""
+        if categories is None:
+            categories = [(c.category, c.vocabulary) for c in row.categories]
+        if groups is None:
+            groups = [g.group for g in row.groups]
         context_names = ("profiling_possible", "reveals_sensitive_insight", "vulnerable_subjects",
                          "publicly_available", "limited_insight", "full_financial_details")
         return cls(
             recorded_at=row.recorded_at, recorded_by=row.recorded_by, summary=row.summary,
             confidentiality=row.confidentiality, integrity=row.integrity, availability=row.availability,
-            malicious=row.malicious, categories=[c.category for c in row.categories],
-            vocabulary=sorted({c.vocabulary for c in row.categories}),
+            malicious=row.malicious, categories=[c for c, _ in categories],
+            vocabulary=sorted({v for _, v in categories}),
             ease_of_identification=row.ease_of_identification,
             context={name: getattr(row, name) for name in context_names},
-            count_min=row.count_min, count_max=row.count_max, groups=[g.group for g in row.groups],
+            count_min=row.count_min, count_max=row.count_max, groups=list(groups),
             contact_effort=row.contact_effort, encryption=row.encryption, key_compromised=row.key_compromised,
             hashing=row.hashing, backup_available=row.backup_available, exfiltration=row.exfiltration,
             recovered=row.recovered, recipient_trusted=row.recipient_trusted,
@@ -118,11 +131,15 @@ class RecommendationView:
                 "public_communication": self.public_communication}
 
     @classmethod
-    def of(cls, row: RecommendationRow, previous: RecommendationRow | None = None) -> RecommendationView:
+    def of(cls, row: RecommendationRow, previous: RecommendationRow | None = None,
+           reasons: list[tuple[str, str, float | None, str]] | None = None) -> RecommendationView:
+        """From the row; `reasons` (kind, code, points, source, in order) when read already."""
+        if reasons is None:
+            reasons = [(r.kind, r.code, r.points, r.source) for r in row.reasons]
         lines = []
-        for r in row.reasons:
-            code, _, detail = r.code.partition(":")
-            lines.append(RecommendationLineView(r.kind, code, detail or None, r.points, r.source))
+        for kind, full_code, points, source in reasons:
+            code, _, detail = full_code.partition(":")
+            lines.append(RecommendationLineView(kind, code, detail or None, points, source))
         before = None
         if previous is not None:
             before = {"notify_authority": previous.notify_authority, "notify_subjects": previous.notify_subjects,
@@ -377,33 +394,174 @@ def incident_view(uow: UnitOfWork, incident_id: str, now: datetime, profile: Pro
     """The incident as people and scripts see it; with the organisation's `profile`, also the processor's
     clock its processing agreement sets."""
     row = uow.incident(incident_id)
-    assessment = uow.latest_assessment(row.id)
-    decision = uow.latest_decision(row.id)
-    notices = uow.notices(row.id)
-    filings = uow.authority_filings(row.id)
+    recommendations = latest_recommendations(uow, row.id)
+    return _view(row, [s.system for s in row.systems], uow.latest_assessment(row.id), uow.latest_decision(row.id),
+                 uow.notices(row.id), uow.authority_filings(row.id), uow.subject_counts(row.id), recommendations,
+                 message_approval(uow, row.id), public_notice_approved(uow, row.id), now, profile)
+
+
+def _view(row: IncidentRow, systems: list[str], assessment: AssessmentRow | None, decision: DecisionRow | None,
+          notices: list[NoticeRow], filings: list[AuthorityFilingRow], subjects: dict[str, int],
+          recommendations: list[RecommendationRow], message: MessageApproval | None, public_approved: bool,
+          now: datetime, profile: Profile | None, read: dict[str, Any] | None = None) -> IncidentView:
+    """The view of what was read; `read` holds the assessment's categories and groups and the newest
+    recommendation's reasons when incident_views read them for many incidents at once."""
+    read = read or {}
     filing = filings[0] if filings else None
     return IncidentView(
         id=row.id, title=row.title, description=row.description, status=Status(row.status),
         status_changed_at=row.status_changed_at, source_kind=row.source_kind,
         source_processor=row.source_processor, reported_by=row.reported_by,
-        systems=[s.system for s in row.systems], occurred_from=row.occurred_from,
+        systems=systems, occurred_from=row.occurred_from,
         occurred_until=row.occurred_until, discovered_at=row.discovered_at, aware_at=row.aware_at,
         reported_at=row.reported_at, closing_reason=row.closing_reason,
         authority_clock=authority_clock_view(row, decision, filing.filed_at if filing else None, now),
         authority_reference=filing.reference if filing else None,
-        assessment=AssessmentView.of(assessment) if assessment else None,
+        assessment=(AssessmentView.of(assessment, read.get("categories"), read.get("groups"))
+                    if assessment else None),
         decision=DecisionView.of(decision) if decision else None,
         notices=[NoticeView.of(n) for n in notices],
-        subjects=uow.subject_counts(row.id),
-        recommendation=_recommendation(uow, row.id),
+        subjects=subjects,
+        recommendation=(RecommendationView.of(recommendations[0], recommendations[1] if len(recommendations) > 1
+                                              else None, read.get("reasons")) if recommendations else None),
         awareness_reason=row.awareness_reason,
         filings=[FilingFact(f.kind, f.filed_at, f.reference, f.open_questions) for f in filings],
         computed_at=now,
         processor_clock=processor_clock_view(row, profile, now),
         closed_despite=row.closed_despite, lessons=row.lessons, improvements=row.improvements,
-        message=message_approval(uow, row.id),
-        public_approved=public_notice_approved(uow, row.id),
+        message=message,
+        public_approved=public_approved,
     )
+
+
+BATCH = 500  # incidents per query of incident_views (SQLite allows a bounded number of parameters)
+
+
+def incident_views(uow: UnitOfWork, rows: list[IncidentRow], now: datetime,
+                   profile: Profile | None = None) -> list[IncidentView]:
+    """incident_view() of many incidents at once, in the order of `rows`: a fixed number of queries per BATCH
+    incidents instead of some twenty per incident (the lists, the register and its export)."""
+    views: list[IncidentView] = []
+    for start in range(0, len(rows), BATCH):
+        views += _views(uow, rows[start:start + BATCH], now, profile)
+    return views
+
+
+def _views(uow: UnitOfWork, rows: list[IncidentRow], now: datetime, profile: Profile | None) -> list[IncidentView]:
+    from sqlalchemy import func
+
+    from incidents.messages import SUBJECT_NOTICE
+    from incidents.register.tables import (
+        AssessmentCategoryRow,
+        AssessmentGroupRow,
+        IncidentSystemRow,
+        MessageRenderRow,
+        MessageVersionRow,
+        RecommendationReasonRow,
+        SubjectRow,
+    )
+
+    ids = [row.id for row in rows]
+    session = uow.session
+
+    def grouped(query: Any) -> dict[str, list[Any]]:
+        found: dict[str, list[Any]] = {}
+        for item in session.scalars(query):
+            found.setdefault(item.incident_id, []).append(item)
+        return found
+
+    systems: dict[str, list[str]] = {}
+    for s in session.scalars(select(IncidentSystemRow).where(IncidentSystemRow.incident_id.in_(ids))
+                             .order_by(IncidentSystemRow.incident_id, IncidentSystemRow.position)):
+        systems.setdefault(s.incident_id, []).append(s.system)
+    newest_assessment = select(func.max(AssessmentRow.id)).where(AssessmentRow.incident_id.in_(ids)).group_by(
+        AssessmentRow.incident_id)
+    assessments = {a.incident_id: a for a in session.scalars(
+        select(AssessmentRow).where(AssessmentRow.id.in_(newest_assessment)))}
+    read: dict[str, dict[str, Any]] = {incident_id: {"categories": [], "groups": [], "reasons": []} for incident_id in ids}
+    by_assessment = {a.id: a.incident_id for a in assessments.values()}
+    if by_assessment:
+        for assessment_id, category, vocabulary in session.execute(
+                select(AssessmentCategoryRow.assessment_id, AssessmentCategoryRow.category,
+                       AssessmentCategoryRow.vocabulary).where(AssessmentCategoryRow.assessment_id.in_(
+                           list(by_assessment))).order_by(AssessmentCategoryRow.assessment_id,
+                                                           AssessmentCategoryRow.position)):
+            read[by_assessment[assessment_id]]["categories"].append((category, vocabulary))
+        for assessment_id, group in session.execute(
+                select(AssessmentGroupRow.assessment_id, AssessmentGroupRow.group).where(
+                    AssessmentGroupRow.assessment_id.in_(list(by_assessment))).order_by(
+                        AssessmentGroupRow.assessment_id, AssessmentGroupRow.position)):
+            read[by_assessment[assessment_id]]["groups"].append(group)
+    newest_decision = select(func.max(DecisionRow.id)).where(DecisionRow.incident_id.in_(ids)).group_by(
+        DecisionRow.incident_id)
+    decisions = {d.incident_id: d for d in session.scalars(select(DecisionRow).where(
+        DecisionRow.id.in_(newest_decision)))}
+    notices = grouped(select(NoticeRow).where(NoticeRow.incident_id.in_(ids)).order_by(NoticeRow.id))
+    filings = grouped(select(AuthorityFilingRow).where(AuthorityFilingRow.incident_id.in_(ids))
+                      .order_by(AuthorityFilingRow.id))
+    counts: dict[str, dict[str, int]] = {}
+    for incident_id, status, count in session.execute(
+            select(SubjectRow.incident_id, SubjectRow.status, func.count()).where(SubjectRow.incident_id.in_(ids))
+            .group_by(SubjectRow.incident_id, SubjectRow.status)):
+        counts.setdefault(incident_id, {})[status] = count
+    # the newest two recommendations of each incident, the newest with its lines
+    recommendation_ids: dict[str, list[int]] = {}
+    for incident_id, rec_id in session.execute(
+            select(RecommendationRow.incident_id, RecommendationRow.id).where(RecommendationRow.incident_id.in_(ids))
+            .order_by(RecommendationRow.id.desc())):
+        if len(kept := recommendation_ids.setdefault(incident_id, [])) < 2:
+            kept.append(rec_id)
+    wanted = [i for kept in recommendation_ids.values() for i in kept]
+    recommendations = {r.id: r for r in session.scalars(
+        select(RecommendationRow).where(RecommendationRow.id.in_(wanted)))} if wanted else {}
+    newest = {kept[0]: incident_id for incident_id, kept in recommendation_ids.items()}
+    if newest:
+        for rec_id, kind, code, points, source in session.execute(
+                select(RecommendationReasonRow.recommendation_id, RecommendationReasonRow.kind,
+                       RecommendationReasonRow.code, RecommendationReasonRow.points, RecommendationReasonRow.source)
+                .where(RecommendationReasonRow.recommendation_id.in_(list(newest)))
+                .order_by(RecommendationReasonRow.recommendation_id, RecommendationReasonRow.position)):
+            read[newest[rec_id]]["reasons"].append((kind, code, points, source))
+    # the review of the message to the people: its newest version, approved for every language on the list
+    versions: dict[str, MessageVersionRow] = {}
+    for v in session.scalars(select(MessageVersionRow).where(
+            MessageVersionRow.incident_id.in_(ids), MessageVersionRow.kind == SUBJECT_NOTICE)
+            .order_by(MessageVersionRow.version.desc())):
+        versions.setdefault(v.incident_id, v)
+    messages: dict[str, MessageApproval] = {}
+    if versions:
+        rendered: dict[int, set[str]] = {}
+        for version_id, language in session.execute(select(MessageRenderRow.version_id, MessageRenderRow.language)
+                                                    .where(MessageRenderRow.version_id.in_(
+                                                        [v.id for v in versions.values()]))):
+            rendered.setdefault(version_id, set()).add(language)
+        languages: dict[str, set[str]] = {}
+        for incident_id, language in session.execute(
+                select(SubjectRow.incident_id, SubjectRow.language).where(SubjectRow.incident_id.in_(list(versions)))
+                .distinct()):
+            languages.setdefault(incident_id, set()).add(language)
+        for incident_id, v in versions.items():
+            approved = v.approved_at is not None and not (languages.get(incident_id, set())
+                                                          - rendered.get(v.id, set()))
+            messages[incident_id] = MessageApproval(v.version, approved, v.approved_by if approved else None,
+                                                    v.approved_at if approved else None)
+    # the newest written version of the public communication, approved or written before reviews
+    newest_public = {incident_id: max(n.version for n in found if n.kind == PUBLIC_KIND)
+                     for incident_id, found in notices.items() if any(n.kind == PUBLIC_KIND for n in found)}
+    reviews: dict[tuple[str, int], MessageVersionRow] = {}
+    if newest_public:
+        for review in session.scalars(select(MessageVersionRow).where(
+                MessageVersionRow.incident_id.in_(list(newest_public)), MessageVersionRow.kind == PUBLIC_KIND)
+                .order_by(MessageVersionRow.id)):
+            reviews.setdefault((review.incident_id, review.version), review)
+    public: dict[str, bool] = {}
+    for incident_id, version in newest_public.items():
+        reviewed = reviews.get((incident_id, version))
+        public[incident_id] = reviewed is None or reviewed.approved_at is not None
+    return [_view(row, systems.get(row.id, []), assessments.get(row.id), decisions.get(row.id),
+                  notices.get(row.id, []), filings.get(row.id, []), counts.get(row.id, {}),
+                  [recommendations[i] for i in recommendation_ids.get(row.id, [])], messages.get(row.id),
+                  public.get(row.id, False), now, profile, read[row.id]) for row in rows]
 
 
 def _recommendation(uow: UnitOfWork, incident_id: str) -> RecommendationView | None:

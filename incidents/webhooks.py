@@ -7,8 +7,9 @@ SendGrid's Mail Settings when signing is turned on. A request that is not signed
 longer ago than MAX_AGE_SECONDS (a replay) is refused.
 
 Each event is a JSON object with SendGrid's fields (`event`, `reason`, `status`, `type`, ...) and, at the top
-level, the custom arguments of the message: `incident_id`, `kind`, `batch` and `recipient` (the register's key of
-the person, `subject-<id>`; see incidents.notify.sendgrid_backend). Events that do not concern a message to an
+level, the custom arguments of the message: `incident_id`, `kind`, `batch`, `recipient` (the register's key of
+the person, `subject-<id>`; see incidents.notify.sendgrid_backend) and `organisation` (its id in the register,
+checked against the person's incident). Events that do not concern a message to an
 affected person (the first notice, `subject_notice`, or the follow-up, `subject_update`) are ignored.
 """
 
@@ -110,6 +111,7 @@ class DeliveryEvent:
     status: str
     reason: str | None = None
     kind: str = "subject_notice"  # or "subject_update": the follow-up, whose status is kept apart
+    organisation: int | None = None  # the organisation the message was sent for (None: sent before it was said)
 
 
 @dataclass(frozen=True)
@@ -149,7 +151,11 @@ def event_of(item: object) -> DeliveryEvent | None:
     if status in FAILED:
         said = " ".join(p for p in (_text(item.get("status")), _text(item.get("reason"))) if p)
         reason = clean_text(said)[:MAX_REASON] or status
-    return DeliveryEvent(incident_id.upper(), int(key.group(1)), status, reason, kind)
+    organisation = _text(item.get("organisation"))
+    if organisation and not organisation.isdigit():
+        return None  # not a message of this register
+    return DeliveryEvent(incident_id.upper(), int(key.group(1)), status, reason, kind,
+                         int(organisation) if organisation else None)
 
 
 def _text(value: object) -> str:

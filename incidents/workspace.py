@@ -25,6 +25,7 @@ class Workspace:
     organisation: str | None = field(default_factory=lambda: os.environ.get("BREACH_ORG", "").strip() or None)
     _migrated: bool = field(default=False, init=False, repr=False)
     _focus: str | None = field(default=None, init=False, repr=False)
+    _mailers: dict[str | None, EmailBackend] = field(default_factory=dict, init=False, repr=False)
     _by_version: dict[object, tuple[Profile, int | None]] = field(default_factory=dict, init=False, repr=False)
 
     @property
@@ -126,11 +127,35 @@ class Workspace:
     def lock_dir(self):  # type: ignore[no-untyped-def]
         return self.settings.home / "locks"
 
-    @cached_property
+    @property
     def mailer(self) -> EmailBackend:
-        s = self.settings
-        if s.email_backend == "sendgrid":
-            from incidents.notify.sendgrid_backend import backend_from_settings
+        """The mail backend of the organisation spoken for (see mailer_of)."""
+        if self.settings.email_backend != "sendgrid":
+            return self.mailer_of(None)
+        return self.mailer_of(self.profile)
 
-            return backend_from_settings(s.sendgrid_api_key, s.sendgrid_host, s.sendgrid_sandbox)
-        return OutboxBackend(s.outbox)
+    def mailer_for(self, incident_id: str) -> EmailBackend:
+        """The mail backend of the incident's organisation."""
+        if self.settings.email_backend != "sendgrid":
+            return self.mailer_of(None)
+        return self.mailer_of(self.profile_for(incident_id))
+
+    def mailer_of(self, profile: Profile | None) -> EmailBackend:
+        """SendGrid with the organisation's own key when its profile names the variable that holds one
+        (sending.sendgrid_key_env), else with the installation's key; or the outbox."""
+        s = self.settings
+        if s.email_backend != "sendgrid":
+            return self._mailers.setdefault("outbox", OutboxBackend(s.outbox))
+        from incidents.notify.sendgrid_backend import backend_from_settings
+
+        variable = profile.sending.sendgrid_key_env if profile is not None else None
+        if variable not in self._mailers:
+            if variable is not None:
+                key = os.environ.get(variable, "").strip()
+                if not key:
+                    raise ConfigurationError(Said("workspace.no_organisation_key", variable=variable,
+                                                  organisation=profile.organisation.name if profile else ""))
+            else:
+                key = s.sendgrid_api_key or ""
+            self._mailers[variable] = backend_from_settings(key, s.sendgrid_host, s.sendgrid_sandbox)
+        return self._mailers[variable]

@@ -105,3 +105,16 @@ def workspace_env(tmp_path: Path, database_url: str) -> Iterator[dict[str, str]]
 @pytest.fixture
 def settings(workspace_env: dict[str, str]) -> Settings:
     return Settings.from_env(workspace_env)
+
+
+@pytest.fixture
+def cli(workspace_env, capsys):
+    """`cli("show", "DL-2026-0001")` runs the `breach` command in this process: (exit code, stdout, stderr)."""
+    from breach.cli import main
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run

@@ -13,9 +13,10 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from breach.web import auth, forms
 from breach.web.auth import CurrentUser, require, require_user
@@ -23,10 +24,12 @@ from breach.web.session import Session
 from breach.web.templating import form_time, language_of
 from incidents import services
 from incidents.errors import Blame, FieldError, InvalidInput, InvalidTransition
-from incidents.export import register_rows, to_csv
+from incidents.export import csv_lines
 from incidents.lifecycle import OPEN, Step
 from incidents.messages import PARTS_OF, SUBJECT_NOTICE, SUBJECT_UPDATE
 from incidents.model import IncidentReport
+from incidents.register.tables import AuthorityFilingRow, DecisionRow, IncidentRow
+from incidents.register.unit_of_work import UnitOfWork
 from incidents.said import Said
 from incidents.services import retention
 from incidents.services import users as user_service
@@ -34,7 +37,14 @@ from incidents.services.users import User
 from incidents.subjects import OTHER_CHANNEL, notified
 from incidents.times import now_utc, parse_time
 from incidents.users import LANGUAGES
-from incidents.views import ClockView, IncidentView, incident_view, timeline
+from incidents.views import (
+    ClockView,
+    IncidentView,
+    authority_clock_view,
+    incident_view,
+    incident_views,
+    timeline,
+)
 from incidents.workspace import Workspace
 
 log = logging.getLogger("breach.web")
@@ -89,16 +99,72 @@ def done(incident_id: str, what: str) -> RedirectResponse:
     return RedirectResponse(f"/incidents/{quote(incident_id)}?{urlencode({'done': what})}", status_code=303)
 
 
-def _rows(ws: Workspace, only_open: bool) -> list[Row]:
+PAGE_SIZE = 100  # incidents per page of the lists
+URGENCY_ORDER = ("overdue", "red", "amber", "ok", "done", "none")  # the open list: the most urgent AP clock first
+
+
+@dataclass(frozen=True)
+class Paged:
+    """One page of a list: its rows, its number (from 1), how many pages and incidents there are in all."""
+
+    rows: list[Row]
+    number: int
+    pages: int
+    total: int
+
+
+def _page_of(number: int, total: int) -> tuple[int, int]:
+    """(the page shown, the number of pages): a number past the end shows the last page."""
+    pages = max(1, -(-total // PAGE_SIZE))
+    return min(max(number, 1), pages), pages
+
+
+def _rows(ws: Workspace, uow: UnitOfWork, incidents: list[IncidentRow], now: datetime) -> list[Row]:
+    views = incident_views(uow, incidents, now)
+    waiting = services.waiting_for_views(uow, views)
+    return [Row(v, urgency(v.authority_clock), notified(v.subjects), sum(v.subjects.values()), waiting[v.id])
+            for v in views]
+
+
+def _open_rows(ws: Workspace, number: int) -> Paged:
+    """The open incidents, the most urgent AP clock first (overdue, then red, amber, running, then the clocks
+    that stopped), each kind by its due time; one page of them, every one on some page."""
     now = now_utc()
     with ws.uow() as uow:
-        views = [incident_view(uow, row.id, now) for row in uow.incidents()
-                 if not only_open or row.status in OPEN]
-    rows = []
-    for v in views:
-        rows.append(Row(v, urgency(v.authority_clock), notified(v.subjects), sum(v.subjects.values()),
-                        services.waiting_for(ws.uow(), v.id)))
-    return rows
+        open_ids = select(IncidentRow.id).where(IncidentRow.status.in_([s.value for s in OPEN]))
+        # what the AP clock needs, for every open incident (columns, not whole rows)
+        rows = list(uow.session.execute(
+            select(IncidentRow.id, IncidentRow.status, IncidentRow.aware_at, IncidentRow.authority_due_at)
+            .where(IncidentRow.id.in_(open_ids)).order_by(IncidentRow.reported_at, IncidentRow.id)))
+        decided = {d.incident_id: d for d in uow.session.execute(
+            select(DecisionRow.incident_id, DecisionRow.notify_authority).where(DecisionRow.id.in_(
+                select(func.max(DecisionRow.id)).where(DecisionRow.incident_id.in_(open_ids))
+                .group_by(DecisionRow.incident_id))))}
+        filed = dict(uow.session.execute(
+            select(AuthorityFilingRow.incident_id, AuthorityFilingRow.filed_at).where(AuthorityFilingRow.id.in_(
+                select(func.min(AuthorityFilingRow.id)).where(AuthorityFilingRow.incident_id.in_(open_ids))
+                .group_by(AuthorityFilingRow.incident_id)))).all())
+
+        def key(row: Any) -> tuple[int, datetime]:
+            clock = authority_clock_view(row, decided.get(row.id), filed.get(row.id), now)  # type: ignore[arg-type]
+            return URGENCY_ORDER.index(urgency(clock)), clock.due_at
+
+        rows.sort(key=key)  # stable: incidents equally urgent and due stay in the order they were reported
+        number, pages = _page_of(number, len(rows))
+        ids = [row.id for row in rows[(number - 1) * PAGE_SIZE:number * PAGE_SIZE]]
+        found = {row.id: row for row in uow.session.scalars(select(IncidentRow).where(IncidentRow.id.in_(ids)))}
+        return Paged(_rows(ws, uow, [found[i] for i in ids], now), number, pages, len(rows))
+
+
+def _register_rows(ws: Workspace, number: int) -> Paged:
+    """Every incident, in the order reported; one page of them."""
+    now = now_utc()
+    with ws.uow() as uow:
+        total = uow.session.scalar(select(func.count()).select_from(IncidentRow)) or 0
+        number, pages = _page_of(number, total)
+        shown = list(uow.session.scalars(select(IncidentRow).order_by(IncidentRow.reported_at, IncidentRow.id)
+                                         .offset((number - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
+        return Paged(_rows(ws, uow, shown, now), number, pages, total)
 
 
 def _incident(ws: Workspace, incident_id: str) -> IncidentView:
@@ -211,23 +277,25 @@ def home() -> Response:
 
 
 @router.get("/incidents")
-def incidents_page(request: Request) -> Response:
-    rows = _rows(workspace(request), only_open=True)
-    return request.app.state.pages.render(request, "incidents.html.j2", rows=rows, amber=AMBER_HOURS, red=RED_HOURS)
+def incidents_page(request: Request, page: int = Query(1, ge=1, le=10**6)) -> Response:
+    paged = _open_rows(workspace(request), page)
+    return request.app.state.pages.render(request, "incidents.html.j2", rows=paged.rows, paged=paged,
+                                          amber=AMBER_HOURS, red=RED_HOURS)
 
 
 @router.get("/register")
-def register_page(request: Request) -> Response:
-    rows = _rows(workspace(request), only_open=False)
-    return request.app.state.pages.render(request, "register.html.j2", rows=rows, amber=AMBER_HOURS, red=RED_HOURS)
+def register_page(request: Request, page: int = Query(1, ge=1, le=10**6)) -> Response:
+    paged = _register_rows(workspace(request), page)
+    return request.app.state.pages.render(request, "register.html.j2", rows=paged.rows, paged=paged,
+                                          amber=AMBER_HOURS, red=RED_HOURS)
 
 
 @router.get("/register.csv")
 def register_csv(request: Request) -> Response:
-    text = to_csv(register_rows(workspace(request).uow(), now_utc()))
+    """The whole register as CSV, streamed: written as it is read, a few hundred incidents at a time."""
     stamp = now_utc().strftime("%Y%m%d")
-    return Response(text, media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="breach-register-{stamp}.csv"'})
+    return StreamingResponse(csv_lines(workspace(request).uow(), now_utc()), media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": f'attachment; filename="breach-register-{stamp}.csv"'})
 
 
 def prefect_runs_url(incident_id: str) -> str | None:
@@ -673,8 +741,9 @@ async def test_send_message(request: Request, incident_id: str, user: CurrentUse
     base = _base(request)
     ws, view, form, _values = await _acting(request, incident_id, user, "dispatch")
     try:
-        await run_in_threadpool(partial(services.test_send, kind=BASES[base]), ws.uow(), ws.profile_for(view.id), ws.mailer,
-                                view.id, forms.text(form, "to"), user.username, now_utc(), ws.settings.mail_from)
+        await run_in_threadpool(partial(services.test_send, kind=BASES[base]), ws.uow(), ws.profile_for(view.id),
+                                ws.mailer_for(view.id), view.id, forms.text(form, "to"), user.username, now_utc(),
+                                ws.settings.mail_from)
     except InvalidInput as exc:
         return _message_page(request, view, None, exc.errors, status=422, base=base)
     except InvalidTransition:

@@ -37,6 +37,7 @@ from incidents.services.progress import (
     record_request,
     request_dispatch,
     waiting_for,
+    waiting_for_views,
 )
 from incidents.services.recommendation import (
     describe,
@@ -102,5 +103,6 @@ __all__ = [
     "tell_team_advice_changed",
     "test_send",
     "waiting_for",
+    "waiting_for_views",
     "write_preview",
 ]

@@ -90,7 +90,10 @@ def claim_notice(uow: UnitOfWork, incident_id: str, kind: str, backend: str, now
 
 
 def sender_of(profile: Profile, mail_from: str | None) -> Address:
-    return Address(mail_from or str(profile.privacy_contact.email), profile.organisation.name)
+    """The organisation's own sender (its profile's sending.mail_from), else the installation's (BREACH_MAIL_FROM),
+    else its privacy contact's address; named as the organisation."""
+    own = profile.sending.mail_from
+    return Address(str(own) if own else mail_from or str(profile.privacy_contact.email), profile.organisation.name)
 
 
 def location_of(mailer: EmailBackend, message: Message) -> str:

@@ -12,7 +12,7 @@ from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, or_, select
 
-from incidents.register.tables import SubjectRow
+from incidents.register.tables import IncidentRow, SubjectRow
 from incidents.register.unit_of_work import UnitOfWork
 from incidents.services.common import SEND_BATCH
 from incidents.webhooks import FAILED, DeliveryEvent, raises, strongest, weaker_than
@@ -47,14 +47,18 @@ def record_deliveries(uow: UnitOfWork, events: Iterable[DeliveryEvent], now: dat
         items = iter(sorted(best.items()))
         while chunk := list(islice(items, SEND_BATCH)):
             ids = [subject_id for (_, subject_id, _), _ in chunk]
-            current = {sid: (incident_id, {"subject_notice": status, "subject_update": update_status})
-                       for sid, incident_id, status, update_status in uow.session.execute(
-                           select(SubjectRow.id, SubjectRow.incident_id, SubjectRow.status, SubjectRow.update_status)
+            current = {sid: (incident_id, {"subject_notice": status, "subject_update": update_status}, organisation)
+                       for sid, incident_id, status, update_status, organisation in uow.session.execute(
+                           select(SubjectRow.id, SubjectRow.incident_id, SubjectRow.status, SubjectRow.update_status,
+                                  IncidentRow.organisation_id)
+                           .join(IncidentRow, IncidentRow.id == SubjectRow.incident_id)
                            .where(SubjectRow.id.in_(ids)))}
             moves: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
             for (incident_id, subject_id, kind), event in chunk:
                 found = current.get(subject_id)
-                if found is None or found[0] != incident_id:
+                # the person, the incident and (when the message said it) the organisation must all match: an
+                # event about one organisation's message never changes another's person
+                if found is None or found[0] != incident_id or event.organisation not in (None, found[2]):
                     unknown += 1
                 elif not raises(found[1][kind] or "", event.status):
                     unchanged += 1

@@ -74,7 +74,8 @@ def notify_update(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, templ
         rendered = approved.rendered[language]
         message = Message(sender=sender_of(profile, mail_from), subject=rendered.subject, text=rendered.text,
                           html=rendered.html, kind=SUBJECT_UPDATE, incident_id=row.id,
-                          reply_to=Address(str(profile.privacy_contact.email), profile.privacy_contact.name))
+                          reply_to=Address(str(profile.privacy_contact.email), profile.privacy_contact.name),
+                          custom_args={"organisation": str(row.organisation_id)})  # checked on its events
         fallback = render(templates, language, "subjects/anonymous_name.txt.j2").strip()
         batch = dispatch.first(language)
         if batch is not None:
@@ -95,9 +96,9 @@ def notify_update(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, templ
     with uow:
         notice = uow.notice(row.id, SUBJECT_UPDATE)
         assert notice is not None
-        sent = uow.session.scalar(select(func.count()).select_from(SubjectRow).where(
+        updated = uow.session.scalar(select(func.count()).select_from(SubjectRow).where(
             SubjectRow.incident_id == row.id, SubjectRow.update_status == "sent")) or 0
-        notice.status, notice.finished_at, notice.recipients = "done", now, sent
+        notice.status, notice.finished_at, notice.recipients = "done", now, updated
         if total:
             uow.record(at=now, actor="response-flow", incident_id=row.id, action="subjects_updated", sent=total,
                        total_sent=sent, version=approved.version, backend=mailer.name)
@@ -143,7 +144,8 @@ def notify_subjects(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, tem
             rendered = approved.rendered[language]
             message = Message(sender=sender_of(profile, mail_from), subject=rendered.subject, text=rendered.text,
                               html=rendered.html, kind="subject_notice", incident_id=row.id,
-                              reply_to=Address(str(profile.privacy_contact.email), profile.privacy_contact.name))
+                              reply_to=Address(str(profile.privacy_contact.email), profile.privacy_contact.name),
+                              custom_args={"organisation": str(row.organisation_id)})  # checked on its events
             fallback = render(templates, language, "subjects/anonymous_name.txt.j2").strip()
             batch = dispatch.first(language)
             if batch is not None:  # someone gets it in this language: keep its words (the AP asks for them)

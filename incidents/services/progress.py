@@ -18,6 +18,7 @@ from incidents.services.common import (
 from incidents.tracks import PeopleState, require_people
 from incidents.views import (
     PUBLIC_KIND,
+    IncidentView,
     incident_view,
     latest_recommendations,
     message_approval,
@@ -46,6 +47,38 @@ def progress(uow: UnitOfWork, row: IncidentRow) -> lifecycle.Progress:
         subject_notice_approved=bool((approval := message_approval(uow, row.id)) and approval.approved),
         public_notice_approved=public_notice_approved(uow, row.id),
     )
+
+
+def waiting_for_views(uow: UnitOfWork, views: list[IncidentView]) -> dict[str, list[lifecycle.Step]]:
+    """waiting_for() of many incidents at once, from their views (incident_views) and one query: what each
+    waits for, by incident id. Called inside the caller's `with uow:` (the one the views were read in)."""
+    from sqlalchemy import func, select
+
+    from incidents.register.tables import AssessmentRow
+
+    advised = [v.id for v in views if v.recommendation is not None and v.recommendation.public_communication]
+    newest = dict(uow.session.execute(
+        select(AssessmentRow.incident_id, func.max(AssessmentRow.id)).where(AssessmentRow.incident_id.in_(
+            advised)).group_by(AssessmentRow.incident_id)).all()) if advised else {}
+    waiting = {}
+    for v in views:
+        authority_notice, subject_notice = v.notice("authority_notice"), v.notice("subject_notice")
+        waiting[v.id] = lifecycle.waiting_for(lifecycle.Progress(
+            status=v.status,
+            decision=None if v.decision is None else (v.decision.notify_authority, v.decision.notify_subjects),
+            authority_notice_ready=authority_notice is not None and authority_notice.status == "done",
+            authority_filed=bool(v.filings),
+            subjects_linked=sum(v.subjects.values()),
+            subjects_pending=v.subjects.get("pending", 0) + v.subjects.get("sending", 0),
+            subject_notice_done=subject_notice is not None and subject_notice.status == "done",
+            public_notice_prepared=any(n.kind == PUBLIC_KIND for n in v.notices),
+            public_notice_published=v.public_notice is not None,
+            public_notice_required=bool(v.recommendation and v.recommendation.public_communication
+                                        and newest.get(v.id) == v.recommendation.assessment_id),
+            subject_notice_approved=bool(v.message and v.message.approved),
+            public_notice_approved=v.public_approved,
+        ))
+    return waiting
 
 
 def public_notice_published(uow: UnitOfWork, incident_id: str) -> bool:

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import ColumnElement, CursorResult, select, update
 
 from incidents.escalation import (
     Audience,
@@ -42,7 +42,7 @@ def running_clocks(uow: UnitOfWork, now: datetime, subject_target: timedelta,
     filings that may owe a follow-up are added to `follow_ups`, for the caller to check after the transaction
     (the check reads the register anew)."""
     clocks = []
-    which = [IncidentRow.status.in_([s.value for s in OPEN])]
+    which: list[ColumnElement[bool]] = [IncidentRow.status.in_([s.value for s in OPEN])]
     if organisation_id is not None:
         which.append(IncidentRow.organisation_id == organisation_id)
     ids = uow.session.scalars(select(IncidentRow.id).where(*which))

@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import cast
 
-from sqlalchemy import Engine, Table, func, select, text, update
+from sqlalchemy import ColumnElement, Engine, Table, func, select, text, update
 
 from incidents.errors import ConfigurationError, InvalidInput, InvalidTransition
 from incidents.lifecycle import Status
@@ -116,7 +116,7 @@ def plan(uow: UnitOfWork, rule: RetentionRule, now: datetime, organisation_id: i
             due = posted_letter_due(rule, posted_at)
             if due is not None and due <= now:
                 early[incident_id] += 1
-    which = [IncidentRow.id.in_(list(kept))]
+    which: list[ColumnElement[bool]] = [IncidentRow.id.in_(list(kept))]
     if organisation_id is not None:
         which.append(IncidentRow.organisation_id == organisation_id)
     rows = uow.session.scalars(select(IncidentRow).where(*which).order_by(IncidentRow.id)).all()

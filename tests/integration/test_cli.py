@@ -14,16 +14,6 @@ from tests.conftest import EXAMPLES
 
 
 @pytest.fixture
-def cli(workspace_env, capsys):
-    def run(*args: str) -> tuple[int, str, str]:
-        code = main(list(args))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
-
-
-@pytest.fixture
 def report_file(tmp_path):
     now = datetime.now(UTC)
     data = {

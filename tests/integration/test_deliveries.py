@@ -131,6 +131,21 @@ def test_signed_events_set_each_persons_status_and_status_shows_the_counts(notif
     assert counts["sent"] == len(people) - 4
 
 
+def test_an_event_about_another_organisations_message_changes_nobody(notified):
+    """Every message to the people says its organisation in its custom arguments; an event that names another
+    organisation than the person's incident belongs to changes nothing (and one without it, sent before the
+    organisation was said, still counts)."""
+    people = notified.personalizations()
+    assert all(p["custom_args"]["organisation"] == "1" for p in people)
+    foreign = {**notified.event(people[0], "delivered"), "organisation": "2"}
+    answer = notified.post([foreign])
+    assert answer.status_code == 200 and answer.json()["changed"] == {}
+    assert notified.status_of(people[0]) == "sent"
+    old = notified.event(people[0], "delivered")
+    old.pop("organisation")
+    assert notified.post([old]).json()["changed"] == {"delivered": 1}
+
+
 def test_bounced_and_dropped_people_go_to_the_worklist_with_sendgrids_reason(notified):
     people = notified.personalizations()
     notified.post([notified.event(people[0], "bounce", status="5.1.1", reason="550 user unknown"),

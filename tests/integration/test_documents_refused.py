@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from breach.cli import main
 from breach.web import api, forms
 from incidents.register.tables import IncidentRow
 from tests.integration.test_web_security import Dashboard, _basic, _report, dashboard  # noqa: F401
@@ -159,16 +158,6 @@ def test_the_api_still_says_not_json_for_what_is_not_json(dashboard):  # noqa: F
 
 
 # --- the CLI ------------------------------------------------------------------------------------------------------
-
-@pytest.fixture
-def cli(workspace_env, capsys):
-    def run(*args: str) -> tuple[int, str, str]:
-        code = main(list(args))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
-
 
 @pytest.fixture
 def report_file(tmp_path):

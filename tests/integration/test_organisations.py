@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from breach.cli import main
 from incidents.audit import verify
 from incidents.register.tables import AuditRow, IncidentRow
 from incidents.services import organisations
 from incidents.workspace import Workspace
 from tests.conftest import EXAMPLES
+from tests.integration.conftest_sendgrid import fake_sendgrid  # noqa: F401
 
 JANSEN_TEAM = "bakker@jansen.example"
 
@@ -32,15 +32,6 @@ def jansen_profile(tmp_path: Path, team_name: str = "Bakker Jansen") -> Path:
     path = tmp_path / f"jansen-{team_name.replace(' ', '-')}.yaml"
     path.write_text(text, encoding="utf-8")
     return path
-
-
-@pytest.fixture
-def cli(workspace_env, capsys):
-    def run(*args: str) -> tuple[int, str, str]:
-        code = main(list(args))
-        out, err = capsys.readouterr()
-        return code, out, err
-    return run
 
 
 @pytest.fixture
@@ -182,3 +173,40 @@ def test_the_overview_lists_each_organisation_nearest_deadline_first(cli, two, t
     rows = list(csv_module.DictReader(out.splitlines()))
     assert [(r["organisation"], r["open_incidents"], r["nearest_incident"], r["incidents_this_year"])
             for r in rows] == [("jansen", "1", theirs, "1"), ("default", "0", "", "1")]
+
+
+def test_each_organisation_sends_with_its_own_sendgrid_key_and_sender(cli, tmp_path, fake_sendgrid, monkeypatch):  # noqa: F811
+    """sending.sendgrid_key_env and sending.mail_from in a profile: that organisation's mail goes out with its own
+    key (read from the variable it names, never stored) and from its own address."""
+    from flows.response import alert_incident_team
+    from tests.support.fake_sendgrid import accepted
+
+    profile = jansen_profile(tmp_path)
+    profile.write_text(profile.read_text(encoding="utf-8") + "sending:\n  mail_from: meldingen@jansen.example\n"
+                       "  sendgrid_key_env: JANSEN_SENDGRID_KEY\n", encoding="utf-8")
+    assert cli("org", "add", "jansen", str(profile))[0] == 0
+    monkeypatch.setenv("BREACH_EMAIL_BACKEND", "sendgrid")
+    monkeypatch.setenv("BREACH_SENDGRID_API_KEY", "SG.installation-key")
+    monkeypatch.setenv("BREACH_SENDGRID_HOST", fake_sendgrid.url)
+    _, theirs, _ = cli("--org", "jansen", "report", str(EXAMPLES / "incident.yaml"), "--no-flow")
+    _, own, _ = cli("--org", "default", "report", str(EXAMPLES / "incident.yaml"), "--no-flow")
+
+    with pytest.raises(Exception, match="JANSEN_SENDGRID_KEY"):  # not set: said, nothing sent with another key
+        alert_incident_team.fn(theirs.strip())
+    assert fake_sendgrid.requests == []
+    monkeypatch.setenv("JANSEN_SENDGRID_KEY", "SG.jansen-key")
+    fake_sendgrid.script(accepted(), accepted())
+    alert_incident_team.fn(theirs.strip())
+    alert_incident_team.fn(own.strip())
+    keys = [r.headers.get("Authorization") for r in fake_sendgrid.requests]
+    senders = [r.body["from"]["email"] for r in fake_sendgrid.requests]
+    assert keys == ["Bearer SG.jansen-key", "Bearer SG.installation-key"]
+    assert senders == ["meldingen@jansen.example", "info@qoers.nl"]
+
+
+def test_show_names_the_organisation_when_there_are_several(cli, two):
+    _own, theirs = two
+    code, out, _ = cli("show", theirs)
+    assert code == 0 and "organisation  jansen (Bakkerij Jansen)" in out.splitlines()[1]
+    code, out, _ = cli("show", theirs, "--json")
+    assert json.loads(out)["organisation"] == "jansen"
