@@ -86,7 +86,12 @@ def _rows_of_every_table(uow) -> str:
 
 def test_the_purge_deletes_every_name_and_address_and_keeps_the_proof(uow, profile, now, tmp_path, closed):
     incident_id = closed
+    from incidents.export import register_rows
+
     before, kept = _snapshot(uow, incident_id), stored(uow, incident_id)
+    register_before = register_rows(uow, now + timedelta(days=91))
+    notices = {p: p.read_bytes() for p in (tmp_path / "notices").rglob("*") if p.is_file()}
+    assert notices  # the AP notice was written
     assert (tmp_path / "outbox" / incident_id / "subject_notice").is_dir()
     with uow:
         chain_before = uow.session.scalar(select(text("count(*)")).select_from(AuditRow))
@@ -106,6 +111,8 @@ def test_the_purge_deletes_every_name_and_address_and_keeps_the_proof(uow, profi
     assert [v for v in kept if v in dump or v.lower() in dump] == []
     assert not (tmp_path / "outbox" / incident_id / "subject_notice").exists()
     assert _snapshot(uow, incident_id) == before  # counts per status and language, and the dates
+    assert register_rows(uow, at) == register_before  # the art. 33(5) register reads as before
+    assert {p: p.read_bytes() for p in notices} == notices  # and so does the AP notice
     with uow:
         entries = uow.session.scalars(select(AuditRow).order_by(AuditRow.seq)).all()
         assert verify(entries)[1] == [] and len(entries) == chain_before + 1
