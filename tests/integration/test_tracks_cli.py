@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from incidents import services
 from incidents.workspace import Workspace
 from tests.conftest import EXAMPLES
-from tests.integration.test_cli import cli, report_file  # noqa: F401
+from tests.integration.test_cli import report_file  # noqa: F401  (cli: tests/conftest.py)
 from tests.integration.test_register import the_assessment
 from tests.support.review import approve_as_drafted
 
