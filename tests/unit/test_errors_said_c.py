@@ -30,16 +30,9 @@ from incidents.tracks import (
     require_people,
 )
 from incidents.validation import parse_model
+from tests.unit.test_report_input import GOOD
 
-REPORT = {
-    "title": "Drive folder shared by public link",
-    "description": "A folder with coaching reports was shared with anyone who has the link.",
-    "discovered_at": "2026-11-20T19:42+01:00",
-    "aware_at": "2026-11-21T09:10+01:00",
-    "awareness_reason": "The next morning the link was opened to confirm other reports were readable.",
-    "source": "data_subject",
-    "reported_by": "Privacycontact Qoers",
-}
+REPORT = GOOD  # a valid report, as tests/unit/test_report_input.py has it
 
 
 def _both(error: Exception) -> tuple[str, str]:
