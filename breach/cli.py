@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -355,17 +356,22 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _flushed(code: int) -> int:
+    sys.stdout.flush()  # here, where a closed pipe is caught, not in the interpreter's exit
+    return code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     ws: Workspace | None = None
     try:
         if args.command == "demo":
-            return args.func(None, args)
+            return _flushed(args.func(None, args))
         ws = Workspace(organisation=args.org or os.environ.get("BREACH_ORG", "").strip() or None)
         if isinstance(getattr(args, "id", None), str) and args.command != "org":
             ws.focus(args.id)  # a command on an incident speaks for that incident's organisation
         with speaking(safe_words(ws).language):  # what the core says (its errors) reads in the CLI's language
-            return args.func(ws, args)
+            return _flushed(args.func(ws, args))
     except BreachError as exc:
         said = safe_words(ws)
         with speaking(said.language):
@@ -373,6 +379,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `breach list | head`: the reader has what it wanted; no traceback, as other tools
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # the interpreter's last flush at exit must not fail again
+        return 128 + signal.SIGPIPE
 
 
 

@@ -119,6 +119,7 @@ def send_due_reminders(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, 
             view = incident_view(uow, reminder.incident_id, now)
         hours_left = (reminder.due_at - now).total_seconds() / 3600
         rendered = render_email(templates, profile.language, "team/reminder", incident=view,
+                                organisation=profile.organisation,
                                 clock_name=reminder.clock, step=reminder.step, due_at=reminder.due_at,
                                 hours_left=hours_left, escalated=reminder.audience != Audience.TEAM)
         message = Message(sender=sender_of(profile, mail_from), subject=rendered.subject, text=rendered.text,

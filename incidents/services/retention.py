@@ -361,6 +361,7 @@ def send_retention_warnings(uow: UnitOfWork, profile: Profile, mailer: EmailBack
         if not claimed:
             continue
         rendered = render_email(templates, profile.language, "team/retention_warning", incident_id=p.incident_id,
+                                organisation=profile.organisation,
                                 due_at=p.due.due_at, people=p.people, closed_at=p.due.closed_at,
                                 postponed_reason=p.due.postponed_reason)
         message = Message(sender=sender_of(profile, mail_from), subject=rendered.subject, text=rendered.text,

@@ -92,7 +92,8 @@ def tell_team_advice_changed(uow: UnitOfWork, profile: Profile, mailer: EmailBac
             uow.session.add(notice)
         view = incident_view(uow, row.id, now)
         uow.commit()
-    rendered = render_email(templates, profile.language, "team/advice_changed", incident=view, advice=advice)
+    rendered = render_email(templates, profile.language, "team/advice_changed", incident=view, advice=advice,
+                             organisation=profile.organisation)
     message = Message(sender=sender_of(profile, mail_from), subject=rendered.subject, text=rendered.text,
                       html=rendered.html, kind=f"advice_changed-{advice.id}", incident_id=row.id)
     recipients = team_recipients(profile)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import yaml
 
 from breach.cli import main
+from incidents.config import REPO_ROOT
 from tests.conftest import EXAMPLES
 
 
@@ -237,3 +241,18 @@ def test_show_says_whether_a_processor_told_us_within_the_agreed_hours(cli, repo
     assert "processor     WordPress had to tell us by" in out and "LATE" in out
     _, out, _ = cli("show", incident_id, "--json")
     assert json.loads(out)["processor_clock"]["state"] == "met_late"
+
+
+def test_a_list_piped_into_a_reader_that_stops_early_ends_without_a_traceback(cli, report_file, workspace_env,
+                                                                             tmp_path):
+    assert cli("report", str(report_file), "--no-flow")[0] == 0
+    reader, writer = os.pipe()
+    os.close(reader)  # as `breach list | head -0`: nobody reads what the list writes
+    try:
+        done = subprocess.run([sys.executable, "-m", "breach.cli", "list"], cwd=REPO_ROOT, stdout=writer,
+                              stderr=subprocess.PIPE, text=True, timeout=120, check=False,
+                              env={**os.environ, **workspace_env, "HOME": str(tmp_path)})
+    finally:
+        os.close(writer)
+    assert done.stderr == ""
+    assert done.returncode == 141  # as a tool killed by SIGPIPE: the shell's pipefail still sees it

@@ -88,6 +88,8 @@ def test_an_incident_is_handled_under_its_organisations_profile(cli, two, tmp_pa
     sent = [message_from_bytes(p.read_bytes(), policy=policy.default) for p in outbox.glob("*.eml")]
     assert sent and all(str(m["To"]).endswith("@jansen.example>") for m in sent)
     assert any("Bakkerij Jansen" in str(m["From"]) for m in sent)
+    # a consultant's inbox holds the alerts of several clients: the subject says whose breach it is
+    assert all(str(m["Subject"]).startswith(f"[Datalek {theirs} (Bakkerij Jansen)] ") for m in sent)
 
 
 def test_the_deadline_watch_reminds_each_organisations_own_team(cli, two):
@@ -101,6 +103,10 @@ def test_the_deadline_watch_reminds_each_organisations_own_team(cli, two):
                      for p in (outbox / incident).glob("reminder-*/*.eml")} for incident in (own, theirs)}
     assert to[theirs] and all(t.endswith("@jansen.example>") for t in to[theirs])
     assert to[own] and not any("jansen" in t for t in to[own])
+    subjects = {incident: {str(message_from_bytes(p.read_bytes(), policy=policy.default)["Subject"])
+                           for p in (outbox / incident).glob("reminder-*/*.eml")} for incident in (own, theirs)}
+    assert all(f"{theirs} (Bakkerij Jansen):" in s for s in subjects[theirs])
+    assert all(f"{own} (Qoers):" in s for s in subjects[own])
 
 
 def test_a_closed_incident_keeps_the_profile_it_was_handled_under(cli, two, tmp_path):

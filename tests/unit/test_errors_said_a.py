@@ -21,13 +21,7 @@ from incidents.said import Said, speaking
 from incidents.services.letters import record_posted
 from incidents.subjects import ReadReport, check_select, read_people
 from incidents.webhooks import parse_events
-
-
-def both(error: Exception) -> tuple[str, str]:
-    """The error as a Dutch reader and as an English one reads it."""
-    with speaking("nl"):
-        dutch = str(error)
-    return dutch, str(error)
+from tests.support.said import both
 
 
 def test_a_missing_subjects_file_is_named_in_the_readers_language(tmp_path: Path) -> None:
@@ -68,7 +62,7 @@ def test_a_query_that_writes_is_refused_in_dutch_and_in_english() -> None:
                        "(a column of that name must be quoted)")
 
 
-def test_breach_subjects_import_wants_a_file_or_a_query_not_both() -> None:
+def test_breach_subjects_import_wants_a_file_or_a_query_notboth() -> None:
     args = argparse.Namespace(id="DL-2026-0001", file="people.csv", sql="sqlite:///crm.db", query="SELECT 1")
     with pytest.raises(InvalidInput) as refused:
         cmd_import(None, args)  # type: ignore[arg-type]  # refused before the workspace is used

@@ -30,21 +30,17 @@ from incidents.tracks import (
     require_people,
 )
 from incidents.validation import parse_model
+from tests.support.said import both
 from tests.unit.test_report_input import GOOD
 
 REPORT = GOOD  # a valid report, as tests/unit/test_report_input.py has it
 
 
-def _both(error: Exception) -> tuple[str, str]:
-    with speaking("nl"):
-        dutch = str(error)
-    return dutch, str(error)
-
 
 def test_a_step_the_lifecycle_refuses_names_the_state_and_the_next_step_in_dutch():
     with pytest.raises(InvalidTransition) as err:
         require("DL-2026-0002", Status.DETECTED, {Status.ASSESSED}, "record a decision")
-    dutch, english = _both(err.value)
+    dutch, english = both(err.value)
     assert dutch == ('een besluit vastleggen kan niet voor incident DL-2026-0002: het staat op "ontdekt" (dat kan '
                      'alleen bij "beoordeeld, wacht op besluit"). Volgende stap: leg de IT-beoordeling vast met '
                      '`breach assess ID FILE` (de afhandeling waarschuwt het team).')
@@ -54,7 +50,7 @@ def test_a_step_the_lifecycle_refuses_names_the_state_and_the_next_step_in_dutch
 
     with pytest.raises(InvalidTransition) as err:
         check_transition("DL-2026-0007", Status.ASSESSED, Status.CLOSED)
-    dutch, english = _both(err.value)
+    dutch, english = both(err.value)
     assert dutch.startswith('incident DL-2026-0007 staat op "beoordeeld, wacht op besluit"; het kan niet naar '
                             '"afgesloten". Volgende stap: leg het besluit vast met `breach decide ID`')
     assert english.startswith("incident DL-2026-0007 is assessed; it cannot become closed. Next step: record the "
@@ -65,7 +61,7 @@ def test_a_refused_step_on_a_track_says_the_way_on_in_dutch():
     with pytest.raises(InvalidTransition) as err:
         require_authority("DL-2026-0001", Track(AuthorityState.PHASED), {AuthorityState.TO_FILE},
                           "record an AP filing")
-    dutch, english = _both(err.value)
+    dutch, english = both(err.value)
     assert dutch == ('het indienen bij de AP vastleggen kan niet voor incident DL-2026-0001: de melding aan de AP '
                      'staat op "ingediend, aanvulling nodig". Volgende stap: stuur wat er veranderd is als '
                      'vervolgmelding: breach authority follow-up DL-2026-0001 --changes TEXT.')
@@ -75,7 +71,7 @@ def test_a_refused_step_on_a_track_says_the_way_on_in_dutch():
     with pytest.raises(InvalidTransition) as err:
         require_people("DL-2026-0001", Track(PeopleState.AWAITING_APPROVAL), {PeopleState.APPROVED},
                        "send the notices to the people")
-    dutch, english = _both(err.value)
+    dutch, english = both(err.value)
     assert "Volgende stap: bekijk het bericht aan de betrokkenen (breach subjects preview DL-2026-0001)" in dutch
     assert english == ("cannot send the notices to the people for incident DL-2026-0001: the people's notice is "
                        "awaiting_approval. Next step: review the message to the people (breach subjects preview "
@@ -86,7 +82,7 @@ def test_a_report_with_times_out_of_order_is_refused_in_dutch_per_field():
     with pytest.raises(InvalidInput) as err:
         parse_model(IncidentReport, {**REPORT, "occurred_from": "2026-11-21T00:00+01:00",
                                      "aware_at": "2026-11-19T09:00+01:00"}, "incident report")
-    dutch, english = _both(err.value)
+    dutch, english = both(err.value)
     assert dutch == (
         "De melding van het incident is niet geldig (3 problemen):\n"
         "  - occurred_from: ligt na discovered_at; een datalek kan niet ontdekt worden voordat het gebeurde\n"
@@ -100,13 +96,13 @@ def test_a_report_with_times_out_of_order_is_refused_in_dutch_per_field():
         "  - aware_at: is before discovered_at; awareness (the start of the 72 hours) comes at or after discovery")
     with pytest.raises(InvalidInput) as err:
         parse_model(IncidentReport, {**REPORT, "source": "internal:IT"}, "incident report")
-    dutch, english = _both(err.value)
+    dutch, english = both(err.value)
     assert "  - source: alleen een verwerker als bron krijgt een naam; schrijf alleen internal (gegeven: " \
            "'internal:IT')" in dutch
     assert "  - source: only a processor source takes a name; write just internal (got 'internal:IT')" in english
     with pytest.raises(InvalidInput) as err:
         parse_model(IncidentReport, {**REPORT, "discovered_at": "last tuesday"}, "incident report")
-    dutch, english = _both(err.value)
+    dutch, english = both(err.value)
     assert "discovered_at: 'last tuesday' is geen datum en tijd; schrijf ISO 8601" in dutch
     assert "discovered_at: 'last tuesday' is not a date and time; write ISO 8601, e.g. 2026-11-24T14:30 or " \
            "2026-11-24T14:30+01:00 (got 'last tuesday')" in english
@@ -117,7 +113,7 @@ def test_a_report_with_times_out_of_order_is_refused_in_dutch_per_field():
 def test_a_reason_too_short_for_the_register_reads_as_the_dashboard_said_it():
     error = InvalidInput("closed", [FieldError("--reason", reason_problem("kort")),
                                     FieldError("--lessons", reason_problem(None, "lessons"))])
-    dutch, english = _both(error)
+    dutch, english = both(error)
     assert dutch == ("Het sluiten is niet geldig (2 problemen):\n"
                      "  - --reason: zeg in een zin waarom (10 tekens of meer)\n"
                      "  - --lessons: schrijf in een zin (10 tekens of meer) wat u van dit datalek leert")
