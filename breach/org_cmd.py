@@ -17,7 +17,8 @@ from incidents.workspace import Workspace
 
 def cmd_add(ws: Workspace, args: argparse.Namespace) -> int:
     profile = load_profile(Path(args.profile))
-    org = organisations.add_organisation(ws.uow(), args.slug, profile, actor(args), now_utc())
+    org = organisations.add_organisation(ws.uow(), args.slug, profile, actor(args), now_utc(),
+                                         ws.settings.templates_dir)
     print(words(ws)("org_added", org=org))
     return 0
 
@@ -25,7 +26,8 @@ def cmd_add(ws: Workspace, args: argparse.Namespace) -> int:
 def cmd_update(ws: Workspace, args: argparse.Namespace) -> int:
     profile = load_profile(Path(args.profile))
     before = organisations.organisation(ws.uow(), args.slug).profile_version
-    version = organisations.update_profile(ws.uow(), args.slug, profile, actor(args), now_utc())
+    version = organisations.update_profile(ws.uow(), args.slug, profile, actor(args), now_utc(),
+                                           templates=ws.settings.templates_dir)
     print(words(ws)("org_updated", slug=args.slug.lower(), version=version, changed=version != before))
     return 0
 
@@ -57,27 +59,13 @@ def cmd_show(ws: Workspace, args: argparse.Namespace) -> int:
     return 0
 
 
-OVERVIEW_COLUMNS = ("organisation", "name", "open_incidents", "nearest_ap_deadline", "nearest_incident", "overdue",
-                    "incidents_this_year", "notified_to_ap", "not_notified_to_ap", "people_told")
-
 
 def cmd_overview(ws: Workspace, args: argparse.Namespace) -> int:
     rows = organisations.overview(ws.uow(), now_utc())
-    if args.csv:  # machine-readable columns, like the register's CSV; every cell inert in a spreadsheet
-        import csv
-        import io
+    if args.csv:
+        from incidents.export import overview_csv
 
-        from incidents.export import inert
-
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(OVERVIEW_COLUMNS)
-        for o in rows:
-            writer.writerow([inert(str(v)) for v in (
-                o.slug, o.name or "", o.open_incidents, iso(o.nearest_due_at) if o.nearest_due_at else "",
-                o.nearest_incident or "", o.overdue, o.incidents_this_year, o.notified_to_authority,
-                o.not_notified_to_authority, o.people_told)])
-        sys.stdout.write(out.getvalue())
+        sys.stdout.write(overview_csv(rows))
         return 0
     sys.stdout.write(words(ws).text("org_overview.txt.j2", rows=rows))
     return 0

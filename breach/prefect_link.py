@@ -44,9 +44,11 @@ def _runs(incident_id: str) -> list[Any]:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
 
+    from flows.naming import run_names
+
     with get_client(sync_client=True) as client:
         return client.read_flow_runs(
-            flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[f"incident-{incident_id}"])))
+            flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=run_names(incident_id))))
 
 
 def resume_waiting_run(incident_id: str, step: str, run_input: dict[str, Any]) -> dict[str, Any]:

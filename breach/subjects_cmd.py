@@ -125,7 +125,7 @@ def cmd_notify(ws: Workspace, args: argparse.Namespace) -> int:
         return 0
     services.request_dispatch(ws.uow(), args.id, _cli().actor(args), now_utc())
     with ProgressBar(w("notifying"), w("notify_unit")) as bar:
-        outcome = services.notify_subjects(ws.uow(), ws.profile, ws.mailer, ws.settings.templates_dir,
+        outcome = services.notify_subjects(ws.uow(), ws.profile, ws.mailer, ws.templates,
                                            args.id.upper(), ws.settings.mail_from, now_utc(), progress=bar)
     if not outcome.done:
         print(w("not_sent", o=outcome))
@@ -151,7 +151,7 @@ def _kind(args: argparse.Namespace) -> str:
 
 def cmd_preview(ws: Workspace, args: argparse.Namespace) -> int:
     kind = _kind(args)
-    version, paths = services.write_preview(ws.uow(), ws.profile, ws.settings.templates_dir, ws.settings.notices_dir,
+    version, paths = services.write_preview(ws.uow(), ws.profile, ws.templates, ws.settings.notices_dir,
                                            args.id, _cli().actor(args), now_utc(), kind=kind)
     w = words(ws)
     _show_version(w, version)
@@ -168,7 +168,7 @@ def cmd_edit(ws: Workspace, args: argparse.Namespace) -> int:
         raise InvalidInput("breach subjects edit", [FieldError("--text / --file", Said("cli_subjects.text_or_file"))])
     text = args.text if args.text is not None else (sys.stdin.read() if args.file == "-" else
                                                     Path(args.file).read_text(encoding="utf-8"))
-    version = services.edit_message(ws.uow(), ws.profile, ws.settings.templates_dir, args.id,
+    version = services.edit_message(ws.uow(), ws.profile, ws.templates, args.id,
                                     {args.language: {args.part: text}}, _cli().actor(args), now_utc(),
                                     kind=_kind(args))
     w = words(ws)
@@ -216,7 +216,7 @@ def cmd_letters(ws: Workspace, args: argparse.Namespace) -> int:
         return 0
     if not args.output:
         raise InvalidInput("breach subjects letters", [FieldError("-o", Said("cli_subjects.letters_output"))])
-    letters = write_letters(ws.uow(), ws.profile, ws.settings.templates_dir, args.id, cli.actor(args), now_utc())
+    letters = write_letters(ws.uow(), ws.profile, ws.templates, args.id, cli.actor(args), now_utc())
     out = Path(args.output)
     tmp = out.with_suffix(out.suffix + ".tmp")
     tmp.write_bytes(letters.pdf)
@@ -250,7 +250,7 @@ def cmd_public(ws: Workspace, args: argparse.Namespace) -> int:
     if args.at is not None or args.version is not None:
         raise InvalidInput("breach subjects public", [FieldError(
             "--at/--version", Said("cli_subjects.at_or_version_alone"))])
-    notice = prepare_public_notice(ws.uow(), ws.profile, ws.settings.templates_dir, ws.settings.notices_dir,
+    notice = prepare_public_notice(ws.uow(), ws.profile, ws.templates, ws.settings.notices_dir,
                                    args.id, cli.actor(args), now_utc(), url=args.url)
     w = words(ws)
     print(w("public_written", id=args.id.upper(), version=notice.version))

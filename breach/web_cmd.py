@@ -11,6 +11,7 @@ from breach.words import words
 from incidents.errors import FieldError, InvalidInput
 from incidents.said import Said
 from incidents.services import users as user_service
+from incidents.services.organisations import organisation_ids
 from incidents.times import now_utc
 from incidents.users import LANGUAGES, MIN_PASSWORD, Role
 from incidents.workspace import Workspace
@@ -56,22 +57,48 @@ def _password(ws: Workspace, args: argparse.Namespace) -> str:
     return first
 
 
+def _organisation(ws: Workspace) -> tuple[int, str | None]:
+    """The organisation a users command is for (--org, BREACH_ORG, or the only one), and its slug to name it by
+    when the register keeps several."""
+    slugs = organisation_ids(ws.uow())
+    organisation_id = ws.organisation_id
+    return organisation_id, slugs.get(organisation_id) if len(slugs) > 1 else None
+
+
 def cmd_users_add(ws: Workspace, args: argparse.Namespace) -> int:
+    """A new user with its role in the organisation; for a user that exists, its role in one more organisation
+    (a consultant serving several clients): no password is asked for then."""
     from breach.common import actor
 
+    organisation_id, slug = _organisation(ws)
+    if user_service.exists(ws.uow(), args.name):
+        held = next((u for u, _ in user_service.list_users(ws.uow()) if u.username == args.name.strip().lower()))
+        if organisation_id in held.roles:
+            raise InvalidInput("user", [FieldError("--org", Said(
+                "users.role_held", username=held.username, role=held.roles[organisation_id],
+                organisation=organisation_ids(ws.uow())[organisation_id]))])
+        user = user_service.set_role(ws.uow(), args.name, args.role, actor(args), now_utc(), organisation_id)
+        print(words(ws)("role_changed", u=user, organisation=slug))
+        return 0
     user = user_service.add_user(ws.uow(), args.name, _password(ws, args), args.role, args.language, actor(args),
-                                 now_utc())
-    print(words(ws)("user_added", u=user))
+                                 now_utc(), organisation_id)
+    print(words(ws)("user_added", u=user, organisation=slug))
     return 0
 
 
 def cmd_users_list(ws: Workspace, args: argparse.Namespace) -> int:
+    """Every user with its role in each organisation it serves (with --org: the users of that organisation)."""
     rows = user_service.list_users(ws.uow())
+    slugs = organisation_ids(ws.uow())
+    if ws.organisation is not None:
+        rows = [(u, disabled) for u, disabled in rows if ws.organisation_id in u.roles]
     w = words(ws)
     if not rows:
         print(w("no_users_yet"))
     for user, disabled in rows:
-        print(w("user_row", u=user, disabled=disabled))
+        roles = [(slugs.get(oid, str(oid)), role) for oid, role in sorted(user.roles.items(),
+                                                                           key=lambda r: slugs.get(r[0], ""))]
+        print(w("user_row", u=user, disabled=disabled, held=roles if len(slugs) > 1 else []))
     return 0
 
 
@@ -94,8 +121,20 @@ def cmd_users_password(ws: Workspace, args: argparse.Namespace) -> int:
 def cmd_users_role(ws: Workspace, args: argparse.Namespace) -> int:
     from breach.common import actor
 
-    user = user_service.set_role(ws.uow(), args.name, args.role, actor(args), now_utc())
-    print(words(ws)("role_changed", u=user))
+    organisation_id, slug = _organisation(ws)
+    user = user_service.set_role(ws.uow(), args.name, args.role, actor(args), now_utc(), organisation_id)
+    print(words(ws)("role_changed", u=user, organisation=slug))
+    return 0
+
+
+def cmd_users_revoke(ws: Workspace, args: argparse.Namespace) -> int:
+    """The user no longer serves the organisation: its role there goes, its sessions end."""
+    from breach.common import actor
+
+    organisation_id, _slug = _organisation(ws)
+    user_service.revoke_role(ws.uow(), args.name, actor(args), now_utc(), organisation_id)
+    print(words(ws)("role_revoked", name=args.name.strip().lower(),
+                    organisation=organisation_ids(ws.uow())[organisation_id]))
     return 0
 
 
@@ -117,6 +156,12 @@ def cmd_users_sessions(ws: Workspace, args: argparse.Namespace) -> int:
     return 0
 
 
+def organisation_option(parser: argparse.ArgumentParser) -> None:
+    """--org SLUG after the command as well as before it (`breach users add NAME --role R --org SLUG`); left
+    out, the one given before the command (or BREACH_ORG) stands."""
+    parser.add_argument("--org", metavar="SLUG", default=argparse.SUPPRESS)
+
+
 def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     c = sub.add_parser("dashboard")
     c.add_argument("--host", default="127.0.0.1")
@@ -133,9 +178,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     c.add_argument("--role", required=True, choices=[r.value for r in Role])
     c.add_argument("--language", default="nl", choices=LANGUAGES)
     c.add_argument("--password-stdin", action="store_true")
+    organisation_option(c)
     c.set_defaults(func=cmd_users_add)
 
     c = ss.add_parser("list")
+    organisation_option(c)
     c.set_defaults(func=cmd_users_list)
 
     c = ss.add_parser("disable")
@@ -150,7 +197,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     c = ss.add_parser("role")
     c.add_argument("name")
     c.add_argument("--role", required=True, choices=[r.value for r in Role])
+    organisation_option(c)
     c.set_defaults(func=cmd_users_role)
+
+    c = ss.add_parser("revoke")
+    c.add_argument("name")
+    organisation_option(c)
+    c.set_defaults(func=cmd_users_revoke)
 
     c = ss.add_parser("sessions")
     c.add_argument("name")

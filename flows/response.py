@@ -13,6 +13,7 @@ from uuid import UUID
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from flows.naming import current_run_name, run_names
 from incidents import services
 from incidents.lifecycle import Step
 from incidents.register.locks import incident_lock
@@ -35,7 +36,7 @@ def _workspace(incident_id: str | None = None) -> Workspace:
 @task(name="alert the incident team", **OUTSIDE_WORLD)
 def alert_incident_team(incident_id: str) -> dict[str, Any]:
     ws = _workspace(incident_id)
-    outcome = services.alert_team(ws.uow(), ws.profile, ws.mailer, ws.settings.templates_dir, incident_id,
+    outcome = services.alert_team(ws.uow(), ws.profile, ws.mailer, ws.templates, incident_id,
                                   ws.settings.mail_from, now_utc())
     return {"stage": outcome.stage, "count": outcome.count, "detail": outcome.detail}
 
@@ -43,7 +44,7 @@ def alert_incident_team(incident_id: str) -> dict[str, Any]:
 @task(name="tell the team when the advice changed", **OUTSIDE_WORLD)
 def tell_team_advice_changed(incident_id: str) -> None:
     ws = _workspace(incident_id)
-    services.tell_team_advice_changed(ws.uow(), ws.profile, ws.mailer, ws.settings.templates_dir, incident_id,
+    services.tell_team_advice_changed(ws.uow(), ws.profile, ws.mailer, ws.templates, incident_id,
                                       ws.settings.mail_from, now_utc())
 
 
@@ -67,7 +68,7 @@ def mail_authority_notice(incident_id: str) -> None:
 def draft_message_to_people(incident_id: str) -> dict[str, Any]:
     """The draft a person reviews and approves before anyone is told (GDPR art. 34(2)): version and state only."""
     ws = _workspace(incident_id)
-    version = services.draft_message(ws.uow(), ws.profile, ws.settings.templates_dir, incident_id, "response-flow",
+    version = services.draft_message(ws.uow(), ws.profile, ws.templates, incident_id, "response-flow",
                                      now_utc())
     return {"version": version.version if version else None, "approved": bool(version and version.approved)}
 
@@ -89,7 +90,7 @@ def notify_affected_people(incident_id: str, artifact_id: str) -> dict[str, Any]
             update_progress_artifact(artifact_id=UUID(artifact_id), progress=round(100 * fraction, 1))
             last[0] = time.monotonic()
 
-    outcome = services.notify_subjects(ws.uow(), ws.profile, ws.mailer, ws.settings.templates_dir, incident_id,
+    outcome = services.notify_subjects(ws.uow(), ws.profile, ws.mailer, ws.templates, incident_id,
                                        ws.settings.mail_from, now_utc(), progress=progress,
                                        max_batches=ws.settings.batches_per_task)
     return {"stage": outcome.stage, "done": outcome.done, "count": outcome.count, "detail": outcome.detail,
@@ -111,7 +112,7 @@ def notify_all_affected_people(incident_id: str) -> None:
 def send_update_to_people(incident_id: str) -> dict[str, Any]:
     """The follow-up when the investigation ends, once a person approved it; nothing before. Ids and counts only."""
     ws = _workspace(incident_id)
-    outcome = services.notify_update(ws.uow(), ws.profile, ws.mailer, ws.settings.templates_dir, incident_id,
+    outcome = services.notify_update(ws.uow(), ws.profile, ws.mailer, ws.templates, incident_id,
                                      ws.settings.mail_from, now_utc())
     return {"stage": outcome.stage, "done": outcome.done, "count": outcome.count}
 
@@ -198,7 +199,7 @@ def _another_run_waits(incident_id: str, step: str) -> bool:
 
     with get_client(sync_client=True) as client:
         runs = client.read_flow_runs(
-            flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[f"incident-{incident_id}"])))
+            flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=run_names(incident_id))))
     return any(str(r.id) != str(flow_run.id) and r.state is not None and r.state.type == StateType.PAUSED
                and (r.state.state_details.pause_key or "").startswith(f"{step.replace('_', '-')}-") for r in runs)
 
@@ -229,7 +230,7 @@ def _wait_for_person(incident_id: str, step: str) -> bool:
         attempt += 1
 
 
-@flow(name="incident_response", flow_run_name="incident-{incident_id}", persist_result=False)
+@flow(name="incident_response", flow_run_name=current_run_name, persist_result=False)
 def incident_response(incident_id: str) -> dict[str, Any]:
     """Detection → IT assessment → AP notice → notices to the people; waits where a person must act.
 

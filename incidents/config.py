@@ -11,6 +11,7 @@ from incidents.said import Said
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_PROFILE = REPO_ROOT / "examples" / "qoers" / "profile.yaml"
+SHIPPED_TEMPLATES = REPO_ROOT / "templates"
 BACKENDS = ("outbox", "sendgrid")
 
 
@@ -47,7 +48,7 @@ class Settings:
             email_backend=backend,
             outbox=Path(env.get("BREACH_OUTBOX") or home / "outbox"),
             notices_dir=Path(env.get("BREACH_NOTICES") or home / "notices"),
-            templates_dir=Path(env.get("BREACH_TEMPLATES") or REPO_ROOT / "templates"),
+            templates_dir=Path(env.get("BREACH_TEMPLATES") or SHIPPED_TEMPLATES),
             mail_from=env.get("BREACH_MAIL_FROM") or None,
             sendgrid_api_key=key,
             sendgrid_host=env.get("BREACH_SENDGRID_HOST") or None,

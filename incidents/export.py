@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
@@ -28,6 +28,9 @@ from incidents.register.unit_of_work import UnitOfWork
 from incidents.times import iso
 from incidents.tracks import AuthorityState
 from incidents.views import BATCH, IncidentView, incident_views, tracks_json
+
+if TYPE_CHECKING:
+    from incidents.services.organisations import Overview
 
 CAUSES = {"a": "internal_accidental", "b": "internal_malicious", "c": "external_accidental",
           "d": "external_malicious"}
@@ -105,13 +108,15 @@ class RegisterEntry:
         return None
 
 
-def register_entries(uow: UnitOfWork, now: datetime) -> list[RegisterEntry]:
-    return [entry for chunk in register_chunks(uow, now) for entry in chunk]
+def register_entries(uow: UnitOfWork, now: datetime, organisation_id: int | None = None) -> list[RegisterEntry]:
+    return [entry for chunk in register_chunks(uow, now, organisation_id) for entry in chunk]
 
 
-def register_chunks(uow: UnitOfWork, now: datetime) -> Iterator[list[RegisterEntry]]:
+def register_chunks(uow: UnitOfWork, now: datetime, organisation_id: int | None = None
+                    ) -> Iterator[list[RegisterEntry]]:
     """The register's entries in the order reported, a few hundred at a time (incidents.views.BATCH): the
-    export is written while it is read, and never holds every view at once."""
+    export is written while it is read, and never holds every view at once. The register of art. 33(5) is the
+    controller's: with `organisation_id`, that organisation's incidents only."""
     with uow:
         versions: dict[int, tuple[str, int]] = {
             n.id: (n.incident_id, n.version)
@@ -129,7 +134,10 @@ def register_chunks(uow: UnitOfWork, now: datetime) -> Iterator[list[RegisterEnt
             counts[incident_id] = counts.get(incident_id, 0) + 1
         kinds = {a.incident_id: json.loads(a.value)[0] for a in uow.session.scalars(  # the latest answer counts
             select(AuthorityAnswerRow).where(AuthorityAnswerRow.question == "5.2").order_by(AuthorityAnswerRow.id))}
-        ids = list(uow.session.scalars(select(IncidentRow.id).order_by(IncidentRow.reported_at, IncidentRow.id)))
+        which = select(IncidentRow.id).order_by(IncidentRow.reported_at, IncidentRow.id)
+        if organisation_id is not None:
+            which = which.where(IncidentRow.organisation_id == organisation_id)
+        ids = list(uow.session.scalars(which))
         for start in range(0, len(ids), BATCH):
             chunk = ids[start:start + BATCH]
             found = {r.id: r for r in uow.session.scalars(select(IncidentRow).where(IncidentRow.id.in_(chunk)))}
@@ -142,8 +150,8 @@ def register_chunks(uow: UnitOfWork, now: datetime) -> Iterator[list[RegisterEnt
             yield entries
 
 
-def register_rows(uow: UnitOfWork, now: datetime) -> list[dict[str, Any]]:
-    return [_row(e) for e in register_entries(uow, now)]
+def register_rows(uow: UnitOfWork, now: datetime, organisation_id: int | None = None) -> list[dict[str, Any]]:
+    return [_row(e) for e in register_entries(uow, now, organisation_id)]
 
 
 def _row(entry: RegisterEntry) -> dict[str, Any]:
@@ -238,13 +246,13 @@ def _cells(row: dict[str, Any]) -> dict[str, Any]:
     return {k: inert("" if row[k] is None else row[k]) for k in COLUMNS}
 
 
-def csv_lines(uow: UnitOfWork, now: datetime) -> Iterator[str]:
+def csv_lines(uow: UnitOfWork, now: datetime, organisation_id: int | None = None) -> Iterator[str]:
     """to_csv(register_rows(uow, now)) in pieces, as the register is read: the header, then a piece per chunk."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     yield out.getvalue()
-    for chunk in register_chunks(uow, now):
+    for chunk in register_chunks(uow, now, organisation_id):
         out.seek(0)
         out.truncate()
         for entry in chunk:
@@ -261,6 +269,24 @@ def to_html(templates: Path, language: str, entries: list[RegisterEntry], profil
     """The register as a printable document for the AP: every breach, notified or not, and why."""
     return render(templates, language, "register/register.html.j2", entries=entries,
                   organisation=profile.organisation, generated_at=generated_at)
+
+
+OVERVIEW_COLUMNS = ("organisation", "name", "open_incidents", "nearest_ap_deadline", "nearest_incident", "overdue",
+                    "incidents_this_year", "notified_to_ap", "not_notified_to_ap", "people_told")
+
+
+def overview_csv(rows: list[Overview]) -> str:
+    """The organisations' overview (`breach org overview --csv`, the dashboard's download): machine-readable
+    columns like the register's CSV, every cell inert in a spreadsheet."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(OVERVIEW_COLUMNS)
+    for o in rows:
+        writer.writerow([inert(str(v)) for v in (
+            o.slug, o.name or "", o.open_incidents, iso(o.nearest_due_at) if o.nearest_due_at else "",
+            o.nearest_incident or "", o.overdue, o.incidents_this_year, o.notified_to_authority,
+            o.not_notified_to_authority, o.people_told)])
+    return out.getvalue()
 
 
 WORKLIST_COLUMNS = ["line", "name", "email", "language", "status", "problem"]

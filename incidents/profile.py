@@ -7,11 +7,12 @@ from typing import Literal
 
 from pydantic import EmailStr, Field, field_validator, model_validator
 
-from incidents.errors import Blame, FieldError
+from incidents.errors import Blame, FieldError, InvalidInput
 from incidents.model import VOCABULARY, Strict
 from incidents.retention import RetentionRule
 from incidents.said import Said
 from incidents.validation import load_document, parse_model
+from incidents.wording import MAX_TEXT, OVERRIDABLE, read_folder
 
 
 class Address(Strict):
@@ -49,6 +50,11 @@ class Sending(Strict):
     mail_from: EmailStr | None = None  # default: BREACH_MAIL_FROM, else the privacy contact's address
     sendgrid_key_env: str | None = Field(default=None, pattern=r"^[A-Z_][A-Z0-9_]{0,63}$",
                                          description="the name of the environment variable with its SendGrid key")
+    # its SendGrid account's Event Webhook verification key, for the events posted to
+    # /webhooks/sendgrid/events/<slug> (default: BREACH_SENDGRID_WEBHOOK_PUBLIC_KEY, the installation's)
+    sendgrid_webhook_key_env: str | None = Field(
+        default=None, pattern=r"^[A-Z_][A-Z0-9_]{0,63}$",
+        description="the name of the environment variable with its SendGrid account's webhook verification key")
 
 
 class Processor(Strict):
@@ -98,6 +104,23 @@ class Profile(Strict):
     data_inventory: list[System] = Field(min_length=1)
     retention: RetentionRule = Field(default_factory=RetentionRule)  # the people's data (GDPR art. 5(1)(e))
     sending: Sending = Field(default_factory=Sending)
+    # the organisation's own wording: shipped template name (nl/subjects/_proposal.j2) -> its own text; in the YAML
+    # file, a folder beside it laid out like templates/ (incidents/wording.py)
+    wording: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("wording")
+    @classmethod
+    def _wording(cls, texts: dict[str, str]) -> dict[str, str]:
+        problems = []
+        for name, text in sorted(texts.items()):
+            if name not in OVERRIDABLE:
+                problems.append(FieldError(f"wording.{name}", Said("profile.wording_not_replaceable", name=name,
+                                                                   choices=sorted(OVERRIDABLE))))
+            elif len(text) > MAX_TEXT:
+                problems.append(FieldError(f"wording.{name}", Said("profile.wording_too_long", maximum=MAX_TEXT)))
+        if problems:
+            raise Blame(*problems)
+        return texts
 
     @model_validator(mode="after")
     def _references(self) -> Profile:
@@ -157,8 +180,16 @@ class Profile(Strict):
 
 
 def load_profile(path: Path) -> Profile:
+    """The profile of a YAML (or JSON) file; its `wording`, a folder (relative to the file), read into the
+    profile as texts, so they are kept with each version of it."""
     what = Said("profile.organisation_profile", path=path)  # an InvalidInput names it (templates/<lang>/errors)
-    return parse_model(Profile, load_document(path, what), what)
+    data = load_document(path, what)
+    if isinstance(data, dict) and isinstance(data.get("wording"), str):
+        folder = (path.parent / data["wording"]).resolve()
+        if not folder.is_dir():
+            raise InvalidInput(what, [FieldError("wording", Said("profile.wording_folder_missing", path=folder))])
+        data = {**data, "wording": read_folder(folder)}
+    return parse_model(Profile, data, what)
 
 
 def categories_of(profile: Profile, names: list[str]) -> list[dict[str, str]]:

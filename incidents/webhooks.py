@@ -67,15 +67,16 @@ class WebhookRefused(Exception):
         self.reason = reason
 
 
-def load_public_key(text: str) -> ec.EllipticCurvePublicKey:
-    """SendGrid's verification key as Mail Settings shows it (base64 DER); a PEM block works too."""
+def load_public_key(text: str, variable: str = PUBLIC_KEY_VARIABLE) -> ec.EllipticCurvePublicKey:
+    """SendGrid's verification key as Mail Settings shows it (base64 DER); a PEM block works too. `variable`
+    names where it was read, for the error."""
     cleaned = re.sub(r"-----(BEGIN|END) PUBLIC KEY-----|\s", "", text)
     try:
         key = serialization.load_der_public_key(base64.b64decode(cleaned, validate=True))
     except (binascii.Error, ValueError, UnsupportedAlgorithm):
-        raise ConfigurationError(Said("webhooks.not_a_public_key", variable=PUBLIC_KEY_VARIABLE)) from None
+        raise ConfigurationError(Said("webhooks.not_a_public_key", variable=variable)) from None
     if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, ec.SECP256R1):
-        raise ConfigurationError(Said("webhooks.not_a_p256_key", variable=PUBLIC_KEY_VARIABLE))
+        raise ConfigurationError(Said("webhooks.not_a_p256_key", variable=variable))
     return key
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 
 from incidents.config import Settings
 from incidents.errors import ConfigurationError, UnknownIncident
@@ -17,6 +18,7 @@ from incidents.notify.email import EmailBackend, OutboxBackend
 from incidents.profile import Profile, load_profile
 from incidents.register.unit_of_work import UnitOfWork
 from incidents.said import Said
+from incidents.wording import overlay
 
 
 @dataclass
@@ -44,6 +46,10 @@ class Workspace:
     def profile_version(self) -> int | None:
         """The version of `profile` (of the organisation spoken for, not focused on an incident)."""
         return self._organisation_profile(self.organisation_id)[1]
+
+    def newest_profile(self, organisation_id: int) -> tuple[Profile, int | None]:
+        """An organisation's newest profile and its version, for what is recorded for it now (a new report)."""
+        return self._organisation_profile(organisation_id)
 
     def check_profiles(self) -> None:
         """Every organisation's newest profile loads (a missing or broken one raises, naming it)."""
@@ -89,7 +95,8 @@ class Workspace:
         if organisation_id == organisations.DEFAULT_ID and version is None and path.exists():
             if "file" not in self._by_version:
                 profile = load_profile(path)
-                self._by_version["file"] = profile, organisations.record_file_profile(self.uow(), profile, now_utc())
+                self._by_version["file"] = profile, organisations.record_file_profile(
+                    self.uow(), profile, now_utc(), self.settings.templates_dir)
             return self._by_version["file"]
         if version is None:
             version = organisations.newest_version(self.uow(), organisation_id)
@@ -115,6 +122,17 @@ class Workspace:
         if handled.frozen_version is None and version != handled.version:
             organisations.note_version(self.uow(), incident_id, version)
         return profile
+
+    @property
+    def templates(self) -> Path:
+        """The templates of the messages sent for the organisation spoken for (the incident's, once focused): the
+        shipped ones, with the organisation's own wording in place of some (incidents/wording.py)."""
+        profile = self.profile_for(self._focus) if self._focus is not None else self.organisation_profile
+        return overlay(self.settings.home / "wording", self.settings.templates_dir, profile.wording)
+
+    def templates_for(self, incident_id: str) -> Path:
+        """The templates of the messages of this incident (its organisation's wording, as it is handled under)."""
+        return overlay(self.settings.home / "wording", self.settings.templates_dir, self.profile_for(incident_id).wording)
 
     def uow(self) -> UnitOfWork:
         if self.settings.database_url.startswith("sqlite"):

@@ -6,19 +6,20 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse
 
 from breach.web import auth
-from breach.web.auth import CurrentUser, require, require_user
+from breach.web.auth import CurrentUser, chosen_organisation, require_user
 from breach.web.forms import validate
-from breach.web.pages import launch
+from breach.web.pages import launch, report_for
 from incidents import services
 from incidents.errors import FieldError, InvalidInput
 from incidents.model import IncidentReport
 from incidents.said import Said
+from incidents.services.organisations import organisation_ids
 from incidents.subjects import notified
 from incidents.times import local, now_utc
 from incidents.validation import Unreadable, parse_json
@@ -64,6 +65,7 @@ class SubjectCounts(BaseModel):
 
 class IncidentStatus(BaseModel):
     id: str
+    organisation: str = Field(description="the slug of the organisation whose incident it is")
     title: str
     status: str
     status_changed_at: datetime
@@ -86,10 +88,11 @@ class IncidentList(BaseModel):
     incidents: list[IncidentStatus]
 
 
-def status_of(view: IncidentView, waiting: Sequence[str]) -> IncidentStatus:
+def status_of(view: IncidentView, waiting: Sequence[str], organisation: str) -> IncidentStatus:
     c, d, s = view.authority_clock, view.decision, view.subjects
     return IncidentStatus(
-        id=view.id, title=view.title, status=view.status.value, status_changed_at=local(view.status_changed_at),
+        id=view.id, organisation=organisation, title=view.title, status=view.status.value,
+        status_changed_at=local(view.status_changed_at),
         aware_at=local(view.aware_at), reported_at=local(view.reported_at),
         authority_clock=Clock(due_at=local(c.due_at), state=c.state, hours_left=c.hours_left),
         authority_reference=view.authority_reference, overdue=view.overdue,
@@ -102,11 +105,13 @@ def status_of(view: IncidentView, waiting: Sequence[str]) -> IncidentStatus:
     )
 
 
-def _status(request: Request, incident_id: str) -> IncidentStatus:
+def _status(request: Request, incident_id: str, slugs: dict[int, str] | None = None) -> IncidentStatus:
     ws = request.app.state.workspace
+    slugs = slugs or organisation_ids(ws.uow())
     with ws.uow() as uow:
         view = incident_view(uow, incident_id, now_utc())
-    return status_of(view, services.waiting_for(ws.uow(), view.id))
+        organisation_id = uow.incident(incident_id).organisation_id
+    return status_of(view, services.waiting_for(ws.uow(), view.id), slugs.get(organisation_id, ""))
 
 
 def report_schema() -> dict[str, Any]:
@@ -129,12 +134,15 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get("/incidents", response_model=IncidentList, responses=ERRORS, summary="Every incident's status")
-def list_incidents(request: Request) -> IncidentList:
+@router.get("/incidents", response_model=IncidentList, responses=ERRORS,
+            summary="The status of every incident of the organisations the user serves")
+def list_incidents(request: Request, user: CurrentUser) -> IncidentList:
     ws = request.app.state.workspace
+    serves = set(user.organisation_ids)
     with ws.uow() as uow:
-        ids = [row.id for row in uow.incidents()]
-    return IncidentList(incidents=[_status(request, i) for i in ids])
+        ids = [row.id for row in uow.incidents() if row.organisation_id in serves]
+    slugs = organisation_ids(ws.uow())
+    return IncidentList(incidents=[_status(request, i, slugs) for i in ids])
 
 
 @router.get("/incidents/{incident_id}", response_model=IncidentStatus, summary="One incident's status",
@@ -150,24 +158,28 @@ def get_incident(request: Request,
     "/incidents", status_code=201, response_model=IncidentStatus, summary="Report an incident",
     description="The same report as `breach report FILE`, as JSON; times without an offset are Europe/Amsterdam. "
                 "Answers 422 with the field errors when it is not valid; nothing is recorded then. Starts the "
-                "response flow. With the dashboard's session cookie, send its CSRF token as X-CSRF-Token.",
+                "response flow. With the dashboard's session cookie, send its CSRF token as X-CSRF-Token. A user "
+                "who may report for several organisations names the one whose breach it is: ?org=SLUG.",
     responses={**ERRORS, 415: {"model": Problem, "description": "the body is not application/json"},
                422: {"model": Problem, "description": "the report is not valid; `errors` names each field"}},
     openapi_extra={"requestBody": {"required": True, "content": {
         "application/json": {"schema": report_schema()}
     }}},
 )
-async def report_incident(request: Request, user: CurrentUser) -> Any:
-    require(user, "report")
+async def report_incident(request: Request, user: CurrentUser,
+                          org: str = Query("", max_length=40, description="the organisation's slug")) -> Any:
+    ws = request.app.state.workspace
+    chosen = await run_in_threadpool(chosen_organisation, ws, user, "report", org)
+    if isinstance(chosen, list):
+        return problem_response(InvalidInput("request", [FieldError("org", Said(
+            "web_api.choose_organisation", known=[c.slug for c in chosen]))]))
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/json":
         return JSONResponse({"detail": "send the report as application/json", "errors": []}, status_code=415)
     try:
         body = await request.body()
         report = await run_in_threadpool(read_report, body)  # json and pydantic: off the event loop
-        ws = request.app.state.workspace
-        incident_id = await run_in_threadpool(services.report_incident, ws.uow(), ws.profile, report, user.username,
-                                              now_utc())
+        incident_id = await run_in_threadpool(report_for, ws, chosen, report, user)
     except InvalidInput as exc:
         return problem_response(exc)
     await launch(request, incident_id)

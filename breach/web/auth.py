@@ -9,16 +9,19 @@ import hashlib
 import hmac
 import ipaddress
 import logging
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
 from breach.web import session as sessions
 from breach.web.session import Session, derive
-from incidents.errors import ConfigurationError
+from incidents.errors import ConfigurationError, UnknownIncident
 from incidents.said import Said, speak
+from incidents.services import organisations
 from incidents.services import users as user_service
+from incidents.services.organisations import organisation_of
 from incidents.services.users import User
 from incidents.workspace import Workspace
 
@@ -152,15 +155,35 @@ async def require_user(request: Request) -> User:
         if user is None:
             raise LoginRequired()
         request.state.auth = "basic"
-        request.state.user = user
-        return user
-    user = session.account  # read from the register with the session, for this request (SessionStore.load)
-    if session.user and user is not None:
+    else:
+        user = session.account  # read from the register with the session, for this request (SessionStore.load)
+        if not session.user or user is None:
+            raise LoginRequired()
         request.state.auth = "session"
-        request.state.user = user
         speak(user.language)  # errors raised while serving the request read in the user's language
-        return user
-    raise LoginRequired()
+    request.state.user = user  # (a 404 for another organisation's incident is shown to the user, as any 404)
+    user = await run_in_threadpool(scoped, request, user)
+    request.state.user = user
+    return user
+
+
+def scoped(request: Request, user: User) -> User:
+    """The user as this request may see: only the organisations it holds a role in (of those this dashboard
+    serves: BREACH_ORG's alone when set), and on a route about one incident only that incident's organisation,
+    with the role there. An incident of an organisation the user does not serve is not there for it: 404, the
+    same answer as for an id that does not exist, so nothing tells another organisation's incidents apart."""
+    ws: Workspace = request.app.state.workspace
+    if ws.organisation is not None:
+        user = user.only([ws.organisation_id])
+    incident_id = request.path_params.get("incident_id")
+    if isinstance(incident_id, str):
+        organisation_id = organisation_of(ws.uow(), incident_id)
+        if organisation_id is not None:  # (an unknown id: the route answers 404, or 422 for a malformed one)
+            within = user.within(organisation_id)
+            if within is None:
+                raise UnknownIncident(incident_id)
+            return within
+    return user
 
 
 CurrentUser = Annotated[User, Depends(require_user)]
@@ -201,3 +224,40 @@ async def check_csrf(request: Request) -> None:
 def require(user: User, action: str) -> None:
     if not user.may(action):
         raise Forbidden(action)
+
+
+# --- which organisation a request without an incident is about ---------------------------------------------
+
+@dataclass(frozen=True)
+class Chosen:
+    """An organisation the user acts for: its id, slug (in links) and name (on the page)."""
+
+    id: int
+    slug: str
+    name: str
+
+
+def organisations_for(ws: Workspace, user: User, action: str) -> list[Chosen]:
+    """The organisations where the user may `action`, in the order of their slugs."""
+    allowed = set(user.may_in(action))
+    names = organisations.names(ws.uow())
+    return sorted((Chosen(oid, slug, names.get(oid, slug)) for oid, slug in organisations.organisation_ids(ws.uow())
+                   .items() if oid in allowed), key=lambda c: c.slug)
+
+
+def chosen_organisation(ws: Workspace, user: User, action: str, slug: str) -> Chosen | list[Chosen]:
+    """The organisation `slug` names, or the only one where the user may `action`; the ones to choose from when
+    there are several and none was named. An organisation the user does not serve is not there (404, as an
+    unknown one); one where its role does not allow the action is Forbidden."""
+    allowed = organisations_for(ws, user, action)
+    if slug.strip():
+        wanted = slug.strip().lower()
+        for choice in allowed:
+            if choice.slug == wanted:
+                return choice
+        if any(s == wanted and oid in user.roles for oid, s in organisations.organisation_ids(ws.uow()).items()):
+            raise Forbidden(action)
+        raise HTTPException(404)
+    if not allowed:
+        raise Forbidden(action)
+    return allowed[0] if len(allowed) == 1 else allowed

@@ -19,19 +19,19 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from breach.web import auth, forms
-from breach.web.auth import CurrentUser, require, require_user
+from breach.web.auth import Chosen, CurrentUser, require, require_user
 from breach.web.session import Session
 from breach.web.templating import form_time, language_of
 from incidents import services
 from incidents.errors import Blame, FieldError, InvalidInput, InvalidTransition
-from incidents.export import csv_lines
+from incidents.export import csv_lines, overview_csv
 from incidents.lifecycle import OPEN, Step
 from incidents.messages import PARTS_OF, SUBJECT_NOTICE, SUBJECT_UPDATE
 from incidents.model import IncidentReport
 from incidents.register.tables import AuthorityFilingRow, DecisionRow, IncidentRow
 from incidents.register.unit_of_work import UnitOfWork
 from incidents.said import Said
-from incidents.services import retention
+from incidents.services import organisations, retention
 from incidents.services import users as user_service
 from incidents.services.users import User
 from incidents.subjects import OTHER_CHANNEL, notified
@@ -80,6 +80,7 @@ class Row:
     notified: int
     total: int
     waiting: list[Step]
+    organisation: str | None  # its organisation's name, when the user serves several
 
 
 def workspace(request: Request) -> Workspace:
@@ -119,19 +120,30 @@ def _page_of(number: int, total: int) -> tuple[int, int]:
     return min(max(number, 1), pages), pages
 
 
-def _rows(ws: Workspace, uow: UnitOfWork, incidents: list[IncidentRow], now: datetime) -> list[Row]:
+def _rows(ws: Workspace, uow: UnitOfWork, incidents: list[IncidentRow], now: datetime,
+          names: dict[int, str] | None) -> list[Row]:
+    organisation_of = {row.id: row.organisation_id for row in incidents}
     views = incident_views(uow, incidents, now)
     waiting = services.waiting_for_views(uow, views)
-    return [Row(v, urgency(v.authority_clock), notified(v.subjects), sum(v.subjects.values()), waiting[v.id])
+    return [Row(v, urgency(v.authority_clock), notified(v.subjects), sum(v.subjects.values()), waiting[v.id],
+                names.get(organisation_of[v.id]) if names else None)
             for v in views]
 
 
-def _open_rows(ws: Workspace, number: int) -> Paged:
-    """The open incidents, the most urgent AP clock first (overdue, then red, amber, running, then the clocks
-    that stopped), each kind by its due time; one page of them, every one on some page."""
+def _names(ws: Workspace, organisation_ids: list[int]) -> dict[int, str] | None:
+    """The names of the user's organisations, when there are several to tell apart in a list."""
+    return None if len(organisation_ids) < 2 else organisations.names(ws.uow())
+
+
+def _open_rows(ws: Workspace, number: int, organisation_ids: list[int]) -> Paged:
+    """The open incidents of these organisations in one list, the most urgent AP clock first (overdue, then red,
+    amber, running, then the clocks that stopped), each kind by its due time; one page of them, every one on
+    some page."""
     now = now_utc()
+    names = _names(ws, organisation_ids)
     with ws.uow() as uow:
-        open_ids = select(IncidentRow.id).where(IncidentRow.status.in_([s.value for s in OPEN]))
+        open_ids = select(IncidentRow.id).where(IncidentRow.status.in_([s.value for s in OPEN]),
+                                                IncidentRow.organisation_id.in_(organisation_ids))
         # what the AP clock needs, for every open incident (columns, not whole rows)
         rows = list(uow.session.execute(
             select(IncidentRow.id, IncidentRow.status, IncidentRow.aware_at, IncidentRow.authority_due_at)
@@ -153,18 +165,21 @@ def _open_rows(ws: Workspace, number: int) -> Paged:
         number, pages = _page_of(number, len(rows))
         ids = [row.id for row in rows[(number - 1) * PAGE_SIZE:number * PAGE_SIZE]]
         found = {row.id: row for row in uow.session.scalars(select(IncidentRow).where(IncidentRow.id.in_(ids)))}
-        return Paged(_rows(ws, uow, [found[i] for i in ids], now), number, pages, len(rows))
+        return Paged(_rows(ws, uow, [found[i] for i in ids], now, names), number, pages, len(rows))
 
 
-def _register_rows(ws: Workspace, number: int) -> Paged:
-    """Every incident, in the order reported; one page of them."""
+def _register_rows(ws: Workspace, number: int, organisation_ids: list[int]) -> Paged:
+    """Every incident of these organisations, in the order reported; one page of them."""
     now = now_utc()
+    names = _names(ws, organisation_ids)
+    theirs = IncidentRow.organisation_id.in_(organisation_ids)
     with ws.uow() as uow:
-        total = uow.session.scalar(select(func.count()).select_from(IncidentRow)) or 0
+        total = uow.session.scalar(select(func.count()).select_from(IncidentRow).where(theirs)) or 0
         number, pages = _page_of(number, total)
-        shown = list(uow.session.scalars(select(IncidentRow).order_by(IncidentRow.reported_at, IncidentRow.id)
+        shown = list(uow.session.scalars(select(IncidentRow).where(theirs)
+                                         .order_by(IncidentRow.reported_at, IncidentRow.id)
                                          .offset((number - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
-        return Paged(_rows(ws, uow, shown, now), number, pages, total)
+        return Paged(_rows(ws, uow, shown, now, names), number, pages, total)
 
 
 def _incident(ws: Workspace, incident_id: str) -> IncidentView:
@@ -234,39 +249,50 @@ def logout(request: Request) -> Response:
 
 # --- acting: report ----------------------------------------------------------------------------------------
 
-def _report_form(request: Request, values: dict[str, Any], errors: list[FieldError], status: int = 200) -> Response:
-    profile = workspace(request).profile
+def _report_form(request: Request, organisation: Chosen, values: dict[str, Any], errors: list[FieldError],
+                 status: int = 200) -> Response:
+    profile, _version = workspace(request).newest_profile(organisation.id)
     by_field, general = forms.place(errors, [*forms.REPORT_FIELDS, "source_kind", "source_processor"])
     if "source" in by_field:
         by_field.setdefault("source_kind", []).extend(by_field.pop("source"))
     return request.app.state.pages.render(
         request, "report.html.j2", status, values=values, errors=by_field, general=general,
         source_kinds=forms.SOURCE_KINDS, processors=[p.name for p in profile.processors],
-        systems=[s.name for s in profile.data_inventory])
+        systems=[s.name for s in profile.data_inventory], organisation=organisation, choices=[])
 
 
 @router.get("/incidents/new", name="report_form")
-def report_form(request: Request, user: CurrentUser) -> Response:
-    require(user, "report")
-    return _report_form(request, {"reported_by": user.username, "systems": []}, [])
+def report_form(request: Request, user: CurrentUser, org: str = Query("", max_length=40)) -> Response:
+    chosen = auth.chosen_organisation(workspace(request), user, "report", org)
+    if isinstance(chosen, list):  # several organisations: first whose breach it is
+        return request.app.state.pages.render(request, "report.html.j2", choices=chosen)
+    return _report_form(request, chosen, {"reported_by": user.username, "systems": []}, [])
 
 
 @router.post("/incidents/new")
 async def report(request: Request, user: CurrentUser) -> Response:
-    require(user, "report")
     form = await request.form()
+    ws = workspace(request)
+    chosen = await run_in_threadpool(auth.chosen_organisation, ws, user, "report", forms.text(form, "organisation"))
+    if isinstance(chosen, list):  # a form without its organisation: choose it first
+        return request.app.state.pages.render(request, "report.html.j2", 422, choices=chosen)
     values = forms.values_of(form)
     values["systems"] = [s for s in form.getlist("systems") if isinstance(s, str)]
     data = forms.report_data(form)
-    ws = workspace(request)
     try:
         parsed = await run_in_threadpool(forms.validate, IncidentReport, data, "incident report")
-        incident_id = await run_in_threadpool(services.report_incident, ws.uow(), ws.profile, parsed, user.username,
-                                              now_utc())
+        incident_id = await run_in_threadpool(report_for, ws, chosen, parsed, user)
     except InvalidInput as exc:
-        return _report_form(request, values, exc.errors, 422)
+        return _report_form(request, chosen, values, exc.errors, 422)
     await launch(request, incident_id)
     return done(incident_id, "reported")
+
+
+def report_for(ws: Workspace, organisation: Chosen, report: IncidentReport, user: User) -> str:
+    """Record a report for the organisation, under its newest profile (the CLI's `--org SLUG report`)."""
+    profile, version = ws.newest_profile(organisation.id)
+    return services.report_incident(ws.uow(), profile, report, user.username, now_utc(),
+                                    organisation_id=organisation.id, profile_version=version)
 
 
 # --- reading ------------------------------------------------------------------------------------------------
@@ -277,25 +303,51 @@ def home() -> Response:
 
 
 @router.get("/incidents")
-def incidents_page(request: Request, page: int = Query(1, ge=1, le=10**6)) -> Response:
-    paged = _open_rows(workspace(request), page)
+def incidents_page(request: Request, user: CurrentUser, page: int = Query(1, ge=1, le=10**6)) -> Response:
+    """Every open clock of every organisation the user serves, in one list."""
+    paged = _open_rows(workspace(request), page, user.organisation_ids)
     return request.app.state.pages.render(request, "incidents.html.j2", rows=paged.rows, paged=paged,
                                           amber=AMBER_HOURS, red=RED_HOURS)
 
 
 @router.get("/register")
-def register_page(request: Request, page: int = Query(1, ge=1, le=10**6)) -> Response:
-    paged = _register_rows(workspace(request), page)
+def register_page(request: Request, user: CurrentUser, page: int = Query(1, ge=1, le=10**6)) -> Response:
+    ws = workspace(request)
+    paged = _register_rows(ws, page, user.organisation_ids)
     return request.app.state.pages.render(request, "register.html.j2", rows=paged.rows, paged=paged,
-                                          amber=AMBER_HOURS, red=RED_HOURS)
+                                          amber=AMBER_HOURS, red=RED_HOURS,
+                                          exports=auth.organisations_for(ws, user, "view"))
 
 
 @router.get("/register.csv")
-def register_csv(request: Request) -> Response:
-    """The whole register as CSV, streamed: written as it is read, a few hundred incidents at a time."""
+def register_csv(request: Request, user: CurrentUser, org: str = Query("", max_length=40)) -> Response:
+    """One organisation's register (GDPR art. 33(5): the controller's own) as CSV, streamed: written as it is
+    read, a few hundred incidents at a time. A user who serves several names it (?org=SLUG)."""
+    chosen = auth.chosen_organisation(workspace(request), user, "view", org)
+    if isinstance(chosen, list):
+        return request.app.state.pages.render(request, "error.html.j2", 400, problem="choose_organisation",
+                                              action="", choices=chosen, link="/register.csv")
     stamp = now_utc().strftime("%Y%m%d")
-    return StreamingResponse(csv_lines(workspace(request).uow(), now_utc()), media_type="text/csv; charset=utf-8",
-                             headers={"Content-Disposition": f'attachment; filename="breach-register-{stamp}.csv"'})
+    return StreamingResponse(csv_lines(workspace(request).uow(), now_utc(), chosen.id),
+                             media_type="text/csv; charset=utf-8", headers={
+                                 "Content-Disposition": f'attachment; filename="breach-register-{chosen.slug}-'
+                                                        f'{stamp}.csv"'})
+
+
+@router.get("/organisations")
+def organisations_page(request: Request, user: CurrentUser) -> Response:
+    """For a privacy officer who serves several organisations: each one at a glance, the nearest AP deadline
+    first (the same overview as `breach org overview`)."""
+    rows = organisations.overview(workspace(request).uow(), now_utc(), user.organisation_ids)
+    return request.app.state.pages.render(request, "organisations.html.j2", rows=rows)
+
+
+@router.get("/organisations.csv")
+def organisations_csv(request: Request, user: CurrentUser) -> Response:
+    rows = organisations.overview(workspace(request).uow(), now_utc(), user.organisation_ids)
+    stamp = now_utc().strftime("%Y%m%d")
+    return Response(overview_csv(rows), media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="breach-organisations-{stamp}.csv"'})
 
 
 def prefect_runs_url(incident_id: str) -> str | None:
@@ -318,9 +370,11 @@ def _notice_file(ws: Workspace, incident_id: str, language: str) -> Path | None:
 
 
 @router.get("/incidents/{incident_id}")
-def incident_page(request: Request, incident_id: str, outcome: str = Query("", alias="done")) -> Response:
+def incident_page(request: Request, incident_id: str, user: CurrentUser,
+                  outcome: str = Query("", alias="done")) -> Response:
     ws = workspace(request)
     view = _incident(ws, incident_id)
+    profile = ws.profile_for(view.id)
     return request.app.state.pages.render(
         request, "incident.html.j2", view=view, urgency=urgency(view.authority_clock),
         waiting=services.waiting_for(ws.uow(), view.id), timeline=timeline(ws.uow(), view.id),
@@ -329,7 +383,9 @@ def incident_page(request: Request, incident_id: str, outcome: str = Query("", a
         total=sum(view.subjects.values()), unreachable=view.subjects.get("unreachable", 0),
         sent=notified(view.subjects),
         advice=services.explain_incident(ws.uow(), view.id, ws.settings.templates_dir, language_of(request)),
-        keeping=retention.keeping(ws.uow(), ws.profile_for(view.id).retention, view.id),
+        keeping=retention.keeping(ws.uow(), profile.retention, view.id),
+        # whose breach it is, beside the id, for a user who serves several organisations
+        organisation=profile.organisation.name if len(user.roles) > 1 else None,
     )
 
 
@@ -596,7 +652,7 @@ def letters_download(request: Request, incident_id: str, user: CurrentUser) -> R
     ws = workspace(request)
     view = _incident(ws, incident_id)
     try:
-        letters = write_letters(ws.uow(), ws.profile_for(view.id), ws.settings.templates_dir, view.id, user.username, now_utc())
+        letters = write_letters(ws.uow(), ws.profile_for(view.id), ws.templates_for(view.id), view.id, user.username, now_utc())
     except InvalidTransition as exc:
         return _subjects_form(request, view, [FieldError("(letters)", str(exc))], status=409)
     return Response(letters.pdf, media_type="application/pdf",
@@ -650,7 +706,7 @@ def _message_page(request: Request, view: IncidentView, values: dict[str, Any] |
     approved beside each part."""
     ws = workspace(request)
     kind = BASES[base]
-    version = services.draft_message(ws.uow(), ws.profile_for(view.id), ws.settings.templates_dir, view.id, "response-flow",
+    version = services.draft_message(ws.uow(), ws.profile_for(view.id), ws.templates_for(view.id), view.id, "response-flow",
                                      now_utc(), kind=kind)
     if version is None:
         raise HTTPException(status_code=404)  # the people are not told one by one: there is no message
@@ -701,7 +757,7 @@ def message_preview(request: Request, incident_id: str, version: int, language: 
     found = version_of(ws.uow(), incident_id, version, BASES[base])
     if found is None or language not in found.rendered:
         raise HTTPException(status_code=404)
-    fallback = render(ws.settings.templates_dir, language, "subjects/anonymous_name.txt.j2").strip()
+    fallback = render(ws.templates_for(incident_id), language, "subjects/anonymous_name.txt.j2").strip()
     return HTMLResponse(personal(found.rendered[language].html, fallback, html=True),
                         headers={"x-breach-preview": "1"})
 
@@ -725,7 +781,7 @@ async def edit_message(request: Request, incident_id: str, user: CurrentUser) ->
     try:
         forms.guard(values, "message to the people")
         version = await run_in_threadpool(partial(services.edit_message, kind=kind), ws.uow(), ws.profile_for(view.id),
-                                          ws.settings.templates_dir, view.id, changes, user.username, now_utc())
+                                          ws.templates_for(view.id), view.id, changes, user.username, now_utc())
     except InvalidInput as exc:
         return _message_page(request, view, values, exc.errors, status=422, base=base)
     except InvalidTransition:
@@ -820,7 +876,7 @@ async def write_public_notice(request: Request, incident_id: str, user: CurrentU
     ws, view, form, values = await _acting(request, incident_id, user, "dispatch")
     try:
         forms.guard(values, "public communication")
-        await run_in_threadpool(prepare_public_notice, ws.uow(), ws.profile_for(view.id), ws.settings.templates_dir,
+        await run_in_threadpool(prepare_public_notice, ws.uow(), ws.profile_for(view.id), ws.templates_for(view.id),
                                 ws.settings.notices_dir, view.id, user.username, now_utc(),
                                 forms.text(form, "url") or None)
     except InvalidInput as exc:

@@ -15,6 +15,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from incidents.messages import blocks
 from incidents.notify.email import HTML_TOKENS, TEXT_TOKENS
 from incidents.times import AMSTERDAM, local, show
+from incidents.wording import search_path
 
 LANGUAGES = ("nl", "en")
 
@@ -98,7 +99,7 @@ def environment(templates_dir: Path) -> Environment:
     # Sandboxed: the templates are ours, but the values put into them come from reports and CSV files, and
     # a value is only ever data (Jinja never renders a value as a template, so "{{ 7*7 }}" in a name stays text).
     env = SandboxedEnvironment(
-        loader=FileSystemLoader(str(templates_dir)),
+        loader=FileSystemLoader(search_path(templates_dir)),  # an organisation's wording first (incidents/wording.py)
         autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default_for_string=False),
         undefined=StrictUndefined,
         trim_blocks=True,

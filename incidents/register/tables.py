@@ -428,10 +428,21 @@ class UserRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     username: Mapped[str] = mapped_column(String(100), unique=True)
     password_hash: Mapped[str] = mapped_column(String(300))
-    role: Mapped[str] = mapped_column(String(30))  # viewer | responder | privacy_officer
     language: Mapped[str] = mapped_column(String(2), default="nl")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class UserRoleRow(Base):
+    """The role a user holds in one organisation (viewer | responder | privacy_officer): a consultant serving
+    several clients holds one in each. Without a role in an organisation, a user sees nothing of it."""
+
+    __tablename__ = "user_roles"
+    __table_args__ = (UniqueConstraint("user_id", "organisation_id", name="uq_user_role"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    role: Mapped[str] = mapped_column(String(30))
 
 
 class AuditRow(Base):

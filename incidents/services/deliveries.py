@@ -30,8 +30,10 @@ class DeliveriesRecorded:
     unknown: int = 0  # no such person in that incident (another register, a deleted incident)
 
 
-def record_deliveries(uow: UnitOfWork, events: Iterable[DeliveryEvent], now: datetime) -> DeliveriesRecorded:
-    """Apply delivery events to the people's status, in one transaction, 1 000 people a statement.
+def record_deliveries(uow: UnitOfWork, events: Iterable[DeliveryEvent], now: datetime,
+                      organisation_id: int | None = None) -> DeliveriesRecorded:
+    """Apply delivery events to the people's status, in one transaction, 1 000 people a statement. With
+    `organisation_id` (the events came from that organisation's own SendGrid account), only its people's.
 
     Idempotent and order-independent: each person keeps the strongest state any event reported (sent <
     deferred < delivered < bounced < dropped, see incidents.webhooks.RANK), so SendGrid retrying a batch, or
@@ -58,7 +60,8 @@ def record_deliveries(uow: UnitOfWork, events: Iterable[DeliveryEvent], now: dat
                 found = current.get(subject_id)
                 # the person, the incident and (when the message said it) the organisation must all match: an
                 # event about one organisation's message never changes another's person
-                if found is None or found[0] != incident_id or event.organisation not in (None, found[2]):
+                if (found is None or found[0] != incident_id or event.organisation not in (None, found[2])
+                        or organisation_id not in (None, found[2])):
                     unknown += 1
                 elif not raises(found[1][kind] or "", event.status):
                     unchanged += 1

@@ -14,15 +14,18 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import func, select
 
+from incidents.config import SHIPPED_TEMPLATES
 from incidents.errors import ConfigurationError, FieldError, InvalidInput
 from incidents.lifecycle import Status
 from incidents.profile import Profile
 from incidents.register.tables import IncidentRow, OrganisationRow, ProfileVersionRow
 from incidents.register.unit_of_work import UnitOfWork
 from incidents.said import Said
+from incidents.services.wording import rehearse
 
 DEFAULT_ID = 1
 DEFAULT_SLUG = "default"
@@ -78,9 +81,12 @@ def check_slug(slug: str) -> str:
     return cleaned
 
 
-def add_organisation(uow: UnitOfWork, slug: str, profile: Profile, actor: str, now: datetime) -> Organisation:
-    """A new organisation with its first profile version; its slug names it in every command (--org SLUG)."""
+def add_organisation(uow: UnitOfWork, slug: str, profile: Profile, actor: str, now: datetime,
+                     templates: Path = SHIPPED_TEMPLATES) -> Organisation:
+    """A new organisation with its first profile version; its slug names it in every command (--org SLUG). Its own
+    wording, if any, must render first (a rehearsal with `templates`, incidents.services.wording)."""
     slug = check_slug(slug)
+    rehearse(profile, templates)  # slow (seconds): before the transaction
     with uow:
         if uow.session.scalar(select(func.count()).select_from(OrganisationRow)
                               .where(OrganisationRow.slug == slug)):
@@ -110,9 +116,18 @@ def _store(uow: UnitOfWork, organisation_id: int, profile: Profile, actor: str, 
 
 
 def update_profile(uow: UnitOfWork, slug: str, profile: Profile, actor: str, now: datetime,
-                   from_file: bool = False) -> int:
+                   from_file: bool = False, templates: Path = SHIPPED_TEMPLATES) -> int:
     """A new version of the organisation's profile (the same content again changes nothing); open incidents
-    follow it, closed ones keep theirs. The default organisation's profile is the workspace's file: edit that."""
+    follow it, closed ones keep theirs. The default organisation's profile is the workspace's file: edit that.
+    A new wording must render first (a rehearsal with `templates`, incidents.services.wording)."""
+    with uow:
+        row = _row(uow, slug)
+        if row.id == DEFAULT_ID and not from_file:
+            raise InvalidInput("organisation", [FieldError("SLUG", Said("organisations.default_is_a_file"))])
+        newest = _newest(uow, row.id)
+        wording_changed = newest is None or json.loads(newest.document).get("wording", {}) != profile.wording
+    if wording_changed:
+        rehearse(profile, templates)  # slow (seconds): before the transaction
     with uow:
         row = _row(uow, slug)
         if row.id == DEFAULT_ID and not from_file:
@@ -126,13 +141,13 @@ def update_profile(uow: UnitOfWork, slug: str, profile: Profile, actor: str, now
         return version
 
 
-def record_file_profile(uow: UnitOfWork, profile: Profile, now: datetime) -> int:
+def record_file_profile(uow: UnitOfWork, profile: Profile, now: datetime, templates: Path = SHIPPED_TEMPLATES) -> int:
     """The default organisation's profile as its file says now: a new version when the file changed."""
     with uow:
         newest = _newest(uow, DEFAULT_ID)
         if newest is not None and newest.digest == _digest(canonical(profile)):
             return newest.version
-    return update_profile(uow, DEFAULT_SLUG, profile, "profile file", now, from_file=True)
+    return update_profile(uow, DEFAULT_SLUG, profile, "profile file", now, from_file=True, templates=templates)
 
 
 def organisations(uow: UnitOfWork) -> list[Organisation]:
@@ -191,6 +206,17 @@ def note_version(uow: UnitOfWork, incident_id: str, version: int | None) -> None
             uow.commit()
 
 
+def organisation_of(uow: UnitOfWork, incident_id: str) -> int | None:
+    """The organisation (id) an incident belongs to; None when there is no such incident."""
+    with uow:
+        return uow.session.scalar(select(IncidentRow.organisation_id).where(IncidentRow.id == incident_id))
+
+
+def names(uow: UnitOfWork) -> dict[int, str]:
+    """Each organisation's name (from its newest profile; its slug while it has none), by id."""
+    return {org.id: org.name or org.slug for org in organisations(uow)}
+
+
 def organisation_ids(uow: UnitOfWork) -> dict[int, str]:
     with uow:
         return dict(uow.session.execute(select(OrganisationRow.id, OrganisationRow.slug)).all())
@@ -218,20 +244,23 @@ class Overview:
     people_told: int  # of this year's: people told (by e-mail, letter)
 
 
-def overview(uow: UnitOfWork, now: datetime) -> list[Overview]:
-    """Per organisation: its open incidents and the nearest AP deadline among them, and this year's incidents,
-    notified to the AP or not, and the people told (the year in Europe/Amsterdam)."""
+def overview(uow: UnitOfWork, now: datetime, organisation_ids: list[int] | None = None) -> list[Overview]:
+    """Per organisation (those of `organisation_ids`, else all): its open incidents and the nearest AP deadline
+    among them, and this year's incidents, notified to the AP or not, and the people told (the year in
+    Europe/Amsterdam). The incidents' views are built in batches (incidents.views.incident_views)."""
     from incidents.subjects import notified
     from incidents.times import local
-    from incidents.views import incident_view
+    from incidents.views import incident_views
 
     year = local(now).year
     result = []
     for org in organisations(uow):
+        if organisation_ids is not None and org.id not in organisation_ids:
+            continue
         with uow:
-            ids = uow.session.scalars(select(IncidentRow.id).where(IncidentRow.organisation_id == org.id)
-                                      .order_by(IncidentRow.id)).all()
-            views = [incident_view(uow, incident_id, now) for incident_id in ids]
+            rows = list(uow.session.scalars(select(IncidentRow).where(IncidentRow.organisation_id == org.id)
+                                            .order_by(IncidentRow.id)))
+            views = incident_views(uow, rows, now)
         open_views = [v for v in views if v.is_open]
         running = [v for v in open_views if v.authority_clock.state in ("running", "overdue")]
         nearest = min(running, key=lambda v: v.authority_clock.due_at, default=None)

@@ -7,7 +7,7 @@ import hashlib
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, delete, func, or_, select, text
@@ -15,25 +15,71 @@ from sqlalchemy import ColumnElement, delete, func, or_, select, text
 from incidents import users
 from incidents.config import _positive_count
 from incidents.errors import FieldError, InvalidInput
-from incidents.register.tables import DashboardSessionRow, LoginFailureRow, UserRow
+from incidents.register.tables import (
+    DashboardSessionRow,
+    LoginFailureRow,
+    OrganisationRow,
+    UserRoleRow,
+    UserRow,
+)
 from incidents.register.unit_of_work import UnitOfWork
 from incidents.said import Said
+from incidents.services.organisations import DEFAULT_ID as DEFAULT_ORGANISATION
 
 
 @dataclass(frozen=True)
 class User:
-    """A user as the dashboard sees one: never the password hash."""
+    """A user as the dashboard sees one: never the password hash. `roles` maps each organisation the user serves
+    (by id) to its role there; `organisation_id` is the organisation a request is about once it is known (an
+    incident's, a chosen one's), and then only the role there counts (`within`)."""
 
     username: str
-    role: str
     language: str
+    roles: Mapping[int, str] = field(default_factory=dict)
+    organisation_id: int | None = None
+
+    @property
+    def role(self) -> str | None:
+        """The role in the organisation in scope; out of scope, the role held everywhere (None when they differ)."""
+        if self.organisation_id is not None:
+            return self.roles.get(self.organisation_id)
+        held = set(self.roles.values())
+        return held.pop() if len(held) == 1 else None
+
+    @property
+    def organisation_ids(self) -> list[int]:
+        return sorted(self.roles)
 
     def may(self, action: str) -> bool:
-        return users.may(self.role, action)
+        """In the organisation in scope: whether its role there allows `action`; out of scope: whether some role
+        does (a page lists what the user may do somewhere; the action itself is checked in its organisation)."""
+        if self.organisation_id is not None:
+            role = self.roles.get(self.organisation_id)
+            return role is not None and users.may(role, action)
+        return any(users.may(role, action) for role in self.roles.values())
+
+    def may_in(self, action: str) -> list[int]:
+        """The organisations (ids) where the user may `action`."""
+        return [oid for oid, role in sorted(self.roles.items()) if users.may(role, action)]
+
+    def only(self, organisation_ids: list[int]) -> User:
+        """The user with its roles in these organisations alone (a dashboard that serves only some)."""
+        return replace(self, roles={oid: role for oid, role in self.roles.items() if oid in organisation_ids})
+
+    def within(self, organisation_id: int) -> User | None:
+        """The user as one organisation sees it; None when the user holds no role there (sees nothing of it)."""
+        if organisation_id not in self.roles:
+            return None
+        return replace(self, organisation_id=organisation_id)
 
 
-def _user(row: UserRow) -> User:
-    return User(row.username, row.role, row.language)
+def _roles(uow: UnitOfWork, user_id: int) -> dict[int, str]:
+    return dict(uow.session.execute(select(UserRoleRow.organisation_id, UserRoleRow.role)
+                                    .where(UserRoleRow.user_id == user_id)).all())  # type: ignore[arg-type]
+
+
+def _user(uow: UnitOfWork, row: UserRow) -> User:
+    return User(row.username, row.language, _roles(uow, row.id))
 
 
 def _find(uow: UnitOfWork, username: str) -> UserRow | None:
@@ -43,9 +89,17 @@ def _find(uow: UnitOfWork, username: str) -> UserRow | None:
     return uow.session.scalars(select(UserRow).where(UserRow.username == name)).first()
 
 
+def _slug(uow: UnitOfWork, organisation_id: int) -> str:
+    slug = uow.session.scalar(select(OrganisationRow.slug).where(OrganisationRow.id == organisation_id))
+    if slug is None:
+        raise InvalidInput("user", [FieldError("--org", Said("users.no_organisation", id=organisation_id))])
+    return slug
+
+
 def add_user(uow: UnitOfWork, username: str, password: str, role: str, language: str, actor: str,
-             now: datetime) -> User:
-    """Create a user with a salted scrypt hash of the password; the audit trail records who added whom."""
+             now: datetime, organisation_id: int = DEFAULT_ORGANISATION) -> User:
+    """Create a user with a salted scrypt hash of the password and its role in one organisation (more with
+    `set_role`); the audit trail records who added whom."""
     username = username.strip().lower()
     problems = users.check_user(username, password, role, language)
     if problems:
@@ -54,13 +108,27 @@ def add_user(uow: UnitOfWork, username: str, password: str, role: str, language:
     with uow:
         if _find(uow, username) is not None:
             raise InvalidInput("user", [FieldError("username", Said("users.user_exists", username=username))])
-        row = UserRow(username=username, password_hash=password_hash, role=role, language=language,
-                      created_at=now, disabled=False)
+        slug = _slug(uow, organisation_id)
+        row = UserRow(username=username, password_hash=password_hash, language=language, created_at=now,
+                      disabled=False)
         uow.session.add(row)
         uow.session.flush()
-        uow.record(at=now, actor=actor, incident_id=None, action="user_added", user=username, role=role)
+        uow.session.add(UserRoleRow(user_id=row.id, organisation_id=organisation_id, role=role))
+        uow.session.flush()
+        uow.record(at=now, actor=actor, incident_id=None, action="user_added", user=username, role=role,
+                   **_organisation_detail(organisation_id, slug))
         uow.commit()
-        return _user(row)
+        return _user(uow, row)
+
+
+def _organisation_detail(organisation_id: int, slug: str) -> dict[str, str]:
+    """What an audit entry says of the organisation: nothing for the default one (as entries always did)."""
+    return {} if organisation_id == DEFAULT_ORGANISATION else {"organisation": slug}
+
+
+def exists(uow: UnitOfWork, username: str) -> bool:
+    with uow:
+        return _find(uow, username) is not None
 
 
 def authenticate(uow: UnitOfWork, username: str, password: str) -> User | None:
@@ -68,7 +136,7 @@ def authenticate(uow: UnitOfWork, username: str, password: str) -> User | None:
     with uow:
         row = _find(uow, username)
         stored = row.password_hash if row is not None else None
-        found = None if row is None else _user(row)
+        found = None if row is None else _user(uow, row)
         disabled = row is None or row.disabled
     ok = users.verify_password(password, stored or users.dummy_hash())
     return found if ok and not disabled else None
@@ -78,7 +146,7 @@ def active_user(uow: UnitOfWork, username: str) -> User | None:
     """The enabled user of that name, read fresh (a disabled account loses its sessions at once)."""
     with uow:
         row = _find(uow, username)
-        return None if row is None or row.disabled else _user(row)
+        return None if row is None or row.disabled else _user(uow, row)
 
 
 def set_language(uow: UnitOfWork, username: str, language: str) -> None:
@@ -118,18 +186,50 @@ def set_password(uow: UnitOfWork, username: str, password: str, actor: str, now:
         uow.commit()
 
 
-def set_role(uow: UnitOfWork, username: str, role: str, actor: str, now: datetime) -> User:
-    """Another role; every open session of the user ends, so the new role holds from the next login on."""
+def set_role(uow: UnitOfWork, username: str, role: str, actor: str, now: datetime,
+             organisation_id: int = DEFAULT_ORGANISATION) -> User:
+    """The user's role in an organisation, new or another; every open session of the user ends, so the role
+    holds from the next login on."""
     if role not in {r.value for r in users.Role}:
         raise InvalidInput("user", [FieldError("role", Said("users.one_of", choices=[r.value for r in users.Role]))])
     with uow:
         row = _existing(uow, username)
-        before, row.role = row.role, role
+        slug = _slug(uow, organisation_id)
+        held = uow.session.scalars(select(UserRoleRow).where(UserRoleRow.user_id == row.id,
+                                                             UserRoleRow.organisation_id == organisation_id)).first()
+        before = held.role if held is not None else None
+        if held is None:
+            uow.session.add(UserRoleRow(user_id=row.id, organisation_id=organisation_id, role=role))
+        else:
+            held.role = role
+        uow.session.flush()
         ended = _end_sessions(uow, row)
         uow.record(at=now, actor=actor, incident_id=None, action="user_role_changed", user=row.username,
-                   role=role, previous_role=before, sessions_ended=ended)
+                   role=role, previous_role=before, sessions_ended=ended,
+                   **_organisation_detail(organisation_id, slug))
         uow.commit()
-        return _user(row)
+        return _user(uow, row).within(organisation_id) or _user(uow, row)
+
+
+def revoke_role(uow: UnitOfWork, username: str, actor: str, now: datetime, organisation_id: int) -> User:
+    """The user no longer serves the organisation: its role there goes and its sessions end; from then on the
+    user sees nothing of that organisation."""
+    with uow:
+        row = _existing(uow, username)
+        slug = _slug(uow, organisation_id)
+        held = uow.session.scalars(select(UserRoleRow).where(UserRoleRow.user_id == row.id,
+                                                             UserRoleRow.organisation_id == organisation_id)).first()
+        if held is None:
+            raise InvalidInput("user", [FieldError("--org", Said("users.no_role_there", username=row.username,
+                                                                 organisation=slug))])
+        before = held.role
+        uow.session.delete(held)
+        uow.session.flush()
+        ended = _end_sessions(uow, row)
+        uow.record(at=now, actor=actor, incident_id=None, action="user_role_revoked", user=row.username,
+                   previous_role=before, sessions_ended=ended, organisation=slug)
+        uow.commit()
+        return _user(uow, row)
 
 
 def _existing(uow: UnitOfWork, username: str) -> UserRow:
@@ -142,7 +242,12 @@ def _existing(uow: UnitOfWork, username: str) -> UserRow:
 def list_users(uow: UnitOfWork) -> list[tuple[User, bool]]:
     """Every user with whether the account is disabled."""
     with uow:
-        return [(_user(r), r.disabled) for r in uow.session.scalars(select(UserRow).order_by(UserRow.username))]
+        rows = list(uow.session.scalars(select(UserRow).order_by(UserRow.username)))
+        roles: dict[int, dict[int, str]] = {}
+        for user_id, organisation_id, role in uow.session.execute(
+                select(UserRoleRow.user_id, UserRoleRow.organisation_id, UserRoleRow.role)):
+            roles.setdefault(user_id, {})[organisation_id] = role
+        return [(User(r.username, r.language, roles.get(r.id, {})), r.disabled) for r in rows]
 
 
 # --- sessions -----------------------------------------------------------------------------------------------
@@ -232,7 +337,7 @@ def open_session(uow: UnitOfWork, session_id: str, now: datetime, policy: Sessio
         if now - row.last_seen_at >= TOUCH_EVERY:
             row.last_seen_at = now
             uow.commit()
-        return OpenSession(_user(user), row.csrf, row.language)
+        return OpenSession(_user(uow, user), row.csrf, row.language)
 
 
 def end_session(uow: UnitOfWork, session_id: str) -> None:

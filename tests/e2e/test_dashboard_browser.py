@@ -365,10 +365,9 @@ def test_every_dashboard_page_passes_axe_core(served, tmp_path):
     the register and the AP notice."""
     from playwright.sync_api import sync_playwright
 
-    from incidents.model import Decision
-    from tests.conftest import EXAMPLES
     from tests.integration.test_public_notice import assessment
     from tests.integration.test_register import a_report, the_assessment
+    from tests.support.decided import decided as decide_with_notice
 
     ws = Workspace(settings=Settings.from_env({"BREACH_HOME": str(tmp_path / "ws"),
                                                "BREACH_PROFILE": str(EXAMPLE_PROFILE)}))
@@ -376,17 +375,24 @@ def test_every_dashboard_page_passes_axe_core(served, tmp_path):
     assessed = services.report_incident(ws.uow(), ws.profile, a_report(now), "olga", now)
     services.record_assessment(ws.uow(), ws.profile, assessed, the_assessment(), "it", now)
     decided = services.report_incident(ws.uow(), ws.profile, a_report(now), "olga", now)
-    services.record_assessment(ws.uow(), ws.profile, decided, the_assessment(), "it", now)
-    services.import_subjects(ws.uow(), decided, EXAMPLES / "subjects.csv", "olga", now)
-    services.record_decision(ws.uow(), decided, Decision(notify_authority=True, notify_subjects=True,
-                                                         reason="coaching reports open to anyone"), "olga", now)
-    services.prepare_authority_notice(ws.uow(), ws.profile, ws.settings.templates_dir, ws.settings.notices_dir,
-                                      decided, now)
+    decide_with_notice(ws, decided, now, actor="olga")
     public = services.report_incident(ws.uow(), ws.profile, a_report(now), "olga", now)
     services.record_assessment(ws.uow(), ws.profile, public, assessment(), "it", now)
     services.decide(ws.uow(), public, "olga", now, templates=ws.settings.templates_dir, language="nl")
     users.add_user(ws.uow(), "edith", PASSWORD, "privacy_officer", "en", "test", now)  # the English pages
-    pages = ["/incidents", "/incidents/new", "/register", f"/incidents/{assessed}",
+    # a second organisation both users serve: the overview, the choice on the report form, the lists' column
+    from incidents.profile import load_profile
+    from incidents.services import organisations
+    from tests.integration.test_organisations import jansen_profile
+
+    jansen = organisations.add_organisation(ws.uow(), "jansen", load_profile(jansen_profile(tmp_path)), "test", now)
+    for name in ("olga", "edith"):
+        users.set_role(ws.uow(), name, "responder", "test", now, jansen.id)
+    profile, version = ws.newest_profile(jansen.id)
+    bakery = services.report_incident(ws.uow(), profile, a_report(now), "olga", now, organisation_id=jansen.id,
+                                      profile_version=version)
+    pages = ["/incidents", "/incidents/new", "/incidents/new?org=jansen", "/register", "/organisations",
+             f"/incidents/{bakery}", f"/incidents/{assessed}",
              f"/incidents/{assessed}/assessment", f"/incidents/{assessed}/decision", f"/incidents/{decided}",
              f"/incidents/{decided}/filing", f"/incidents/{decided}/subjects", f"/incidents/{decided}/message",
              f"/incidents/{decided}/authority-notice", f"/incidents/{decided}/closing", f"/incidents/{public}/public"]

@@ -73,13 +73,13 @@ class Notified:
                 **fields, **personalization["custom_args"]}
 
     def post(self, events: list[dict], *, signed_at: int | None = None, key=PRIVATE, body: bytes | None = None,
-             headers: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+             headers: dict[str, str] | None = None, path: str = PATH):  # type: ignore[no-untyped-def]
         body = json.dumps(events).encode() if body is None else body
         stamp = str(int(time.time()) if signed_at is None else signed_at)
         signature = base64.b64encode(key.sign(stamp.encode() + body, ec.ECDSA(hashes.SHA256()))).decode()
         sent = {"Content-Type": "application/json", "X-Twilio-Email-Event-Webhook-Signature": signature,
                 "X-Twilio-Email-Event-Webhook-Timestamp": stamp} if headers is None else headers
-        return self.client.post(PATH, content=body, headers=sent)
+        return self.client.post(path, content=body, headers=sent)
 
     def counts(self) -> dict[str, int]:
         with self.ws.uow() as uow:
@@ -144,6 +144,43 @@ def test_an_event_about_another_organisations_message_changes_nobody(notified):
     old = notified.event(people[0], "delivered")
     old.pop("organisation")
     assert notified.post([old]).json()["changed"] == {"delivered": 1}
+
+
+def test_an_organisations_own_sendgrid_account_posts_to_its_own_address_verified_with_its_key(
+        notified, tmp_path, monkeypatch):
+    """/webhooks/sendgrid/events/<slug>: verified with the key of that organisation's SendGrid account (its profile
+    names the variable), and its events change that organisation's people only."""
+    from incidents.profile import load_profile
+    from incidents.services import organisations
+    from incidents.times import now_utc
+    from tests.integration.test_organisations import jansen_profile
+
+    profile = jansen_profile(tmp_path)
+    profile.write_text(profile.read_text(encoding="utf-8") + "sending:\n  sendgrid_key_env: JANSEN_SENDGRID_KEY\n"
+                       "  sendgrid_webhook_key_env: JANSEN_WEBHOOK_KEY\n", encoding="utf-8")
+    organisations.add_organisation(notified.ws.uow(), "jansen", load_profile(profile), "test", now_utc())
+    jansen_key = ec.generate_private_key(ec.SECP256R1())
+    monkeypatch.setenv("JANSEN_WEBHOOK_KEY", base64.b64encode(jansen_key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)).decode())
+    people = notified.personalizations()  # Qoers' ("default") people
+    delivered = [notified.event(people[0], "delivered")]
+
+    # the bakery's account, signed with its key, about Qoers' people: verified, and changes nobody
+    answer = notified.post(delivered, key=jansen_key, path=f"{PATH}/jansen")
+    assert answer.status_code == 200 and answer.json()["changed"] == {} and answer.json()["unknown"] == 1
+    # the installation's key does not open the bakery's address, nor an organisation that does not exist
+    assert notified.post(delivered, path=f"{PATH}/jansen").status_code == 403
+    nobody = notified.post(delivered, path=f"{PATH}/nobody")
+    assert nobody.status_code == 403 and nobody.json() == notified.post(delivered, path=f"{PATH}/jansen").json()
+    # nor does the bakery's key open the installation's address
+    assert notified.post(delivered, key=jansen_key).status_code == 403
+    assert notified.status_of(people[0]) == "sent"
+    # Qoers has no account of its own: its address takes the installation's key
+    answer = notified.post(delivered, path=f"{PATH}/default")
+    assert answer.status_code == 200 and answer.json()["changed"] == {"delivered": 1}
+    monkeypatch.delenv("JANSEN_WEBHOOK_KEY")
+    answer = notified.post(delivered, key=jansen_key, path=f"{PATH}/jansen")
+    assert answer.status_code == 503 and "JANSEN_WEBHOOK_KEY" in answer.text  # SendGrid retries meanwhile
 
 
 def test_bounced_and_dropped_people_go_to_the_worklist_with_sendgrids_reason(notified):

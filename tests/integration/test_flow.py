@@ -72,10 +72,11 @@ def test_the_flow_carries_an_incident_from_report_to_notices(workspace_env):
     assert incident_response(incident_id)["waiting_for"] == ["authority_filing"]
     assert {p: p.stat().st_mtime_ns for p in ws.settings.outbox.rglob("*.eml")} == stamps
 
-    # what Prefect holds: the run is named after the incident; its logs carry no address or name
+    # what Prefect holds: the run is named after the incident and its organisation; its logs carry no address
+    # or name
     with get_client(sync_client=True) as client:
         runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(
-            name=FlowRunFilterName(any_=[f"incident-{incident_id}"])))
+            name=FlowRunFilterName(any_=[f"incident-{incident_id}-default"])))
         runs = [r for r in runs if r.start_time and r.start_time >= now]  # this test's runs (the DB is shared)
         assert len(runs) == 4 and all(r.parameters == {"incident_id": incident_id} for r in runs)
         logs = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[r.id for r in runs])))

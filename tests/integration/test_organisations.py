@@ -216,3 +216,12 @@ def test_show_names_the_organisation_when_there_are_several(cli, two):
     assert code == 0 and "organisation  jansen (Bakkerij Jansen)" in out.splitlines()[1]
     code, out, _ = cli("show", theirs, "--json")
     assert json.loads(out)["organisation"] == "jansen"
+
+
+def test_the_response_runs_are_named_with_the_incident_and_its_organisation(two):
+    from flows.naming import run_names
+
+    own, theirs = two
+    assert run_names(theirs) == [f"incident-{theirs}-jansen", f"incident-{theirs}"]  # (and a run of before)
+    assert run_names(own)[0] == f"incident-{own}-default"
+    assert run_names("DL-2026-9999") == ["incident-DL-2026-9999"]
