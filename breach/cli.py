@@ -63,16 +63,16 @@ def cmd_list(ws: Workspace, args: argparse.Namespace) -> int:
     now = now_utc()
     from incidents.services.organisations import organisation_ids
 
-    slugs = organisation_ids(ws.uow())  # with several organisations, each incident is shown with its own
+    slugs = organisation_ids(ws.reader())  # with several organisations, each incident is shown with its own
     wanted = ws.organisation_id if ws.organisation is not None else None
-    with ws.uow() as uow:
+    with ws.reader() as uow:
         rows = [(row.id, row.organisation_id) for row in uow.incidents()
                 if wanted is None or row.organisation_id == wanted]
         views = [incident_view(uow, incident_id, now) for incident_id, _ in rows]
     org_of = {incident_id: slugs.get(oid, "") for incident_id, oid in rows} if len(slugs) > 1 else {}
     if args.open or args.waiting:
         views = [v for v in views if v.is_open]
-    waiting = {v.id: services.waiting_for(ws.uow(), v.id) for v in views} if args.waiting else {}
+    waiting = {v.id: services.waiting_for(ws.reader(), v.id) for v in views} if args.waiting else {}
     if args.json:
         items = [v.as_json() | ({"waiting_for": waiting[v.id]} if args.waiting else {})
                  | ({"organisation": org_of[v.id]} if org_of else {}) for v in views]
@@ -97,21 +97,21 @@ def cmd_list(ws: Workspace, args: argparse.Namespace) -> int:
 
 def cmd_show(ws: Workspace, args: argparse.Namespace) -> int:
     now = now_utc()
-    uow = ws.uow()
+    uow = ws.reader()
     with uow:
         view = incident_view(uow, args.id, now, ws.profile)
-    events = timeline(ws.uow(), view.id)
-    waiting = services.waiting_for(ws.uow(), view.id)
+    events = timeline(ws.reader(), view.id)
+    waiting = services.waiting_for(ws.reader(), view.id)
     from incidents.services.organisations import handled, organisation_ids
 
     # with several organisations, whose incident it is
-    organisation = handled(ws.uow(), view.id).slug if len(organisation_ids(ws.uow())) > 1 else None
+    organisation = handled(ws.reader(), view.id).slug if len(organisation_ids(ws.reader())) > 1 else None
     if args.json:
         data = view.as_json() | ({"organisation": organisation} if organisation else {})
         data["waiting_for"] = waiting
         data["timeline"] = [{**e, "at": iso(e["at"])} for e in events]  # type: ignore[arg-type]
         data.update(advice_json(ws, view.id))
-        keeping = retention.keeping(ws.uow(), ws.profile.retention, view.id)
+        keeping = retention.keeping(ws.reader(), ws.profile.retention, view.id)
         if keeping is not None:  # GDPR art. 5(1)(e): until when the people's names and addresses are kept
             data["people_data"] = {"kept": keeping.kept, "deleted": keeping.deleted,
                                    "deleted_at": iso(keeping.purged_at) if keeping.purged_at else None,
@@ -120,9 +120,9 @@ def cmd_show(ws: Workspace, args: argparse.Namespace) -> int:
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return 0
     w = words(ws)
-    messages = [m for m in (services.latest_version(ws.uow(), view.id, kind=kind)
+    messages = [m for m in (services.latest_version(ws.reader(), view.id, kind=kind)
                             for kind in (SUBJECT_NOTICE, SUBJECT_UPDATE)) if m is not None]
-    keeping = retention.keeping(ws.uow(), ws.profile.retention, view.id)
+    keeping = retention.keeping(ws.reader(), ws.profile.retention, view.id)
     sys.stdout.write(w.text("show.txt.j2", view=view, waiting=waiting, messages=messages,
                             processor=view.processor_clock, keeping=keeping, organisation=organisation,
                             organisation_name=ws.profile.organisation.name))

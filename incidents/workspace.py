@@ -55,7 +55,7 @@ class Workspace:
         """Every organisation's newest profile loads (a missing or broken one raises, naming it)."""
         from incidents.services.organisations import organisation_ids
 
-        for organisation_id in sorted(organisation_ids(self.uow())) or [1]:
+        for organisation_id in sorted(organisation_ids(self.reader())) or [1]:
             self._organisation_profile(organisation_id)
 
     def focus(self, incident_id: str) -> None:
@@ -70,7 +70,7 @@ class Workspace:
         from incidents.register.tables import OrganisationRow
         from incidents.services.organisations import DEFAULT_ID
 
-        with self.uow() as uow:
+        with self.reader() as uow:
             rows = uow.session.execute(select(OrganisationRow.id, OrganisationRow.slug)
                                        .order_by(OrganisationRow.slug)).all()
         if self.organisation is not None:
@@ -99,9 +99,9 @@ class Workspace:
                     self.uow(), profile, now_utc(), self.settings.templates_dir)
             return self._by_version["file"]
         if version is None:
-            version = organisations.newest_version(self.uow(), organisation_id)
+            version = organisations.newest_version(self.reader(), organisation_id)
         if version is not None and (organisation_id, version) not in self._by_version:
-            found = organisations.profile_of(self.uow(), organisation_id, version)
+            found = organisations.profile_of(self.reader(), organisation_id, version)
             if found is not None:
                 self._by_version[(organisation_id, version)] = found
         if version is None or (organisation_id, version) not in self._by_version:
@@ -115,7 +115,7 @@ class Workspace:
         incident), the version it was closed under once it is closed."""
         from incidents.services import organisations
 
-        handled = organisations.handled(self.uow(), incident_id)
+        handled = organisations.handled(self.reader(), incident_id)
         if self.organisation is not None and handled.slug != self.organisation.lower():
             raise UnknownIncident(incident_id)  # another organisation's incident is not there for this one
         profile, version = self._organisation_profile(handled.organisation_id, handled.frozen_version)
@@ -140,6 +140,12 @@ class Workspace:
         uow = UnitOfWork(self.settings.database_url, prepare=not self._migrated)  # migrate once per process
         self._migrated = True
         return uow
+
+    def reader(self) -> UnitOfWork:
+        """A unit of work that only reads (the dashboard's pages): it holds up no writer and no writer holds it up."""
+        if not self._migrated:
+            self.uow()  # the first use brings the schema up to date
+        return UnitOfWork(self.settings.database_url, prepare=False, reading=True)
 
     @property
     def lock_dir(self):  # type: ignore[no-untyped-def]

@@ -107,11 +107,11 @@ def status_of(view: IncidentView, waiting: Sequence[str], organisation: str) -> 
 
 def _status(request: Request, incident_id: str, slugs: dict[int, str] | None = None) -> IncidentStatus:
     ws = request.app.state.workspace
-    slugs = slugs or organisation_ids(ws.uow())
-    with ws.uow() as uow:
+    slugs = slugs or organisation_ids(ws.reader())
+    with ws.reader() as uow:
         view = incident_view(uow, incident_id, now_utc())
         organisation_id = uow.incident(incident_id).organisation_id
-    return status_of(view, services.waiting_for(ws.uow(), view.id), slugs.get(organisation_id, ""))
+    return status_of(view, services.waiting_for(ws.reader(), view.id), slugs.get(organisation_id, ""))
 
 
 def report_schema() -> dict[str, Any]:
@@ -139,9 +139,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 def list_incidents(request: Request, user: CurrentUser) -> IncidentList:
     ws = request.app.state.workspace
     serves = set(user.organisation_ids)
-    with ws.uow() as uow:
+    with ws.reader() as uow:
         ids = [row.id for row in uow.incidents() if row.organisation_id in serves]
-    slugs = organisation_ids(ws.uow())
+    slugs = organisation_ids(ws.reader())
     return IncidentList(incidents=[_status(request, i, slugs) for i in ids])
 
 

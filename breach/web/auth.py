@@ -177,7 +177,7 @@ def scoped(request: Request, user: User) -> User:
         user = user.only([ws.organisation_id])
     incident_id = request.path_params.get("incident_id")
     if isinstance(incident_id, str):
-        organisation_id = organisation_of(ws.uow(), incident_id)
+        organisation_id = organisation_of(ws.reader(), incident_id)
         if organisation_id is not None:  # (an unknown id: the route answers 404, or 422 for a malformed one)
             within = user.within(organisation_id)
             if within is None:
@@ -240,8 +240,8 @@ class Chosen:
 def organisations_for(ws: Workspace, user: User, action: str) -> list[Chosen]:
     """The organisations where the user may `action`, in the order of their slugs."""
     allowed = set(user.may_in(action))
-    names = organisations.names(ws.uow())
-    return sorted((Chosen(oid, slug, names.get(oid, slug)) for oid, slug in organisations.organisation_ids(ws.uow())
+    names = organisations.names(ws.reader())
+    return sorted((Chosen(oid, slug, names.get(oid, slug)) for oid, slug in organisations.organisation_ids(ws.reader())
                    .items() if oid in allowed), key=lambda c: c.slug)
 
 
@@ -255,7 +255,7 @@ def chosen_organisation(ws: Workspace, user: User, action: str, slug: str) -> Ch
         for choice in allowed:
             if choice.slug == wanted:
                 return choice
-        if any(s == wanted and oid in user.roles for oid, s in organisations.organisation_ids(ws.uow()).items()):
+        if any(s == wanted and oid in user.roles for oid, s in organisations.organisation_ids(ws.reader()).items()):
             raise Forbidden(action)
         raise HTTPException(404)
     if not allowed:

@@ -132,7 +132,7 @@ def _rows(ws: Workspace, uow: UnitOfWork, incidents: list[IncidentRow], now: dat
 
 def _names(ws: Workspace, organisation_ids: list[int]) -> dict[int, str] | None:
     """The names of the user's organisations, when there are several to tell apart in a list."""
-    return None if len(organisation_ids) < 2 else organisations.names(ws.uow())
+    return None if len(organisation_ids) < 2 else organisations.names(ws.reader())
 
 
 def _open_rows(ws: Workspace, number: int, organisation_ids: list[int]) -> Paged:
@@ -141,7 +141,7 @@ def _open_rows(ws: Workspace, number: int, organisation_ids: list[int]) -> Paged
     some page."""
     now = now_utc()
     names = _names(ws, organisation_ids)
-    with ws.uow() as uow:
+    with ws.reader() as uow:
         open_ids = select(IncidentRow.id).where(IncidentRow.status.in_([s.value for s in OPEN]),
                                                 IncidentRow.organisation_id.in_(organisation_ids))
         # what the AP clock needs, for every open incident (columns, not whole rows)
@@ -173,7 +173,7 @@ def _register_rows(ws: Workspace, number: int, organisation_ids: list[int]) -> P
     now = now_utc()
     names = _names(ws, organisation_ids)
     theirs = IncidentRow.organisation_id.in_(organisation_ids)
-    with ws.uow() as uow:
+    with ws.reader() as uow:
         total = uow.session.scalar(select(func.count()).select_from(IncidentRow).where(theirs)) or 0
         number, pages = _page_of(number, total)
         shown = list(uow.session.scalars(select(IncidentRow).where(theirs)
@@ -184,7 +184,7 @@ def _register_rows(ws: Workspace, number: int, organisation_ids: list[int]) -> P
 
 def _incident(ws: Workspace, incident_id: str) -> IncidentView:
     profile = ws.profile_for(incident_id)  # its organisation's (UnknownIncident: 404)
-    with ws.uow() as uow:
+    with ws.reader() as uow:
         return incident_view(uow, incident_id, now_utc(), profile)
 
 
@@ -328,7 +328,7 @@ def register_csv(request: Request, user: CurrentUser, org: str = Query("", max_l
         return request.app.state.pages.render(request, "error.html.j2", 400, problem="choose_organisation",
                                               action="", choices=chosen, link="/register.csv")
     stamp = now_utc().strftime("%Y%m%d")
-    return StreamingResponse(csv_lines(workspace(request).uow(), now_utc(), chosen.id),
+    return StreamingResponse(csv_lines(workspace(request).reader(), now_utc(), chosen.id),
                              media_type="text/csv; charset=utf-8", headers={
                                  "Content-Disposition": f'attachment; filename="breach-register-{chosen.slug}-'
                                                         f'{stamp}.csv"'})
@@ -338,13 +338,13 @@ def register_csv(request: Request, user: CurrentUser, org: str = Query("", max_l
 def organisations_page(request: Request, user: CurrentUser) -> Response:
     """For a privacy officer who serves several organisations: each one at a glance, the nearest AP deadline
     first (the same overview as `breach org overview`)."""
-    rows = organisations.overview(workspace(request).uow(), now_utc(), user.organisation_ids)
+    rows = organisations.overview(workspace(request).reader(), now_utc(), user.organisation_ids)
     return request.app.state.pages.render(request, "organisations.html.j2", rows=rows)
 
 
 @router.get("/organisations.csv")
 def organisations_csv(request: Request, user: CurrentUser) -> Response:
-    rows = organisations.overview(workspace(request).uow(), now_utc(), user.organisation_ids)
+    rows = organisations.overview(workspace(request).reader(), now_utc(), user.organisation_ids)
     stamp = now_utc().strftime("%Y%m%d")
     return Response(overview_csv(rows), media_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="breach-organisations-{stamp}.csv"'})
@@ -377,13 +377,13 @@ def incident_page(request: Request, incident_id: str, user: CurrentUser,
     profile = ws.profile_for(view.id)
     return request.app.state.pages.render(
         request, "incident.html.j2", view=view, urgency=urgency(view.authority_clock),
-        waiting=services.waiting_for(ws.uow(), view.id), timeline=timeline(ws.uow(), view.id),
+        waiting=services.waiting_for(ws.reader(), view.id), timeline=timeline(ws.reader(), view.id),
         prefect_url=prefect_runs_url(view.id), notice_ready=_notice_file(ws, view.id, "nl") is not None,
         done=outcome, amber=AMBER_HOURS, red=RED_HOURS,
         total=sum(view.subjects.values()), unreachable=view.subjects.get("unreachable", 0),
         sent=notified(view.subjects),
-        advice=services.explain_incident(ws.uow(), view.id, ws.settings.templates_dir, language_of(request)),
-        keeping=retention.keeping(ws.uow(), profile.retention, view.id),
+        advice=services.explain_incident(ws.reader(), view.id, ws.settings.templates_dir, language_of(request)),
+        keeping=retention.keeping(ws.reader(), profile.retention, view.id),
         # whose breach it is, beside the id, for a user who serves several organisations
         organisation=profile.organisation.name if len(user.roles) > 1 else None,
     )
@@ -567,8 +567,8 @@ def _subjects_form(request: Request, view: IncidentView, errors: list[FieldError
         total=sum(view.subjects.values()), pending=view.subjects.get("pending", 0),
         unreachable=view.subjects.get("unreachable", 0), sent=notified(view.subjects),
         other_channel=sum(view.subjects.get(s, 0) for s in OTHER_CHANNEL), posted_at=form_time(now_utc()),
-        keeping=retention.keeping(ws.uow(), ws.profile_for(view.id).retention, view.id),
-        exports=retention.exports(ws.uow(), view.id), values=values or {}, errors=by_field)
+        keeping=retention.keeping(ws.reader(), ws.profile_for(view.id).retention, view.id),
+        exports=retention.exports(ws.reader(), view.id), values=values or {}, errors=by_field)
 
 
 @router.get("/incidents/{incident_id}/subjects")
@@ -754,7 +754,7 @@ def message_preview(request: Request, incident_id: str, version: int, language: 
     base = _base(request)
     require(user, "dispatch")
     ws = workspace(request)
-    found = version_of(ws.uow(), incident_id, version, BASES[base])
+    found = version_of(ws.reader(), incident_id, version, BASES[base])
     if found is None or language not in found.rendered:
         raise HTTPException(status_code=404)
     fallback = render(ws.templates_for(incident_id), language, "subjects/anonymous_name.txt.j2").strip()
@@ -840,7 +840,7 @@ def _public_page(request: Request, view: IncidentView, values: dict[str, Any], e
 
     return _form_page(request, "public.html.j2", ["url", "published_at"], view, values, errors, problem, status,
                       versions=[n for n in view.notices if n.kind == "public_notice"],
-                      review=public_review(workspace(request).uow(), view.id))
+                      review=public_review(workspace(request).reader(), view.id))
 
 
 @router.get("/incidents/{incident_id}/public")

@@ -90,7 +90,7 @@ class SessionStore:
         """The session of a cookie; a fresh anonymous one (to be set on the response) when it is missing, forged,
         expired or ended."""
         if value and SESSION_ID.fullmatch(value):
-            found = user_service.open_session(self.ws.uow(), value, clock(), self.policy)
+            found = user_service.open_session(self.ws.uow(), value, clock(), self.policy, self.ws.reader())
             if found is not None:
                 return Session(csrf=found.csrf, user=found.user.username, language=found.language, key=value,
                                account=found.user)

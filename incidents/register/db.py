@@ -27,12 +27,22 @@ def _sqlite_begin_immediate(connection: object) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")  # type: ignore[attr-defined]
 
 
+def _sqlite_begin_deferred(connection: object) -> None:
+    # A reading transaction takes no write lock: in WAL mode it reads one snapshot while writers go on, and a
+    # long write (an import of a million people) does not keep a page from loading.
+    connection.exec_driver_sql("BEGIN")  # type: ignore[attr-defined]
+
+
 @cache
-def engine_for(url: str) -> Engine:
+def engine_for(url: str, reading: bool = False) -> Engine:
+    """The engine of a register; with `reading`, one whose transactions only read (on SQLite they take no write
+    lock; PostgreSQL's readers never wait for writers, so it is the same engine)."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin_immediate)
+        event.listen(engine, "begin", _sqlite_begin_deferred if reading else _sqlite_begin_immediate)
+    elif reading:
+        return engine_for(url)
     else:
         engine = create_engine(url, pool_pre_ping=True)
     return engine
@@ -72,8 +82,8 @@ def migrate(url: str) -> None:
         command.upgrade(config, "head")
 
 
-def session_factory(url: str) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine_for(url), expire_on_commit=False)
+def session_factory(url: str, reading: bool = False) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine_for(url, reading), expire_on_commit=False)
 
 
 def has_register(url: str) -> bool:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Self
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from incidents import audit
 from incidents.errors import UnknownIncident
@@ -21,18 +21,39 @@ from incidents.register.tables import (
 )
 
 
-class UnitOfWork:
-    """`with uow:` opens a session; `uow.commit()` ends it well; leaving without commit rolls back."""
+class ReadOnly(RuntimeError):
+    """Something tried to write through a unit of work that only reads: a bug in the caller, not bad input."""
 
-    def __init__(self, url: str, *, prepare: bool = True):
+
+def _refuse_writing(session: Session, *_: object) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise ReadOnly("this unit of work only reads; use a writing one (Workspace.uow) to record")
+
+
+def _refuse_statement(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        raise ReadOnly("this unit of work only reads; use a writing one (Workspace.uow) to record")
+
+
+class UnitOfWork:
+    """`with uow:` opens a session; `uow.commit()` ends it well; leaving without commit rolls back.
+
+    A unit of work made `reading` only reads (the dashboard's pages): on SQLite its transaction takes no write
+    lock, so neither a long write nor another reader holds it up; writing in it is refused (ReadOnly)."""
+
+    def __init__(self, url: str, *, prepare: bool = True, reading: bool = False):
         self.url = url
         if prepare:
             migrate(url)
-        self._factory: sessionmaker[Session] = session_factory(url)
+        self.reading = reading
+        self._factory: sessionmaker[Session] = session_factory(url, reading)
         self.session: Session
 
     def __enter__(self) -> Self:
         self.session = self._factory()
+        if self.reading:
+            event.listen(self.session, "before_flush", _refuse_writing)
+            event.listen(self.session, "do_orm_execute", _refuse_statement)
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -321,23 +321,32 @@ def start_session(uow: UnitOfWork, username: str, csrf: str, language: str | Non
     return session_id
 
 
-def open_session(uow: UnitOfWork, session_id: str, now: datetime, policy: SessionPolicy) -> OpenSession | None:
-    """The live session of this id with its enabled user; None (and the row deleted) when it has expired."""
-    with uow:
-        found = uow.session.execute(
+def open_session(uow: UnitOfWork, session_id: str, now: datetime, policy: SessionPolicy,
+                 reading: UnitOfWork | None = None) -> OpenSession | None:
+    """The live session of this id with its enabled user; None (and the row deleted) when it has expired. Read
+    through `reading` when it is given (every request does this: no write lock), written through `uow` only when
+    the row must change (expired, or last used a minute ago or more)."""
+    with reading or uow as r:
+        found = r.session.execute(
             select(DashboardSessionRow, UserRow).join(UserRow, UserRow.id == DashboardSessionRow.user_id)
             .where(DashboardSessionRow.id_hash == session_hash(session_id))).first()
         if found is None:
             return None
         row, user = found
-        if user.disabled or now >= policy.ends_at(row.created_at, row.last_seen_at):
-            uow.session.delete(row)
-            uow.commit()
+        expired = user.disabled or now >= policy.ends_at(row.created_at, row.last_seen_at)
+        opened = None if expired else OpenSession(_user(r, user), row.csrf, row.language)
+        if not expired and now - row.last_seen_at < TOUCH_EVERY:
+            return opened
+    with uow:
+        row = uow.session.get(DashboardSessionRow, session_hash(session_id))
+        if row is None:  # ended meanwhile
             return None
-        if now - row.last_seen_at >= TOUCH_EVERY:
+        if expired:
+            uow.session.delete(row)
+        else:
             row.last_seen_at = now
-            uow.commit()
-        return OpenSession(_user(uow, user), row.csrf, row.language)
+        uow.commit()
+    return opened
 
 
 def end_session(uow: UnitOfWork, session_id: str) -> None:
