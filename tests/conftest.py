@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,6 +21,27 @@ POSTGRES_URL = os.environ.get("BREACH_TEST_POSTGRES_URL", "").strip()
 REQUIRE_POSTGRES = os.environ.get("BREACH_REQUIRE_POSTGRES") == "1"
 
 
+@contextmanager
+def database_beside(url: str, suffix: str) -> Iterator[str]:
+    """A fresh database next to the one of `url` on its server (named after it and `suffix`), dropped after."""
+    base = make_url(url)
+    name = f"{base.database}_{suffix}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    created = base.set(database=name).render_as_string(hide_password=False)
+    try:
+        yield created
+    finally:
+        from incidents.register.db import engine_for
+
+        engine_for(created).dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A database of this test process's own on the server of BREACH_TEST_POSTGRES_URL, dropped at the end."""
@@ -27,20 +49,8 @@ def postgres_url() -> Iterator[str]:
         if REQUIRE_POSTGRES:
             pytest.fail("BREACH_TEST_POSTGRES_URL is not set and BREACH_REQUIRE_POSTGRES=1")
         pytest.skip("no PostgreSQL: set BREACH_TEST_POSTGRES_URL (make test does it via .ci/postgres.sh)")
-    base = make_url(POSTGRES_URL)
-    name = f"{base.database}_{os.getpid()}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = base.set(database=name).render_as_string(hide_password=False)
-    yield url
-    from incidents.register.db import engine_for
-
-    engine_for(url).dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with database_beside(POSTGRES_URL, str(os.getpid())) as url:
+        yield url
 
 
 def _reset_postgres(url: str) -> None:

@@ -6,7 +6,6 @@ reminder once, and neither worker logs an error."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -15,10 +14,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, make_url, select, text
+from sqlalchemy import create_engine, select
 
 from incidents.register.tables import AuditRow, IncidentRow, NoticeRow
-from tests.e2e.test_prefect_server import BIN, EXAMPLES, REPO, free_port, server, stop, wait_for  # noqa: F401
+from tests.conftest import database_beside
+from tests.e2e.test_prefect_server import BIN, EXAMPLES, REPO, server, server_env, stop, wait_for  # noqa: F401
 
 pytestmark = pytest.mark.prefect
 INCIDENTS = 20
@@ -27,40 +27,22 @@ INCIDENTS = 20
 @pytest.fixture(scope="module")
 def register(postgres_url: str) -> Iterator[str]:
     """A database of this module's own beside the test process's one (its schema is not reset under the flows)."""
-    base = make_url(postgres_url)
-    name = f"{base.database}_flows"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield base.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with database_beside(postgres_url, "flows") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory, register) -> dict[str, str]:
-    home = tmp_path_factory.mktemp("concurrency")
-    port = free_port()
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "BREACH_"))}
-    return {
-        **clean,
-        "HOME": str(home),
-        "PREFECT_HOME": str(home / "prefect"),
-        "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "DO_NOT_TRACK": "1",
-        "PREFECT_WORKER_QUERY_SECONDS": "1",
-        "PREFECT_WORKER_PREFETCH_SECONDS": "1",
-        "BREACH_PROJECT_DIR": str(REPO),
-        "BREACH_HOME": str(home / "ws"),
-        "BREACH_PROFILE": str(EXAMPLES / "profile.yaml"),
-        "BREACH_DATABASE_URL": register,
-        "BREACH_USER": "e2e",
-        "BREACH_LANGUAGE": "en",
-        "PORT": str(port),
-    }
+def prefect_database(postgres_url: str) -> Iterator[str]:
+    """The Prefect server's own database on PostgreSQL, as in production: on its default SQLite, a server busy
+    with twenty runs at once refused an automation's run-deployment action (503, "database is locked")."""
+    with database_beside(postgres_url, "prefect") as url:
+        yield url.replace("postgresql+psycopg://", "postgresql+asyncpg://", 1)
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory, register, prefect_database) -> dict[str, str]:
+    return {**server_env(tmp_path_factory.mktemp("concurrency"), BREACH_DATABASE_URL=register),
+            "PREFECT_API_DATABASE_CONNECTION_URL": prefect_database}
 
 
 @pytest.fixture(scope="module")

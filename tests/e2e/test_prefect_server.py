@@ -56,9 +56,9 @@ def stop(process: subprocess.Popen[bytes], twice: bool = False) -> None:
         process.wait()
 
 
-@pytest.fixture(scope="module")
-def env(tmp_path_factory) -> dict[str, str]:
-    home = tmp_path_factory.mktemp("server")
+def server_env(home: Path, **breach: str) -> dict[str, str]:
+    """The environment of a Prefect server on a free loopback port, its workers and the `breach` commands, in
+    `home`, with these BREACH_* settings besides the workspace's own."""
     port = free_port()
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "BREACH_"))}
     return {
@@ -74,9 +74,15 @@ def env(tmp_path_factory) -> dict[str, str]:
         "BREACH_HOME": str(home / "ws"),
         "BREACH_PROFILE": str(EXAMPLES / "profile.yaml"),
         "BREACH_USER": "e2e",
-        "BREACH_LANGUAGE": "en",  # the lines asserted below are the English ones
+        "BREACH_LANGUAGE": "en",  # the lines asserted are the English ones
         "PORT": str(port),
+        **breach,
     }
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory) -> dict[str, str]:
+    return server_env(tmp_path_factory.mktemp("server"))
 
 
 @pytest.fixture(scope="module")
