@@ -4,10 +4,12 @@ up to 1 000, each batch claimed before it is sent, so a crash resumes without lo
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, cast
 
@@ -15,7 +17,7 @@ from sqlalchemy import CursorResult, Table, bindparam, func, select, update
 
 from incidents.errors import DispatchFailed
 from incidents.messages import SUBJECT_NOTICE, SUBJECT_UPDATE
-from incidents.notify.email import Address, EmailBackend, Message, Recipient
+from incidents.notify.email import Address, EmailBackend, Message, Recipient, Sent
 from incidents.notify.render import render
 from incidents.profile import Profile
 from incidents.register.tables import (
@@ -29,6 +31,7 @@ from incidents.services.common import (
     Outcome,
     chunks,
     claim_notice,
+    dispatch_failed,
     keep_text,
     location_of,
     send,
@@ -139,7 +142,9 @@ def notify_subjects(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, tem
         uow.commit()
     total = handled = requests = 0
     dispatch = _Dispatch(uow, row.id, now)
-    with _heap_frozen():
+    # one request at a time goes out on this thread (it waits on the network), so that the next batch is read
+    # and its request written meanwhile
+    with _heap_frozen(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="dispatch") as poster:
         for language in approved.languages:
             rendered = approved.rendered[language]
             message = Message(sender=sender_of(profile, mail_from), subject=rendered.subject, text=rendered.text,
@@ -153,20 +158,30 @@ def notify_subjects(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, tem
                     keep_text(uow, row.id, "subject_notice", approved.version, language, rendered.subject,
                               rendered.text, now)
                     uow.commit()
+                request = _prepared(mailer, message, batch.people, fallback)
             while batch is not None:
-                recipients = [Recipient(f"subject-{sid}", Address(email, name), {"name": name or fallback})
-                              for sid, name, email in batch.people]
+                in_flight = poster.submit(request)
+                # While the service reads this batch, the next one is read and its request written. Its people
+                # are not claimed yet: a crash now leaves only this batch in doubt, as without reading ahead.
+                last = max_batches is not None and requests + 1 >= max_batches
+                upcoming = None if last else dispatch.upcoming(batch)
+                following = _prepared(mailer, message, upcoming, fallback) if upcoming else None
                 try:
-                    sent = send(uow, row.id, "subject_notice", mailer, message, recipients, now)
+                    sent = in_flight.result()
                     accepted = sent.accepted
                 except DispatchFailed as exc:
+                    dispatch_failed(uow, row.id, "subject_notice", exc, now)
                     dispatch.refused(batch, getattr(exc, "accepted", []), str(exc))
                     raise
                 total += len(accepted)
                 handled += len(batch.people)
                 requests += 1
                 stop = max_batches is not None and requests >= max_batches
-                batch = dispatch.next(batch, accepted, claim_next=not stop, message_ids=sent.message_ids)
+                batch = dispatch.next(batch, accepted, claim_next=not stop, message_ids=sent.message_ids,
+                                      upcoming=upcoming)
+                if batch is not None:  # the request written meanwhile, unless the claim found other people
+                    request = following if following is not None and batch.people is upcoming \
+                        else _prepared(mailer, message, batch.people, fallback)
                 if progress is not None:
                     progress(handled, min(1.0, (done_before + handled) / (done_before + open_work)))
                 if stop:
@@ -193,6 +208,25 @@ def notify_subjects(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, tem
     return Outcome("subject_notice", True, total, detail=detail, why="resent" if resent else "", again=resent)
 
 
+
+
+def _prepared(mailer: EmailBackend, message: Message, people: list[tuple[int, str, str]],
+              fallback: str) -> Callable[[], Sent]:
+    """The request for these people, to be sent by calling the result. A backend that can write it ahead
+    (SendGridBackend.prepared) does so now; a refusal while writing it is raised when it is sent, as send() would."""
+    recipients = [Recipient(f"subject-{sid}", Address(email, name), {"name": name or fallback})
+                  for sid, name, email in people]
+    prepare = getattr(mailer, "prepared", None)
+    if prepare is None:
+        return partial(mailer.send, message, recipients)
+    try:
+        return cast(Callable[[], Sent], prepare(message, recipients))
+    except DispatchFailed as exc:
+        refused = exc
+
+        def refuse() -> Sent:
+            raise refused
+        return refuse
 
 
 @contextmanager
@@ -223,6 +257,9 @@ class _Dispatch:
     in id order; it is claimed (people 'sending', a dispatch_batches row) and committed before it goes to the
     mail service, and marked when the service took it. Marking one batch and claiming the next are one
     transaction, and every statement is a set operation on an id range, not a statement per person.
+
+    A caller may read the people of the next batch while a batch is sent (`upcoming`, not claimed) and hand
+    them to `next`, which then claims them by their id range without reading them again.
     """
 
     def __init__(self, uow: UnitOfWork, incident_id: str, now: datetime, kind: str = SUBJECT_NOTICE):
@@ -238,13 +275,23 @@ class _Dispatch:
             self.uow.commit()
         return batch
 
+    def upcoming(self, batch: ClaimedBatch) -> list[tuple[int, str, str]]:
+        """The people of the batch after `batch`, read and not claimed (for next)."""
+        with self.uow:
+            return self._people(batch.language, "pending", batch.people[-1][0])
+
     def next(self, done: ClaimedBatch, accepted: list[str], claim_next: bool = True,
-             message_ids: list[str] | None = None) -> ClaimedBatch | None:
+             message_ids: list[str] | None = None,
+             upcoming: list[tuple[int, str, str]] | None = None) -> ClaimedBatch | None:
         """Mark who the service accepted of `done` (and the service's id of the request) and claim the batch
-        after it, in one transaction."""
+        after it (`upcoming` if it was read meanwhile), in one transaction."""
         with self.uow:
             self._mark(done, accepted, error=None, message_ids=message_ids)
-            batch = self._claim_new(done.language, after=done.people[-1][0]) if claim_next else None
+            batch = None
+            if claim_next:
+                after = done.people[-1][0]
+                batch = self._claim_new(done.language, after) if upcoming is None \
+                    else self._claim_read(done.language, upcoming, after)
             self.uow.commit()
         return batch
 
@@ -278,6 +325,19 @@ class _Dispatch:
         # the id range says which people without 1 000 parameters (the run lock keeps anyone else from
         # changing these rows meanwhile)
         self._run("claim", lang=language, first=people[0][0], last=people[-1][0])
+        return self._claim(language, people)
+
+    def _claim_read(self, language: str, people: list[tuple[int, str, str]], after: int) -> ClaimedBatch | None:
+        """Claim the people read while the last batch was sent, by their id range. Should anything have
+        changed a person of that range since (it should not: the run lock), the batch is what was claimed."""
+        if not people:  # looked again: people imported meanwhile are told in this run, as without reading ahead
+            return self._claim_new(language, after)
+        first, last = people[0][0], people[-1][0]
+        if self._run("claim", lang=language, first=first, last=last).rowcount != len(people):
+            people = cast(list[tuple[int, str, str]], self._run("claimed", lang=language, first=first,
+                                                                last=last).all())
+            if not people:
+                return self._claim_new(language, last)
         return self._claim(language, people)
 
     def _claim(self, language: str, people: list[tuple[int, str, str]]) -> ClaimedBatch:
@@ -318,6 +378,8 @@ class _Statements:
                        .order_by(s.c.id).limit(SEND_BATCH))
         in_range = s.c.id.between(p("first"), p("last"))
         self.claim = s.update().where(*mine, state == "pending", in_range).values({name: "sending"})
+        self.claimed = (select(s.c.id, s.c.name, s.c.email)
+                        .where(*mine, state == "sending", in_range).order_by(s.c.id))
         self.sent_range = (s.update().where(*mine, state == "sending", in_range)
                            .values({name: "sent", at: p("now")}))
         self.sent_ids = (s.update().where(*mine, state == "sending", s.c.id.in_(p("ids", expanding=True)))
