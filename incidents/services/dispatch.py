@@ -141,9 +141,9 @@ def notify_subjects(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, tem
         claim_notice(uow, row.id, "subject_notice", mailer.name, now)
         uow.commit()
     total = handled = requests = 0
-    dispatch = _Dispatch(uow, row.id, now)
-    # one request at a time goes out on this thread (it waits on the network), so that the next batch is read
-    # and its request written meanwhile
+    dispatch = _Dispatch(uow, row.id, now, read_ahead=True)
+    # one request at a time goes out on this thread (it waits on the network), so that the next batch's request
+    # is written meanwhile
     with _heap_frozen(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="dispatch") as poster:
         for language in approved.languages:
             rendered = approved.rendered[language]
@@ -161,10 +161,9 @@ def notify_subjects(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, tem
                 request = _prepared(mailer, message, batch.people, fallback)
             while batch is not None:
                 in_flight = poster.submit(request)
-                # While the service reads this batch, the next one is read and its request written. Its people
-                # are not claimed yet: a crash now leaves only this batch in doubt, as without reading ahead.
-                last = max_batches is not None and requests + 1 >= max_batches
-                upcoming = None if last else dispatch.upcoming(batch)
+                # While the service reads this batch, the request of the next one is written. Its people were
+                # read with this batch and are not claimed yet: a crash now leaves only this batch in doubt.
+                upcoming = batch.upcoming
                 following = _prepared(mailer, message, upcoming, fallback) if upcoming else None
                 try:
                     sent = in_flight.result()
@@ -250,6 +249,7 @@ class ClaimedBatch:
     key: str
     language: str
     people: list[tuple[int, str, str]]  # (subject id, name, address) in id order: in memory for one request only
+    upcoming: list[tuple[int, str, str]] | None = None  # read ahead: the next batch's people, not claimed
 
 
 class _Dispatch:
@@ -258,12 +258,15 @@ class _Dispatch:
     mail service, and marked when the service took it. Marking one batch and claiming the next are one
     transaction, and every statement is a set operation on an id range, not a statement per person.
 
-    A caller may read the people of the next batch while a batch is sent (`upcoming`, not claimed) and hand
-    them to `next`, which then claims them by their id range without reading them again.
+    With `read_ahead`, a claimed batch also carries the people of the batch after it (`upcoming`: read in the
+    same transaction, not claimed), so that the caller can write their request while this batch is sent, and
+    hands them back to `next`, which claims them by their id range without reading them again.
     """
 
-    def __init__(self, uow: UnitOfWork, incident_id: str, now: datetime, kind: str = SUBJECT_NOTICE):
+    def __init__(self, uow: UnitOfWork, incident_id: str, now: datetime, kind: str = SUBJECT_NOTICE,
+                 read_ahead: bool = False):
         self.uow, self.incident_id, self.now, self.kind = uow, incident_id, now, kind
+        self.read_ahead = read_ahead
         self._statements: _Statements | None = None
 
     def first(self, language: str) -> ClaimedBatch | None:
@@ -274,11 +277,6 @@ class _Dispatch:
             batch = self._claim(language, people) if people else self._claim_new(language)
             self.uow.commit()
         return batch
-
-    def upcoming(self, batch: ClaimedBatch) -> list[tuple[int, str, str]]:
-        """The people of the batch after `batch`, read and not claimed (for next)."""
-        with self.uow:
-            return self._people(batch.language, "pending", batch.people[-1][0])
 
     def next(self, done: ClaimedBatch, accepted: list[str], claim_next: bool = True,
              message_ids: list[str] | None = None,
@@ -328,7 +326,7 @@ class _Dispatch:
         return self._claim(language, people)
 
     def _claim_read(self, language: str, people: list[tuple[int, str, str]], after: int) -> ClaimedBatch | None:
-        """Claim the people read while the last batch was sent, by their id range. Should anything have
+        """Claim the people read ahead with the last batch, by their id range. Should anything have
         changed a person of that range since (it should not: the run lock), the batch is what was claimed."""
         if not people:  # looked again: people imported meanwhile are told in this run, as without reading ahead
             return self._claim_new(language, after)
@@ -343,7 +341,8 @@ class _Dispatch:
     def _claim(self, language: str, people: list[tuple[int, str, str]]) -> ClaimedBatch:
         key = f"{self.incident_id}:{self.kind}:{language}:{people[0][0]}-{people[-1][0]}"
         self._run("open_batch", key=key, recipients=len(people))
-        return ClaimedBatch(key, language, people)
+        upcoming = self._people(language, "pending", people[-1][0]) if self.read_ahead else None
+        return ClaimedBatch(key, language, people, upcoming)
 
     def _mark(self, done: ClaimedBatch, accepted: list[str], error: str | None,
               message_ids: list[str] | None = None) -> None:
