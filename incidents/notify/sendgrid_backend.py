@@ -30,7 +30,6 @@ import math
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
-from functools import partial
 from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -160,41 +159,20 @@ class SendGridBackend:
         accepted: list[str] = []
         message_ids: list[str] = []
         for number, chunk in enumerate(batched(recipients, self.batch_size), start=1):
-            self._deliver(message, chunk, self.body(message, chunk, batch_key(message, number)), number, total,
-                          accepted, message_ids)
+            body = self.body(message, chunk, batch_key(message, number))
+            try:
+                status, attempts, message_id = self._post(body)
+            except _Refused as refused:
+                raise SendGridDispatchFailed(
+                    self._describe(refused, message, chunk, number, total, accepted),
+                    accepted=accepted, status=refused.status, batch=number, retryable=refused.retryable,
+                ) from None
+            accepted.extend(r.key for r in chunk)
+            if message_id:
+                message_ids.append(message_id)
+            log.info("sendgrid: %s %s batch %d/%d accepted: %d recipients, HTTP %d, %d attempt(s)",
+                     message.incident_id, message.kind, number, total, len(chunk), status, attempts)
         return Sent(accepted=accepted, location=self.location, message_ids=message_ids)
-
-    def prepared(self, message: Message, recipients: Sequence[Recipient]) -> Callable[[], Sent]:
-        """send() in two steps: the request is written now, and calling the result posts it. The dispatch
-        writes the next batch's request while the service reads this one (posting waits on the network and
-        leaves the interpreter free). Recipients for more than one request are sent by send() when called."""
-        recipients = list(recipients)
-        if not recipients or len(recipients) > self.batch_size:
-            return partial(self.send, message, recipients)
-        body = self.body(message, recipients, batch_key(message, 1))
-
-        def post() -> Sent:
-            accepted: list[str] = []
-            message_ids: list[str] = []
-            self._deliver(message, recipients, body, 1, 1, accepted, message_ids)
-            return Sent(accepted=accepted, location=self.location, message_ids=message_ids)
-        return post
-
-    def _deliver(self, message: Message, chunk: list[Recipient], body: str, number: int, total: int,
-                 accepted: list[str], message_ids: list[str]) -> None:
-        """Post one request; add its recipients to `accepted`, or raise SendGridDispatchFailed."""
-        try:
-            status, attempts, message_id = self._post(body)
-        except _Refused as refused:
-            raise SendGridDispatchFailed(
-                self._describe(refused, message, chunk, number, total, accepted),
-                accepted=accepted, status=refused.status, batch=number, retryable=refused.retryable,
-            ) from None
-        accepted.extend(r.key for r in chunk)
-        if message_id:
-            message_ids.append(message_id)
-        log.info("sendgrid: %s %s batch %d/%d accepted: %d recipients, HTTP %d, %d attempt(s)",
-                 message.incident_id, message.kind, number, total, len(chunk), status, attempts)
 
     # -- the request body ------------------------------------------------------------------------------------
 

@@ -108,18 +108,13 @@ def send(uow: UnitOfWork, incident_id: str, kind: str, mailer: EmailBackend, mes
     try:
         return mailer.send(message, recipients)
     except DispatchFailed as exc:
-        dispatch_failed(uow, incident_id, kind, exc, now)
+        with uow:
+            notice = uow.notice(incident_id, kind)
+            if notice is not None:
+                notice.status, notice.error = "failed", str(exc)
+            uow.record(at=now, actor="response-flow", incident_id=incident_id, action="dispatch_failed", kind=kind)
+            uow.commit()
         raise
-
-
-def dispatch_failed(uow: UnitOfWork, incident_id: str, kind: str, exc: DispatchFailed, now: datetime) -> None:
-    """Record that the mail service did not take a message: the notice failed, with the service's error."""
-    with uow:
-        notice = uow.notice(incident_id, kind)
-        if notice is not None:
-            notice.status, notice.error = "failed", str(exc)
-        uow.record(at=now, actor="response-flow", incident_id=incident_id, action="dispatch_failed", kind=kind)
-        uow.commit()
 
 
 def chunks(items, size):  # type: ignore[no-untyped-def]

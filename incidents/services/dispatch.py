@@ -4,12 +4,10 @@ up to 1 000, each batch claimed before it is sent, so a crash resumes without lo
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from pathlib import Path
 from typing import Any, cast
 
@@ -17,7 +15,7 @@ from sqlalchemy import CursorResult, Table, bindparam, func, select, update
 
 from incidents.errors import DispatchFailed
 from incidents.messages import SUBJECT_NOTICE, SUBJECT_UPDATE
-from incidents.notify.email import Address, EmailBackend, Message, Recipient, Sent
+from incidents.notify.email import Address, EmailBackend, Message, Recipient
 from incidents.notify.render import render
 from incidents.profile import Profile
 from incidents.register.tables import (
@@ -31,7 +29,6 @@ from incidents.services.common import (
     Outcome,
     chunks,
     claim_notice,
-    dispatch_failed,
     keep_text,
     location_of,
     send,
@@ -141,10 +138,8 @@ def notify_subjects(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, tem
         claim_notice(uow, row.id, "subject_notice", mailer.name, now)
         uow.commit()
     total = handled = requests = 0
-    dispatch = _Dispatch(uow, row.id, now, read_ahead=True)
-    # one request at a time goes out on this thread (it waits on the network), so that the next batch's request
-    # is written meanwhile
-    with _heap_frozen(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="dispatch") as poster:
+    dispatch = _Dispatch(uow, row.id, now)
+    with _heap_frozen():
         for language in approved.languages:
             rendered = approved.rendered[language]
             message = Message(sender=sender_of(profile, mail_from), subject=rendered.subject, text=rendered.text,
@@ -158,29 +153,20 @@ def notify_subjects(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, tem
                     keep_text(uow, row.id, "subject_notice", approved.version, language, rendered.subject,
                               rendered.text, now)
                     uow.commit()
-                request = _prepared(mailer, message, batch.people, fallback)
             while batch is not None:
-                in_flight = poster.submit(request)
-                # While the service reads this batch, the request of the next one is written. Its people were
-                # read with this batch and are not claimed yet: a crash now leaves only this batch in doubt.
-                upcoming = batch.upcoming
-                following = _prepared(mailer, message, upcoming, fallback) if upcoming else None
+                recipients = [Recipient(f"subject-{sid}", Address(email, name), {"name": name or fallback})
+                              for sid, name, email in batch.people]
                 try:
-                    sent = in_flight.result()
+                    sent = send(uow, row.id, "subject_notice", mailer, message, recipients, now)
                     accepted = sent.accepted
                 except DispatchFailed as exc:
-                    dispatch_failed(uow, row.id, "subject_notice", exc, now)
                     dispatch.refused(batch, getattr(exc, "accepted", []), str(exc))
                     raise
                 total += len(accepted)
                 handled += len(batch.people)
                 requests += 1
                 stop = max_batches is not None and requests >= max_batches
-                batch = dispatch.next(batch, accepted, claim_next=not stop, message_ids=sent.message_ids,
-                                      upcoming=upcoming)
-                if batch is not None:  # the request written meanwhile, unless the claim found other people
-                    request = following if following is not None and batch.people is upcoming \
-                        else _prepared(mailer, message, batch.people, fallback)
+                batch = dispatch.next(batch, accepted, claim_next=not stop, message_ids=sent.message_ids)
                 if progress is not None:
                     progress(handled, min(1.0, (done_before + handled) / (done_before + open_work)))
                 if stop:
@@ -209,25 +195,6 @@ def notify_subjects(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, tem
 
 
 
-def _prepared(mailer: EmailBackend, message: Message, people: list[tuple[int, str, str]],
-              fallback: str) -> Callable[[], Sent]:
-    """The request for these people, to be sent by calling the result. A backend that can write it ahead
-    (SendGridBackend.prepared) does so now; a refusal while writing it is raised when it is sent, as send() would."""
-    recipients = [Recipient(f"subject-{sid}", Address(email, name), {"name": name or fallback})
-                  for sid, name, email in people]
-    prepare = getattr(mailer, "prepared", None)
-    if prepare is None:
-        return partial(mailer.send, message, recipients)
-    try:
-        return cast(Callable[[], Sent], prepare(message, recipients))
-    except DispatchFailed as exc:
-        refused = exc
-
-        def refuse() -> Sent:
-            raise refused
-        return refuse
-
-
 @contextmanager
 def _heap_frozen() -> Iterator[None]:
     """Keep the cyclic garbage collector off the objects that existed before the dispatch began.
@@ -249,7 +216,6 @@ class ClaimedBatch:
     key: str
     language: str
     people: list[tuple[int, str, str]]  # (subject id, name, address) in id order: in memory for one request only
-    upcoming: list[tuple[int, str, str]] | None = None  # read ahead: the next batch's people, not claimed
 
 
 class _Dispatch:
@@ -257,16 +223,10 @@ class _Dispatch:
     in id order; it is claimed (people 'sending', a dispatch_batches row) and committed before it goes to the
     mail service, and marked when the service took it. Marking one batch and claiming the next are one
     transaction, and every statement is a set operation on an id range, not a statement per person.
-
-    With `read_ahead`, a claimed batch also carries the people of the batch after it (`upcoming`: read in the
-    same transaction, not claimed), so that the caller can write their request while this batch is sent, and
-    hands them back to `next`, which claims them by their id range without reading them again.
     """
 
-    def __init__(self, uow: UnitOfWork, incident_id: str, now: datetime, kind: str = SUBJECT_NOTICE,
-                 read_ahead: bool = False):
+    def __init__(self, uow: UnitOfWork, incident_id: str, now: datetime, kind: str = SUBJECT_NOTICE):
         self.uow, self.incident_id, self.now, self.kind = uow, incident_id, now, kind
-        self.read_ahead = read_ahead
         self._statements: _Statements | None = None
 
     def first(self, language: str) -> ClaimedBatch | None:
@@ -279,17 +239,12 @@ class _Dispatch:
         return batch
 
     def next(self, done: ClaimedBatch, accepted: list[str], claim_next: bool = True,
-             message_ids: list[str] | None = None,
-             upcoming: list[tuple[int, str, str]] | None = None) -> ClaimedBatch | None:
+             message_ids: list[str] | None = None) -> ClaimedBatch | None:
         """Mark who the service accepted of `done` (and the service's id of the request) and claim the batch
-        after it (`upcoming` if it was read meanwhile), in one transaction."""
+        after it, in one transaction."""
         with self.uow:
             self._mark(done, accepted, error=None, message_ids=message_ids)
-            batch = None
-            if claim_next:
-                after = done.people[-1][0]
-                batch = self._claim_new(done.language, after) if upcoming is None \
-                    else self._claim_read(done.language, upcoming, after)
+            batch = self._claim_new(done.language, after=done.people[-1][0]) if claim_next else None
             self.uow.commit()
         return batch
 
@@ -325,24 +280,10 @@ class _Dispatch:
         self._run("claim", lang=language, first=people[0][0], last=people[-1][0])
         return self._claim(language, people)
 
-    def _claim_read(self, language: str, people: list[tuple[int, str, str]], after: int) -> ClaimedBatch | None:
-        """Claim the people read ahead with the last batch, by their id range. Should anything have
-        changed a person of that range since (it should not: the run lock), the batch is what was claimed."""
-        if not people:  # looked again: people imported meanwhile are told in this run, as without reading ahead
-            return self._claim_new(language, after)
-        first, last = people[0][0], people[-1][0]
-        if self._run("claim", lang=language, first=first, last=last).rowcount != len(people):
-            people = cast(list[tuple[int, str, str]], self._run("claimed", lang=language, first=first,
-                                                                last=last).all())
-            if not people:
-                return self._claim_new(language, last)
-        return self._claim(language, people)
-
     def _claim(self, language: str, people: list[tuple[int, str, str]]) -> ClaimedBatch:
         key = f"{self.incident_id}:{self.kind}:{language}:{people[0][0]}-{people[-1][0]}"
         self._run("open_batch", key=key, recipients=len(people))
-        upcoming = self._people(language, "pending", people[-1][0]) if self.read_ahead else None
-        return ClaimedBatch(key, language, people, upcoming)
+        return ClaimedBatch(key, language, people)
 
     def _mark(self, done: ClaimedBatch, accepted: list[str], error: str | None,
               message_ids: list[str] | None = None) -> None:
@@ -377,8 +318,6 @@ class _Statements:
                        .order_by(s.c.id).limit(SEND_BATCH))
         in_range = s.c.id.between(p("first"), p("last"))
         self.claim = s.update().where(*mine, state == "pending", in_range).values({name: "sending"})
-        self.claimed = (select(s.c.id, s.c.name, s.c.email)
-                        .where(*mine, state == "sending", in_range).order_by(s.c.id))
         self.sent_range = (s.update().where(*mine, state == "sending", in_range)
                            .values({name: "sent", at: p("now")}))
         self.sent_ids = (s.update().where(*mine, state == "sending", s.c.id.in_(p("ids", expanding=True)))
