@@ -1,7 +1,6 @@
 """The fast paths of a large list, on SQLite and PostgreSQL: the first import of an incident (PostgreSQL: COPY)
 writes the same rows as an import into an incident that already has people (INSERT ... ON CONFLICT), a source
-that breaks halfway writes nothing, and a dispatch that reads the next batch ahead claims only who is still
-waiting."""
+that breaks halfway writes nothing, and a batch claims only who is still waiting when it is claimed."""
 
 from __future__ import annotations
 
@@ -87,7 +86,7 @@ class ChangingMailer:
         return Sent(accepted=[r.key for r in recipients], location="test")
 
 
-def test_a_person_changed_after_the_next_batch_was_read_is_not_claimed_with_it(uow, profile, now, tmp_path,
+def test_a_person_changed_while_a_batch_is_sent_is_not_claimed_with_the_next(uow, profile, now, tmp_path,
                                                                                 database_url):
     people = tmp_path / "people.csv"
     people.write_text("name,email\n" + "".join(f"P{i},p{i}@example.com\n" for i in range(2500)), encoding="utf-8")
@@ -101,7 +100,7 @@ def test_a_person_changed_after_the_next_batch_was_read_is_not_claimed_with_it(u
     with uow:
         ids = list(uow.session.scalars(select(SubjectRow.id).where(SubjectRow.incident_id == incident_id)
                                        .order_by(SubjectRow.id)))
-    changed = ids[1500]  # in the second batch, read while the first one is sent
+    changed = ids[1500]  # in the second batch
     mailer = ChangingMailer(database_url, changed)
 
     outcome = services.notify_subjects(uow, profile, mailer, TEMPLATES, incident_id, None, now)
