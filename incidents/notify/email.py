@@ -27,7 +27,7 @@ HTML_TOKENS = {"name": "-name_html-"}
 _HTML_SPECIAL = re.compile(r"[&<>\"']")
 
 
-def _escape(value: str) -> str:
+def escape_html(value: str) -> str:
     """html.escape, skipped for the usual name with nothing to escape (it runs once per person)."""
     return html.escape(value) if _HTML_SPECIAL.search(value) else value
 
@@ -59,7 +59,7 @@ def substitutions(fields: Mapping[str, str]) -> dict[str, str]:
         if (token := TEXT_TOKENS.get(name)) is not None:
             subs[token] = value
         if (token := HTML_TOKENS.get(name)) is not None:
-            subs[token] = _escape(value)
+            subs[token] = escape_html(value)
     return subs
 
 

@@ -38,7 +38,17 @@ from python_http_client.exceptions import HTTPError
 from sendgrid import SendGridAPIClient
 
 from incidents.errors import ConfigurationError, DispatchFailed
-from incidents.notify.email import Address, Message, Recipient, Sent, batched, substitutions
+from incidents.notify.email import (
+    HTML_TOKENS,
+    TEXT_TOKENS,
+    Address,
+    Message,
+    Recipient,
+    Sent,
+    batched,
+    escape_html,
+    substitutions,
+)
 from incidents.said import Said
 
 log = logging.getLogger(__name__)
@@ -63,6 +73,9 @@ NO_TRACKING: dict[str, dict[str, bool]] = {
     "ganalytics": {"enable": False},
 }
 _PERSONALIZATION_FIELD = re.compile(r"^personalizations\.(\d+)\b")
+# The substitution tokens of a person's name as JSON keys, "-name-": and "-name_html-": (see body)
+_NAME_TEXT = encode_basestring_ascii(TEXT_TOKENS["name"]) + ":"
+_NAME_HTML = encode_basestring_ascii(HTML_TOKENS["name"]) + ":"
 
 
 class _OnlyRequestLines(logging.Filter):
@@ -190,7 +203,12 @@ class SendGridBackend:
         people = []
         for key, (email, name), fields in recipients:
             to = f'{{"email":{q(email)},"name":{q(name)}}}' if name else f'{{"email":{q(email)}}}'
-            if fields:
+            if len(fields) == 1 and (value := fields.get("name")) is not None:
+                # what substitutions() makes of a name alone (a subject notice has nothing else), its tokens
+                # encoded once: the general case below took half of this loop's time
+                subs = f"{_NAME_TEXT}{q(value)},{_NAME_HTML}{q(escape_html(value))}"
+                people.append(f'{{"to":[{to}],"substitutions":{{{subs}}},"custom_args":{shared}{q(key)}}}}}')
+            elif fields:
                 subs = ",".join(f"{q(token)}:{q(value)}" for token, value in substitutions(fields).items())
                 people.append(f'{{"to":[{to}],"substitutions":{{{subs}}},"custom_args":{shared}{q(key)}}}}}')
             else:

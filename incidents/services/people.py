@@ -3,7 +3,8 @@ those who need a letter or a phone call."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -17,10 +18,7 @@ from incidents.register.tables import (
 )
 from incidents.register.unit_of_work import UnitOfWork
 from incidents.said import Said
-from incidents.services.common import (
-    SEND_BATCH,
-    insert_ignoring_conflicts,
-)
+from incidents.services.common import SEND_BATCH
 from incidents.subjects import OTHER_CHANNEL, CsvSource, Person, ReadReport, Source, read_source
 
 # Called as work advances: (people done so far, fraction done 0..1 or None when the total is unknown).
@@ -48,12 +46,19 @@ def import_subjects(uow: UnitOfWork, incident_id: str, source: Path | Source, ac
         row = uow.incident(incident_id)
         if row.status in (Status.CLOSED, Status.DISMISSED):
             raise InvalidTransition(Said("people.no_people_added", id=row.id, status=str(row.status)))
+        postgresql = uow.session.get_bind().dialect.name == "postgresql"
+        if postgresql:  # SQLite: BEGIN IMMEDIATE already made this the only writer
+            uow.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _import_lock(row.id)})
         before = uow.session.scalar(select(func.count()).where(SubjectRow.incident_id == row.id)) or 0
-        link = _linker(uow, row.id)
-        for chunk in chunks(read_source(people, report), SEND_BATCH):
-            link(chunk)
-            if progress is not None:
-                progress(report.rows, people.fraction())
+        read = chunks(read_source(people, report), SEND_BATCH)
+        if postgresql and not before:
+            _copy(uow, row.id, read, people, report, progress)
+        else:
+            link = _linker(uow, row.id)
+            for chunk in read:
+                link(chunk)
+                if progress is not None:
+                    progress(report.rows, people.fraction())
         after = uow.session.scalar(select(func.count()).where(SubjectRow.incident_id == row.id)) or 0
         distinct = report.rows - report.duplicates
         result = ImportResult(rows=report.rows, added=after - before, already_linked=distinct - (after - before),
@@ -63,6 +68,37 @@ def import_subjects(uow: UnitOfWork, incident_id: str, source: Path | Source, ac
                    unreachable=len(result.unreachable))
         uow.commit()
     return result
+
+
+_COLUMNS = "incident_id, source_line, name, email, email_key, language, problem, postal_address, status"
+
+
+def _import_lock(incident_id: str) -> int:
+    """The key of a PostgreSQL advisory lock that lets one import at a time link people to this incident."""
+    return int.from_bytes(hashlib.sha256(f"breach import {incident_id}".encode()).digest()[:8], "big", signed=True)
+
+
+def _row(incident_id: str, person: Person) -> tuple[object, ...]:
+    """A person as a row of the subjects table, in the order of _COLUMNS."""
+    return (incident_id, *person, "unreachable" if person.problem else "pending")
+
+
+def _copy(uow: UnitOfWork, incident_id: str, read: Iterator[list[Person]], people: Source, report: ReadReport,
+          progress: OnProgress | None) -> None:
+    """PostgreSQL, an incident without people yet: COPY, which streams the rows while the server stores them
+    (INSERT waits for each statement: three times as long at a million people).
+
+    COPY cannot skip a conflict, and none can occur: the reader merged the list's duplicates, the incident had
+    nobody, and the advisory lock keeps a second import of the same incident waiting until this one ends. A
+    failing source fails the COPY, and the transaction writes nothing.
+    """
+    raw = uow.session.connection().connection.driver_connection
+    with raw.cursor() as cursor, cursor.copy(f"COPY subjects ({_COLUMNS}) FROM STDIN") as copy:
+        for chunk in read:
+            for person in chunk:
+                copy.write_row(_row(incident_id, person))
+            if progress is not None:
+                progress(report.rows, people.fraction())
 
 
 # PostgreSQL: a chunk of people is one statement over arrays, not a statement per person (psycopg's
@@ -87,13 +123,14 @@ def _linker(uow: UnitOfWork, incident_id: str) -> Callable[[list[Person]], None]
                 "problems": [p.problem for p in chunk], "lines": [p.line for p in chunk],
                 "addresses": [p.postal_address for p in chunk]})
         return link_arrays
-    insert = insert_ignoring_conflicts(uow, SubjectRow.__table__, ["incident_id", "email_key"])
+    # SQLite: the driver's executemany on tuples, in the session's transaction. Through the ORM session each
+    # row became a dict and was processed again by SQLAlchemy: half of the import's time.
+    raw = uow.session.connection().connection.driver_connection
+    insert = (f"INSERT INTO subjects ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+              "ON CONFLICT (incident_id, email_key) DO NOTHING")
 
     def link_rows(chunk: list[Person]) -> None:
-        uow.session.execute(insert, [
-            {"incident_id": incident_id, "name": p.name, "email": p.email, "email_key": p.email_key,
-             "language": p.language, "status": "unreachable" if p.problem else "pending",
-             "problem": p.problem, "source_line": p.line, "postal_address": p.postal_address} for p in chunk])
+        raw.executemany(insert, [_row(incident_id, p) for p in chunk])
     return link_rows
 
 
