@@ -39,6 +39,32 @@ def _total(counts: list[dict[str, int]]) -> dict[str, int]:
     return total
 
 
+# How long the response has to alert the team itself before the watch does it (the response starts within seconds
+# of the report; a trigger lost on the way must not leave the team unaware while the AP's 72 hours run).
+RESPONSE_GRACE = timedelta(minutes=5)
+
+
+@task(name="alert the teams a lost start left unaware", cache_policy=NO_CACHE, persist_result=False, retries=2,
+      retry_delay_seconds=10)
+def alert_unaware_teams() -> dict[str, int]:
+    """GDPR art. 33(1) runs from awareness, whatever the orchestration does: an incident whose response never
+    began (its event lost, its run killed before the alert) gets its team alert from the watch, once, under the
+    incident's lock (a response that starts meanwhile finds it sent)."""
+    from incidents import services
+    from incidents.register.locks import incident_lock
+    from incidents.services.team import unalerted
+
+    alerted = 0
+    for organisation_id, ws in _organisations():
+        for incident_id in unalerted(ws.reader(), now_utc(), RESPONSE_GRACE, organisation_id):
+            ws.focus(incident_id)
+            with incident_lock(ws.settings.database_url, incident_id, ws.lock_dir):
+                outcome = services.alert_team(ws.uow(), ws.profile, ws.mailer, ws.templates, incident_id,
+                                              ws.settings.mail_from, now_utc())
+            alerted += outcome.count > 0
+    return {"teams_alerted_late": alerted}
+
+
 @task(name="send the reminders that are due", cache_policy=NO_CACHE, persist_result=False, retries=2,
       retry_delay_seconds=10)
 def send_reminders() -> dict[str, int]:
@@ -73,10 +99,14 @@ def apply_retention() -> dict[str, int]:
 def deadline_watch() -> dict[str, int]:
     """Remind the incident team, then the privacy contact, before a legal deadline passes; keep the people's data
     no longer than the profile says."""
+    unaware = alert_unaware_teams()
+    if unaware["teams_alerted_late"]:
+        get_run_logger().warning("%(teams_alerted_late)s incident(s) had no response: their teams were alerted by "
+                                 "the watch", unaware)
     counts = send_reminders()
     get_run_logger().info("reminders due: %(due)s, sent: %(sent)s, taken by another watch: "
                           "%(taken_by_another_watch)s", counts)
     kept = apply_retention()
     get_run_logger().info("retention: %(warned)s warned, %(purged_people)s people's data deleted in "
                           "%(purged_incidents)s incident(s)", kept)
-    return {**counts, **kept}
+    return {**unaware, **counts, **kept}

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from incidents.lifecycle import Status
+from sqlalchemy import select
+
+from incidents.lifecycle import OPEN, Status
 from incidents.notify.email import Address, EmailBackend, Message, Recipient
 from incidents.notify.render import render_email
 from incidents.profile import Profile
+from incidents.register.tables import IncidentRow, NoticeRow
 from incidents.register.unit_of_work import UnitOfWork
 from incidents.services.common import (
     Outcome,
@@ -31,6 +34,19 @@ def team_recipients(profile: Profile, privacy_contact_too: bool = False) -> list
             seen.add(str(person.email).lower())
             recipients.append(Recipient(f"team-{i}", Address(str(person.email), person.name), {"name": person.name}))
     return recipients
+
+
+def unalerted(uow: UnitOfWork, now: datetime, waited: timedelta, organisation_id: int | None = None) -> list[str]:
+    """Open incidents reported at least `waited` ago whose team alert was never begun: the response that should
+    have alerted the team did not start (its event lost, its process killed first). An alert begun and not
+    finished is the response's own to finish, under its lock."""
+    begun = select(NoticeRow.incident_id).where(NoticeRow.kind == "team_alert")
+    which = [IncidentRow.status.in_([s.value for s in OPEN]), IncidentRow.reported_at <= now - waited,
+             IncidentRow.id.not_in(begun)]
+    if organisation_id is not None:
+        which.append(IncidentRow.organisation_id == organisation_id)
+    with uow:
+        return list(uow.session.scalars(select(IncidentRow.id).where(*which).order_by(IncidentRow.id)))
 
 
 def alert_team(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, templates: Path, incident_id: str,

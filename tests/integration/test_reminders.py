@@ -147,3 +147,35 @@ def test_a_phased_first_notice_is_chased_for_its_follow_up(uow, profile, now, tm
                                "M-77", now + timedelta(days=5), "po", now + timedelta(days=5))
     watch(uow, profile, tmp_path, now + timedelta(days=8))
     assert ("authority_follow_up", "expired") not in reminders(uow, incident_id)
+
+
+def test_a_team_whose_response_never_started_is_alerted_by_the_watch_once(cli, monkeypatch):
+    """A report whose trigger was lost (no response run): after the grace the watch alerts the team itself, once;
+    an incident reported a moment ago, or one whose response has begun its alert, is the response's own."""
+    from sqlalchemy import update
+
+    from flows import deadlines
+    from incidents.register.tables import AuditRow, IncidentRow, NoticeRow
+    from incidents.times import now_utc
+    from incidents.workspace import Workspace
+
+    forgotten, fresh, busy = (cli("report", str(EXAMPLES / "incident.yaml"), "--no-flow")[1].strip()
+                              for _ in range(3))
+    ws = Workspace()
+    with ws.uow() as uow:
+        uow.session.execute(update(IncidentRow).where(IncidentRow.id.in_([forgotten, busy]))
+                            .values(reported_at=now_utc() - timedelta(minutes=10)))
+        uow.session.add(NoticeRow(incident_id=busy, kind="team_alert", version=1, status="sending",
+                                  started_at=now_utc(), recipients=0, backend="outbox"))  # a run is alerting
+        uow.commit()
+    assert deadlines.alert_unaware_teams.fn() == {"teams_alerted_late": 1}
+    assert deadlines.alert_unaware_teams.fn() == {"teams_alerted_late": 0}  # once
+    outbox = ws.settings.outbox
+    sent = [message_from_bytes(p.read_bytes(), policy=policy.default) for p in
+            (outbox / forgotten / "team_alert").glob("*.eml")]
+    assert len(sent) == len(ws.profile.incident_team) and forgotten in str(sent[0]["Subject"])
+    assert not (outbox / fresh).exists() and not (outbox / busy).exists()
+    with ws.uow() as uow:
+        alerts = uow.session.scalars(select(AuditRow.incident_id).where(AuditRow.action == "team_alerted")).all()
+        assert alerts == [forgotten]
+        assert uow.session.get(IncidentRow, forgotten).status == "under_assessment"
