@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select, text
 
@@ -78,6 +79,13 @@ def _import_lock(incident_id: str) -> int:
     return int.from_bytes(hashlib.sha256(f"breach import {incident_id}".encode()).digest()[:8], "big", signed=True)
 
 
+def _driver_connection(uow: UnitOfWork) -> Any:
+    """The database driver's own connection under the session's, in its transaction (for bulk writes)."""
+    raw = uow.session.connection().connection.driver_connection
+    assert raw is not None  # a checked-out connection has one
+    return raw
+
+
 def _row(incident_id: str, person: Person) -> tuple[object, ...]:
     """A person as a row of the subjects table, in the order of _COLUMNS."""
     return (incident_id, *person, "unreachable" if person.problem else "pending")
@@ -92,7 +100,7 @@ def _copy(uow: UnitOfWork, incident_id: str, read: Iterator[list[Person]], peopl
     nobody, and the advisory lock keeps a second import of the same incident waiting until this one ends. A
     failing source fails the COPY, and the transaction writes nothing.
     """
-    raw = uow.session.connection().connection.driver_connection
+    raw = _driver_connection(uow)
     with raw.cursor() as cursor, cursor.copy(f"COPY subjects ({_COLUMNS}) FROM STDIN") as copy:
         for chunk in read:
             for person in chunk:
@@ -125,7 +133,7 @@ def _linker(uow: UnitOfWork, incident_id: str) -> Callable[[list[Person]], None]
         return link_arrays
     # SQLite: the driver's executemany on tuples, in the session's transaction. Through the ORM session each
     # row became a dict and was processed again by SQLAlchemy: half of the import's time.
-    raw = uow.session.connection().connection.driver_connection
+    raw = _driver_connection(uow)
     insert = (f"INSERT INTO subjects ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
               "ON CONFLICT (incident_id, email_key) DO NOTHING")
 

@@ -338,13 +338,13 @@ def open_session(uow: UnitOfWork, session_id: str, now: datetime, policy: Sessio
         if not expired and now - row.last_seen_at < TOUCH_EVERY:
             return opened
     with uow:
-        row = uow.session.get(DashboardSessionRow, session_hash(session_id))
-        if row is None:  # ended meanwhile
+        current = uow.session.get(DashboardSessionRow, session_hash(session_id))
+        if current is None:  # ended meanwhile
             return None
         if expired:
-            uow.session.delete(row)
+            uow.session.delete(current)
         else:
-            row.last_seen_at = now
+            current.last_seen_at = now
         uow.commit()
     return opened
 
