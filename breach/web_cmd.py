@@ -72,12 +72,8 @@ def cmd_users_add(ws: Workspace, args: argparse.Namespace) -> int:
 
     organisation_id, slug = _organisation(ws)
     if user_service.exists(ws.uow(), args.name):
-        held = next((u for u, _ in user_service.list_users(ws.uow()) if u.username == args.name.strip().lower()))
-        if organisation_id in held.roles:
-            raise InvalidInput("user", [FieldError("--org", Said(
-                "users.role_held", username=held.username, role=held.roles[organisation_id],
-                organisation=organisation_ids(ws.uow())[organisation_id]))])
-        user = user_service.set_role(ws.uow(), args.name, args.role, actor(args), now_utc(), organisation_id)
+        user = user_service.set_role(ws.uow(), args.name, args.role, actor(args), now_utc(), organisation_id,
+                                     new_only=True)
         print(words(ws)("role_changed", u=user, organisation=slug))
         return 0
     user = user_service.add_user(ws.uow(), args.name, _password(ws, args), args.role, args.language, actor(args),

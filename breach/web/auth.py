@@ -240,9 +240,8 @@ class Chosen:
 def organisations_for(ws: Workspace, user: User, action: str) -> list[Chosen]:
     """The organisations where the user may `action`, in the order of their slugs."""
     allowed = set(user.may_in(action))
-    names = organisations.names(ws.reader())
-    return sorted((Chosen(oid, slug, names.get(oid, slug)) for oid, slug in organisations.organisation_ids(ws.reader())
-                   .items() if oid in allowed), key=lambda c: c.slug)
+    return sorted((Chosen(org.id, org.slug, org.name or org.slug) for org in organisations.organisations(ws.reader())
+                   if org.id in allowed), key=lambda c: c.slug)
 
 
 def chosen_organisation(ws: Workspace, user: User, action: str, slug: str) -> Chosen | list[Chosen]:

@@ -72,7 +72,7 @@ def _account(ws: Workspace, organisation: str | None) -> Account | None:
     if organisation is None:
         return Account(PUBLIC_KEY_VARIABLE, None)
     wanted = organisation.strip().lower()
-    found = next((oid for oid, slug in organisation_ids(ws.uow()).items() if slug == wanted), None)
+    found = next((oid for oid, slug in organisation_ids(ws.reader()).items() if slug == wanted), None)
     if found is None:
         return None
     profile, _version = ws.newest_profile(found)

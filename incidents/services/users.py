@@ -187,9 +187,10 @@ def set_password(uow: UnitOfWork, username: str, password: str, actor: str, now:
 
 
 def set_role(uow: UnitOfWork, username: str, role: str, actor: str, now: datetime,
-             organisation_id: int = DEFAULT_ORGANISATION) -> User:
-    """The user's role in an organisation, new or another; every open session of the user ends, so the role
-    holds from the next login on."""
+             organisation_id: int = DEFAULT_ORGANISATION, *, new_only: bool = False) -> User:
+    """The user's role in an organisation, new or another (with `new_only`, refused when it holds one there
+    already: `breach users add` for an existing user adds an organisation, it does not change a role); every
+    open session of the user ends, so the role holds from the next login on."""
     if role not in {r.value for r in users.Role}:
         raise InvalidInput("user", [FieldError("role", Said("users.one_of", choices=[r.value for r in users.Role]))])
     with uow:
@@ -197,6 +198,9 @@ def set_role(uow: UnitOfWork, username: str, role: str, actor: str, now: datetim
         slug = _slug(uow, organisation_id)
         held = uow.session.scalars(select(UserRoleRow).where(UserRoleRow.user_id == row.id,
                                                              UserRoleRow.organisation_id == organisation_id)).first()
+        if new_only and held is not None:
+            raise InvalidInput("user", [FieldError("--org", Said(
+                "users.role_held", username=row.username, role=held.role, organisation=slug))])
         before = held.role if held is not None else None
         if held is None:
             uow.session.add(UserRoleRow(user_id=row.id, organisation_id=organisation_id, role=role))
