@@ -47,11 +47,15 @@ _LONG = re.compile(r"\b(\d{1,2}) (" + "|".join(MONTHS) + r")(?: om (\d{2}):(\d{2
 _SHORT = re.compile(r"\b(\d{1,2})-(\d{1,2})(?: (\d{2}):(\d{2}))?(?![\d-])")
 
 
-def shift_story(text: str, shift: timedelta, year: int) -> str:
+def shift_story(text: str, shift: timedelta, year: int, anchors: tuple[datetime, ...] = ()) -> str:
     """The dates written in the example's Dutch story ("21 november om 09:05", "21-11 09:05", "6-10"), moved by
     the same `shift` as its timestamps, so the demo's notices do not contradict themselves."""
     def moved(day: str, month: int, hour: str | None, minute: str | None) -> datetime:
-        at = datetime(year, month, int(day), int(hour or 12), int(minute or 0), tzinfo=AMSTERDAM)
+        if hour is None:  # a day without a time moves as the report's own moment of that day does (if it has one)
+            same = next((a.astimezone(AMSTERDAM) for a in anchors if (a.astimezone(AMSTERDAM).month,
+                                                                     a.astimezone(AMSTERDAM).day) == (month, int(day))), None)
+            hour, minute = (str(same.hour), str(same.minute)) if same else ("12", "0")
+        at = datetime(year, month, int(day), int(hour), int(minute or 0), tzinfo=AMSTERDAM)
         return (at.astimezone(UTC) + shift).astimezone(AMSTERDAM)
 
     def long(m: re.Match[str]) -> str:
@@ -78,7 +82,8 @@ def demo_report(now) -> tuple[IncidentReport, timedelta]:  # type: ignore[no-unt
                                 ("occurred_from", "occurred_until", "discovered_at", "aware_at")
                                 if getattr(report, name)}
     year = report.aware_at.astimezone(AMSTERDAM).year
-    moved["description"] = shift_story(report.description, shift, year)
+    anchors = tuple(t for t in (report.occurred_from, report.occurred_until, report.discovered_at, report.aware_at) if t)
+    moved["description"] = shift_story(report.description, shift, year, anchors)
     return report.model_copy(update=moved), shift
 
 
