@@ -1,12 +1,17 @@
 """The dashboard under load: a register of many incidents, two uvicorn workers on loopback, concurrent users
 reading the incident list, an incident page and the register page, and the register CSV timed end to end.
 
-    .venv/bin/python benchmarks/dashboard.py [--incidents 10000] [--users 50] [--seconds 20] [--database-url URL]
+    .venv/bin/python benchmarks/dashboard.py [--incidents 10000] [--users 50] [--seconds 20] [--think 1-3]
+                                             [--database-url URL]
 
 The register is built fast: a sample of incidents goes through the real services (reported, assessed, decided,
 dismissed, closed: the audit chain is theirs and stays valid), then Core inserts copy the sample's rows under new
 ids, with every time moved back a little per copy, until there are --incidents (the copies have no audit rows).
 With --database-url postgresql+psycopg://.../DB a scratch database is created next to DB and dropped afterwards.
+
+Each user reads a page, then reads it for a while (--think: seconds, drawn evenly between the two bounds, as
+locust's `between`) before the next; `--think 0` is a closed loop, every user asking again the moment an answer
+came, which measures what the two workers can serve at most (requests per second) rather than what a user waits.
 
 Prints p50/p95/max per page, requests and errors, and the CSV's time to first byte and to the last; the targets
 (issue 17): p95 <= 200 ms and no error per page, the CSV of 10 000 incidents in <= 2 s.
@@ -213,8 +218,10 @@ async def log_in(client) -> None:  # type: ignore[no-untyped-def]
     assert answer.status_code == 303, f"login answered {answer.status_code}"
 
 
-async def load(base: str, users: int, seconds: float, ids: list[str]) -> dict[str, tuple[list[float], int]]:
-    """`users` logged-in users, each reading the three pages in turn for `seconds`: per page the times, errors."""
+async def load(base: str, users: int, seconds: float, ids: list[str],
+               think: tuple[float, float]) -> dict[str, tuple[list[float], int]]:
+    """`users` logged-in users, each reading the three pages in turn for `seconds`, pausing `think` seconds
+    (between the two bounds) after each answer: per page the times, errors."""
     import httpx
 
     pages = ["/incidents", "incident", "/register"]
@@ -232,6 +239,7 @@ async def load(base: str, users: int, seconds: float, ids: list[str]) -> dict[st
         async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60, cookies=cookies) as client:
             end = time.perf_counter() + seconds
             turn = n
+            await asyncio.sleep(rng.uniform(0, think[1]))  # the users do not all start in the same instant
             while time.perf_counter() < end:
                 page = pages[turn % len(pages)]
                 turn += 1
@@ -247,6 +255,8 @@ async def load(base: str, users: int, seconds: float, ids: list[str]) -> dict[st
                 times.append(time.perf_counter() - t0)
                 if not ok:
                     errors[0] += 1
+                if think[1]:
+                    await asyncio.sleep(rng.uniform(*think))
 
     await asyncio.gather(*(user(n) for n in range(users)))
     return {p: (t, e[0]) for p, (t, e) in results.items()}
@@ -283,10 +293,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--think", default="1-3", help="seconds a user reads a page before the next, e.g. 1-3 "
+                        "(drawn evenly between the bounds) or 0 for a closed loop (default: 1-3)")
     parser.add_argument("--database-url", help="a PostgreSQL server to use, e.g. "
                         "postgresql+psycopg://breach:breach@127.0.0.1:5432/breach_test: a scratch database is "
                         "created next to the one named and dropped afterwards (default: a new SQLite file)")
     args = parser.parse_args(argv)
+    low, _, high = args.think.partition("-")
+    think = (float(low), float(high or low))
 
     home = Path(tempfile.mkdtemp(prefix="breach-bench-"))
     env = {"BREACH_HOME": str(home), "BREACH_PROFILE": str(ROOT / "examples/qoers/profile.yaml"),
@@ -318,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
                  "--port", str(port), "--workers", str(args.workers), "--log-level", "warning",
                  "--no-server-header"], cwd=ROOT, env={**os.environ, **env})
             ready(base, server)
-            results = asyncio.run(load(base, args.users, args.seconds, all_ids))
+            results = asyncio.run(load(base, args.users, args.seconds, all_ids, think))
             csv_runs = [asyncio.run(csv_time(base)) for _ in range(3)]
     finally:
         if server is not None:
@@ -328,7 +342,8 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"register                {'postgresql' if args.database_url else 'sqlite'}")
     print(f"incidents               {len(all_ids)}   (services {SAMPLE}: {t1 - t0:.1f} s, copies: {t2 - t1:.1f} s)")
-    print(f"users x workers         {args.users} x {args.workers}, {args.seconds:g} s")
+    print(f"users x workers         {args.users} x {args.workers}, {args.seconds:g} s, thinking "
+          f"{'-'.join(f'{t:g}' for t in sorted(set(think)))} s between pages")
     print()
     print(f"{'page':<18}{'requests':>9}{'errors':>8}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}  target p95 <= 200 ms")
     met = True
@@ -338,6 +353,8 @@ def main(argv: list[str] | None = None) -> int:
         met &= ok
         print(f"{page:<18}{len(times):>9}{errors:>8}{quantile(times, 0.50) * 1000:>9.0f}{p95 * 1000:>9.0f}"
               f"{max(times, default=0) * 1000:>9.0f}  {'ok' if ok else 'MISSED'}")
+    served = sum(len(times) for times, _ in results.values())
+    print(f"{'all':<18}{served:>9}   ({served / args.seconds:.1f} requests/s)")
     print()
     best = min(csv_runs, key=lambda run: run[1])
     ok = best[1] <= CSV_TARGET and best[3] == len(all_ids) + 1

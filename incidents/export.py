@@ -219,12 +219,13 @@ def _row(entry: RegisterEntry) -> dict[str, Any]:
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 SEPARATORS = ",;\t\r\n"
 _AFTER_SEPARATOR = re.compile(f"([{re.escape(SEPARATORS)}])(?=[ \"]*[{re.escape(''.join(FORMULA_START))}])")
+_ANYWHERE = re.compile(f"(?:^|[{re.escape(SEPARATORS)}])[ \"]*[{re.escape(''.join(FORMULA_START))}]")
 
 
 def inert(value: Any) -> Any:
     """A cell no spreadsheet runs as a formula, whatever separator it splits the line on: `=1+1` becomes `'=1+1`,
     `x;=1+1;` becomes `x;'=1+1;` (Dutch Excel splits it on `;`). Other values are left as they are."""
-    if not isinstance(value, str):
+    if not isinstance(value, str) or not _ANYWHERE.search(value):  # one look at most cells
         return value
     if _AFTER_SEPARATOR.search(value):
         value = _AFTER_SEPARATOR.sub(r"\1'", value)
@@ -235,22 +236,22 @@ def inert(value: Any) -> Any:
 
 def to_csv(rows: list[dict[str, Any]]) -> str:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\r\n")
-    writer.writeheader()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
     for row in rows:
         writer.writerow(_cells(row))
     return out.getvalue()
 
 
-def _cells(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: inert("" if row[k] is None else row[k]) for k in COLUMNS}
+def _cells(row: dict[str, Any]) -> list[Any]:
+    return [inert("" if row[k] is None else row[k]) for k in COLUMNS]
 
 
 def csv_lines(uow: UnitOfWork, now: datetime, organisation_id: int | None = None) -> Iterator[str]:
     """to_csv(register_rows(uow, now)) in pieces, as the register is read: the header, then a piece per chunk."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\r\n")
-    writer.writeheader()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
     yield out.getvalue()
     for chunk in register_chunks(uow, now, organisation_id):
         out.seek(0)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import case, exists, false, func, select
 
 from incidents.deadlines import authority_clock, processor_clock
 from incidents.legal import NO_FINDINGS, Findings
@@ -275,9 +276,10 @@ class IncidentView:
     def notice(self, kind: str) -> NoticeView | None:
         return next((n for n in self.notices if n.kind == kind), None)
 
-    @property
+    @cached_property
     def tracks(self) -> Tracks:
-        """The frame and the two duties' tracks (incidents.tracks), from what this view holds."""
+        """The frame and the two duties' tracks (incidents.tracks), from what this view holds (worked out once:
+        the view does not change)."""
         rec, d = self.recommendation, self.decision
         dismissed = self.status == Status.DISMISSED
         subject_notice = self.notice("subject_notice")
@@ -337,6 +339,41 @@ def authority_clock_view(row: IncidentRow, decision: DecisionRow | None, filed_a
         return ClockView("authority_notice", row.authority_due_at, "not_required", None)
     clock = authority_clock(row.aware_at, filed_at)
     return ClockView("authority_notice", clock.due_at, clock.state(now), round(clock.hours_left(now), 2))
+
+
+# the phases of the AP clock, in the order a list of open clocks shows them: the running ones (the nearest
+# deadline first, so overdue, then fewer hours left), then the stopped ones (filed), then the moot ones
+CLOCK_RUNNING, CLOCK_STOPPED, CLOCK_MOOT = 0, 1, 2
+
+
+def authority_clock_phase() -> Any:
+    """authority_clock_view's three outcomes as a SQL expression over incidents, for sorting a list of many
+    clocks in the database: moot (CLOCK_MOOT) when the newest decision says no notice or the incident was
+    dismissed, stopped (CLOCK_STOPPED) once a notice was filed, else running (CLOCK_RUNNING). Running clocks in
+    order of `authority_due_at` are in order of urgency too (overdue, red, amber, ok are bands of hours left).
+    tests/integration/test_dashboard_lists.py holds it to authority_clock_view on incidents in every state."""
+    newest = (select(DecisionRow.notify_authority).where(DecisionRow.incident_id == IncidentRow.id)
+              .order_by(DecisionRow.id.desc()).limit(1).correlate(IncidentRow).scalar_subquery())
+    filed = exists().where(AuthorityFilingRow.incident_id == IncidentRow.id)
+    return case((newest == false(), CLOCK_MOOT), (IncidentRow.status == Status.DISMISSED.value, CLOCK_MOOT),
+                (filed, CLOCK_STOPPED), else_=CLOCK_RUNNING)
+
+
+def open_clocks(uow: UnitOfWork, organisation_ids: list[int], offset: int, limit: int) -> list[IncidentRow]:
+    """One page of the open incidents of these organisations, the most urgent AP clock first (see
+    authority_clock_phase), each phase by its deadline, then in the order reported."""
+    return list(uow.session.scalars(
+        select(IncidentRow).where(*_open_of(organisation_ids))
+        .order_by(authority_clock_phase(), IncidentRow.authority_due_at, IncidentRow.reported_at, IncidentRow.id)
+        .offset(offset).limit(limit)))
+
+
+def open_count(uow: UnitOfWork, organisation_ids: list[int]) -> int:
+    return uow.session.scalar(select(func.count()).select_from(IncidentRow).where(*_open_of(organisation_ids))) or 0
+
+
+def _open_of(organisation_ids: list[int]) -> tuple[Any, ...]:
+    return (IncidentRow.status.in_([s.value for s in OPEN]), IncidentRow.organisation_id.in_(organisation_ids))
 
 
 def processor_clock_view(row: IncidentRow, profile: Profile | None, now: datetime) -> ClockView | None:
@@ -448,8 +485,6 @@ def incident_views(uow: UnitOfWork, rows: list[IncidentRow], now: datetime,
 
 
 def _views(uow: UnitOfWork, rows: list[IncidentRow], now: datetime, profile: Profile | None) -> list[IncidentView]:
-    from sqlalchemy import func
-
     from incidents.messages import SUBJECT_NOTICE
     from incidents.register.tables import (
         AssessmentCategoryRow,

@@ -25,10 +25,10 @@ from breach.web.templating import form_time, language_of
 from incidents import services
 from incidents.errors import Blame, FieldError, InvalidInput, InvalidTransition
 from incidents.export import csv_lines, overview_csv
-from incidents.lifecycle import OPEN, Step
+from incidents.lifecycle import Step
 from incidents.messages import PARTS_OF, SUBJECT_NOTICE, SUBJECT_UPDATE
 from incidents.model import IncidentReport
-from incidents.register.tables import AuthorityFilingRow, DecisionRow, IncidentRow
+from incidents.register.tables import IncidentRow
 from incidents.register.unit_of_work import UnitOfWork
 from incidents.said import Said
 from incidents.services import organisations, retention
@@ -40,9 +40,10 @@ from incidents.users import LANGUAGES
 from incidents.views import (
     ClockView,
     IncidentView,
-    authority_clock_view,
     incident_view,
     incident_views,
+    open_clocks,
+    open_count,
     timeline,
 )
 from incidents.workspace import Workspace
@@ -100,7 +101,7 @@ def done(incident_id: str, what: str) -> RedirectResponse:
     return RedirectResponse(f"/incidents/{quote(incident_id)}?{urlencode({'done': what})}", status_code=303)
 
 
-PAGE_SIZE = 100  # incidents per page of the lists
+PAGE_SIZE = 50  # incidents per page of the lists
 URGENCY_ORDER = ("overdue", "red", "amber", "ok", "done", "none")  # the open list: the most urgent AP clock first
 
 
@@ -138,34 +139,13 @@ def _names(ws: Workspace, organisation_ids: list[int]) -> dict[int, str] | None:
 def _open_rows(ws: Workspace, number: int, organisation_ids: list[int]) -> Paged:
     """The open incidents of these organisations in one list, the most urgent AP clock first (overdue, then red,
     amber, running, then the clocks that stopped), each kind by its due time; one page of them, every one on
-    some page."""
+    some page. The order is the database's (incidents.views.open_clocks): only the page shown is read."""
     now = now_utc()
     names = _names(ws, organisation_ids)
     with ws.reader() as uow:
-        open_ids = select(IncidentRow.id).where(IncidentRow.status.in_([s.value for s in OPEN]),
-                                                IncidentRow.organisation_id.in_(organisation_ids))
-        # what the AP clock needs, for every open incident (columns, not whole rows)
-        rows = list(uow.session.execute(
-            select(IncidentRow.id, IncidentRow.status, IncidentRow.aware_at, IncidentRow.authority_due_at)
-            .where(IncidentRow.id.in_(open_ids)).order_by(IncidentRow.reported_at, IncidentRow.id)))
-        decided = {d.incident_id: d for d in uow.session.execute(
-            select(DecisionRow.incident_id, DecisionRow.notify_authority).where(DecisionRow.id.in_(
-                select(func.max(DecisionRow.id)).where(DecisionRow.incident_id.in_(open_ids))
-                .group_by(DecisionRow.incident_id))))}
-        filed = dict(uow.session.execute(
-            select(AuthorityFilingRow.incident_id, AuthorityFilingRow.filed_at).where(AuthorityFilingRow.id.in_(
-                select(func.min(AuthorityFilingRow.id)).where(AuthorityFilingRow.incident_id.in_(open_ids))
-                .group_by(AuthorityFilingRow.incident_id)))).all())
-
-        def key(row: Any) -> tuple[int, datetime]:
-            clock = authority_clock_view(row, decided.get(row.id), filed.get(row.id), now)  # type: ignore[arg-type]
-            return URGENCY_ORDER.index(urgency(clock)), clock.due_at
-
-        rows.sort(key=key)  # stable: incidents equally urgent and due stay in the order they were reported
-        number, pages = _page_of(number, len(rows))
-        ids = [row.id for row in rows[(number - 1) * PAGE_SIZE:number * PAGE_SIZE]]
-        found = {row.id: row for row in uow.session.scalars(select(IncidentRow).where(IncidentRow.id.in_(ids)))}
-        return Paged(_rows(ws, uow, [found[i] for i in ids], now, names), number, pages, len(rows))
+        number, pages = _page_of(number, total := open_count(uow, organisation_ids))
+        shown = open_clocks(uow, organisation_ids, (number - 1) * PAGE_SIZE, PAGE_SIZE)
+        return Paged(_rows(ws, uow, shown, now, names), number, pages, total)
 
 
 def _register_rows(ws: Workspace, number: int, organisation_ids: list[int]) -> Paged:

@@ -8,10 +8,10 @@ from typing import Any
 
 from fastapi import Request
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from jinja2.sandbox import SandboxedEnvironment
 from starlette.responses import HTMLResponse
 
 from breach.web.auth import session_of
+from incidents.notify.render import Sandbox
 from incidents.said import speaking
 from incidents.times import iso, local, show
 from incidents.users import LANGUAGES
@@ -47,7 +47,7 @@ class Pages:
         self._envs = {language: self._environment(language) for language in LANGUAGES}
 
     def _environment(self, language: str) -> Environment:
-        env = SandboxedEnvironment(
+        env = Sandbox(
             loader=FileSystemLoader(str(self.templates_dir)),
             autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default_for_string=True),
             undefined=StrictUndefined,

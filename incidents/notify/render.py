@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
@@ -95,11 +95,37 @@ def hours(value: float | None, language: str = "nl") -> str:
     return text.replace(".", ",") if language == "nl" else text
 
 
+class Sandbox(SandboxedEnvironment):
+    """Jinja's sandbox, its verdict on an attribute kept per (type of object, attribute name).
+
+    Jinja decides from these two alone (is_internal_attribute looks at the object's type and the name), so the
+    verdict is the same; working it out anew for every attribute a page reads was half the time a dashboard
+    list took to render. The names come from our templates, so the number kept is bounded.
+    """
+
+    _verdicts: ClassVar[dict[tuple[type, str], bool]] = {}
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        key = (type(obj), attr)
+        verdict = self._verdicts.get(key)
+        if verdict is None:
+            verdict = self._verdicts[key] = super().is_safe_attribute(obj, attr, value)
+        return verdict
+
+
 def environment(templates_dir: Path) -> Environment:
+    """The environment over `templates_dir` (and its base, for an organisation's wording), made once per process:
+    a new one compiled every template it was asked for again (a fifth of a second for a page's advice). Jinja
+    still sees a template file that changed (auto_reload)."""
+    return _environment(tuple(search_path(templates_dir)))
+
+
+@lru_cache(maxsize=64)  # the shipped templates and each organisation's wording in use
+def _environment(path: tuple[str, ...]) -> Environment:
     # Sandboxed: the templates are ours, but the values put into them come from reports and CSV files, and
     # a value is only ever data (Jinja never renders a value as a template, so "{{ 7*7 }}" in a name stays text).
-    env = SandboxedEnvironment(
-        loader=FileSystemLoader(search_path(templates_dir)),  # an organisation's wording first (incidents/wording.py)
+    env = Sandbox(
+        loader=FileSystemLoader(list(path)),  # an organisation's wording first (incidents/wording.py)
         autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default_for_string=False),
         undefined=StrictUndefined,
         trim_blocks=True,

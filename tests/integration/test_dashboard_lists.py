@@ -11,9 +11,11 @@ from incidents import services
 from incidents.export import csv_lines, register_rows, to_csv
 from incidents.model import AssessmentFacts, Decision, IncidentReport
 from incidents.validation import load_document, parse_model
-from incidents.views import incident_view, incident_views
+from incidents.views import authority_clock_view, incident_view, incident_views, open_clocks, open_count
 from incidents.workspace import Workspace
+from tests.integration.test_register import the_assessment
 from tests.integration.test_web_security import Dashboard, dashboard  # noqa: F401
+from tests.support.decided import decided
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -76,3 +78,57 @@ def test_every_open_incident_is_on_one_page_of_the_list_most_urgent_first(dashbo
     register = [re.findall(r'data-incident="([^"]+)"', client.get(f"/register?page={n}").text) for n in (1, 2, 3)]
     assert [i for page in register for i in page] == ids[::-1]  # every incident, the first reported first
     assert 'rel="next"' in client.get("/register?page=1").text
+
+
+def test_the_database_orders_the_open_clocks_as_the_clock_rule_does(dashboard):  # noqa: F811
+    """The open list is sorted in the database (incidents.views.authority_clock_phase); the order must be the one
+    the AP clock's own rule gives (authority_clock_view, urgency): running clocks by deadline (overdue, red, amber,
+    ok), then those stopped by a filing, then those a decision or a dismissal made moot."""
+    ws, now = dashboard.ws, datetime.now(UTC)
+    made: dict[str, str] = {}
+
+    def report(name: str, aware_hours_ago: float) -> str:
+        at = now - timedelta(hours=aware_hours_ago)
+        incident_id = services.report_incident(ws.uow(), ws.profile, IncidentReport(
+            title=f"Incident {name}", description="A list was readable online.", discovered_at=at - timedelta(hours=1),
+            aware_at=at, awareness_reason="A short check confirmed that personal data were affected.",
+            source="internal", reported_by="test"), "test", now)
+        made[incident_id] = name
+        return incident_id
+
+    def decide(incident_id: str, *, authority: bool) -> None:
+        services.record_decision(ws.uow(), incident_id, Decision(
+            notify_authority=authority, notify_subjects=False, reason="As the assessment found."), "po", now)
+
+    for name, hours in [("ok", 10), ("amber", 60), ("red", 68), ("overdue", 80), ("ok-tie", 10), ("overdue-2", 200)]:
+        report(name, hours)
+    decided(ws, report("decided-yes-running", 30), now)
+    filed = report("filed", 50)
+    decided(ws, filed, now)
+    services.record_filing(ws.uow(), filed, "M-2026-000001", now - timedelta(hours=1), None, "po", now,
+                           profile=ws.profile, templates=ws.settings.templates_dir,
+                           notices_dir=ws.settings.notices_dir)
+    for name, hours in [("moot", 75), ("moot-early", 5)]:
+        incident_id = report(name, hours)
+        services.record_assessment(ws.uow(), ws.profile, incident_id, the_assessment(), "it", now)
+        decide(incident_id, authority=False)
+    services.dismiss(ws.uow(), report("dismissed", 90), "Not personal data after all: test records.", "test", now)
+
+    with ws.reader() as uow:
+        in_database = [row.id for row in open_clocks(uow, [1], 0, 100)]
+        assert open_count(uow, [1]) == len(in_database) == len(made) - 1  # the dismissed one is not open
+        rows = sorted(uow.incidents(), key=lambda row: (row.reported_at, row.id))
+        by_rule = []
+        for row in rows:
+            if row.status in ("closed", "dismissed"):
+                continue
+            view = incident_view(uow, row.id, now)
+            clock = authority_clock_view(row, uow.latest_decision(row.id),
+                                         view.filings[0].filed_at if view.filings else None, now)
+            assert clock == view.authority_clock
+            by_rule.append((pages.URGENCY_ORDER.index(pages.urgency(clock)), clock.due_at, row.id))
+    expected = [incident_id for *_, incident_id in sorted(by_rule, key=lambda k: k[:2])]
+    assert [made[i] for i in in_database] == [made[i] for i in expected]
+    # what that order is, in the words of the test's names
+    assert [made[i] for i in in_database] == [
+        "overdue-2", "overdue", "red", "amber", "decided-yes-running", "ok", "ok-tie", "filed", "moot", "moot-early"]
