@@ -140,7 +140,8 @@ def register_chunks(uow: UnitOfWork, now: datetime, organisation_id: int | None 
         ids = list(uow.session.scalars(which))
         for start in range(0, len(ids), BATCH):
             chunk = ids[start:start + BATCH]
-            found = {r.id: r for r in uow.session.scalars(select(IncidentRow).where(IncidentRow.id.in_(chunk)))}
+            found: dict[str, Any] = {r.id: r for r in uow.session.execute(  # plain rows: the view reads values
+                select(IncidentRow.__table__).where(IncidentRow.id.in_(chunk)))}
             views = incident_views(uow, [found[i] for i in chunk if i in found], now)
             entries = [RegisterEntry(v, filings.get(v.id, []), counts.get(v.id, 0), kinds.get(v.id)) for v in views]
             # the transaction ends before the entries go out (on SQLite it holds the register's write lock): a
