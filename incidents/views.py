@@ -497,7 +497,7 @@ def _views(uow: UnitOfWork, rows: list[IncidentRow], now: datetime, profile: Pro
     )
 
     ids = [row.id for row in rows]
-    session = uow.session
+    session = uow.session.connection()  # Core: the rows as the database gives them, no ORM on the way
 
     def plain(entity: Any) -> Any:
         """A query for the entity's table: its rows as plain rows, attribute names as the entity's (building
