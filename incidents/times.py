@@ -22,6 +22,13 @@ def as_utc(value: datetime, *, local: ZoneInfo = AMSTERDAM) -> datetime:
     return value.astimezone(UTC)
 
 
+def year_bounds(now: datetime) -> tuple[datetime, datetime]:
+    """The calendar year of `now` in Europe/Amsterdam, as the UTC moments it starts and the next one starts."""
+    year = local(now).year
+    return (datetime(year, 1, 1, tzinfo=AMSTERDAM).astimezone(UTC),
+            datetime(year + 1, 1, 1, tzinfo=AMSTERDAM).astimezone(UTC))
+
+
 def parse_time(text: str) -> datetime:
     """ISO 8601, with or without offset (without: Europe/Amsterdam). What is not raises a `Blame` (a ValueError,
     so a pydantic validator reports it on its field) that says the expected form in the reader's language."""

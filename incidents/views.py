@@ -363,16 +363,17 @@ def open_clocks(uow: UnitOfWork, organisation_ids: list[int], offset: int, limit
     """One page of the open incidents of these organisations, the most urgent AP clock first (see
     authority_clock_phase), each phase by its deadline, then in the order reported."""
     return list(uow.session.scalars(
-        select(IncidentRow).where(*_open_of(organisation_ids))
+        select(IncidentRow).where(*open_of(organisation_ids))
         .order_by(authority_clock_phase(), IncidentRow.authority_due_at, IncidentRow.reported_at, IncidentRow.id)
         .offset(offset).limit(limit)))
 
 
 def open_count(uow: UnitOfWork, organisation_ids: list[int]) -> int:
-    return uow.session.scalar(select(func.count()).select_from(IncidentRow).where(*_open_of(organisation_ids))) or 0
+    return uow.session.scalar(select(func.count()).select_from(IncidentRow).where(*open_of(organisation_ids))) or 0
 
 
-def _open_of(organisation_ids: list[int]) -> tuple[Any, ...]:
+def open_of(organisation_ids: list[int]) -> tuple[Any, ...]:
+    """The conditions of an open incident of these organisations."""
     return (IncidentRow.status.in_([s.value for s in OPEN]), IncidentRow.organisation_id.in_(organisation_ids))
 
 

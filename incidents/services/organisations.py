@@ -247,27 +247,34 @@ class Overview:
 def overview(uow: UnitOfWork, now: datetime, organisation_ids: list[int] | None = None) -> list[Overview]:
     """Per organisation (those of `organisation_ids`, else all): its open incidents and the nearest AP deadline
     among them, and this year's incidents, notified to the AP or not, and the people told (the year in
-    Europe/Amsterdam). The incidents' views are built in batches (incidents.views.incident_views)."""
-    from incidents.subjects import notified
-    from incidents.times import local
-    from incidents.views import incident_views
+    Europe/Amsterdam). Counted in the database, the AP clocks by incidents.views.authority_clock_phase: the
+    overview of a register of ten thousand incidents no longer builds ten thousand views."""
+    from incidents.register.tables import AuthorityFilingRow, SubjectRow
+    from incidents.subjects import ACCEPTED, POSTED
+    from incidents.times import year_bounds
+    from incidents.views import CLOCK_RUNNING, authority_clock_phase, open_count, open_of
 
-    year = local(now).year
+    start, end = year_bounds(now)
     result = []
     for org in organisations(uow):
         if organisation_ids is not None and org.id not in organisation_ids:
             continue
         with uow:
-            rows = list(uow.session.scalars(select(IncidentRow).where(IncidentRow.organisation_id == org.id)
-                                            .order_by(IncidentRow.id)))
-            views = incident_views(uow, rows, now)
-        open_views = [v for v in views if v.is_open]
-        running = [v for v in open_views if v.authority_clock.state in ("running", "overdue")]
-        nearest = min(running, key=lambda v: v.authority_clock.due_at, default=None)
-        this_year = [v for v in views if local(v.reported_at).year == year]
-        filed = sum(1 for v in this_year if v.filings)
-        result.append(Overview(
-            org.slug, org.name, len(open_views), nearest.authority_clock.due_at if nearest else None,
-            nearest.id if nearest else None, sum(1 for v in open_views if v.overdue), len(this_year), filed,
-            len(this_year) - filed, sum(notified(v.subjects) for v in this_year)))
+            session, mine = uow.session, IncidentRow.organisation_id == org.id
+            running = (*open_of([org.id]), authority_clock_phase() == CLOCK_RUNNING)  # or overdue
+            nearest_row = session.execute(select(IncidentRow.id, IncidentRow.authority_due_at).where(*running)
+                                          .order_by(IncidentRow.authority_due_at, IncidentRow.reported_at,
+                                                    IncidentRow.id).limit(1)).first()
+            overdue = session.scalar(select(func.count()).select_from(IncidentRow).where(
+                *running, IncidentRow.authority_due_at < now)) or 0
+            this_year = select(IncidentRow.id).where(mine, IncidentRow.reported_at >= start,
+                                                     IncidentRow.reported_at < end)
+            in_year = session.scalar(select(func.count()).select_from(this_year.subquery())) or 0
+            filed = session.scalar(select(func.count(func.distinct(AuthorityFilingRow.incident_id))).where(
+                AuthorityFilingRow.incident_id.in_(this_year))) or 0
+            told = session.scalar(select(func.count()).select_from(SubjectRow).where(
+                SubjectRow.incident_id.in_(this_year), SubjectRow.status.in_((*ACCEPTED, POSTED)))) or 0
+            result.append(Overview(
+                org.slug, org.name, open_count(uow, [org.id]), nearest_row.authority_due_at if nearest_row else None,
+                nearest_row.id if nearest_row else None, overdue, in_year, filed, in_year - filed, told))
     return sorted(result, key=lambda o: (o.nearest_due_at is None, o.nearest_due_at or now, o.slug))

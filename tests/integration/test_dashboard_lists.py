@@ -132,3 +132,57 @@ def test_the_database_orders_the_open_clocks_as_the_clock_rule_does(dashboard): 
     # what that order is, in the words of the test's names
     assert [made[i] for i in in_database] == [
         "overdue-2", "overdue", "red", "amber", "decided-yes-running", "ok", "ok-tie", "filed", "moot", "moot-early"]
+
+
+def test_the_overview_counted_in_the_database_is_what_the_incidents_views_say(dashboard, tmp_path):  # noqa: F811
+    """`breach org overview` and /organisations count in the database; each number must be the one the views of
+    every incident give (how the overview was made before, ten thousand views for a register that size)."""
+    from incidents.notify.email import OutboxBackend
+    from incidents.services import organisations
+    from incidents.subjects import notified
+    from incidents.times import local
+    from tests.support.review import approve_as_drafted
+
+    ws, now = dashboard.ws, datetime.now(UTC)
+    _register(ws, now)
+    last_year = now - timedelta(days=400)
+    old = services.report_incident(ws.uow(), ws.profile, IncidentReport(
+        title="Incident of last year", description="A list was readable online.",
+        discovered_at=last_year - timedelta(hours=2), aware_at=last_year - timedelta(hours=1),
+        awareness_reason="A short check confirmed that personal data were affected.", source="internal",
+        reported_by="test"), "test", last_year)
+    for incident_id in (old, told := _report(ws, now, 100)):  # told, and filed late: its clock stopped
+        decided(ws, incident_id, now)
+    approve_as_drafted(ws.uow(), ws.profile, told, now)
+    services.notify_subjects(ws.uow(), ws.profile, OutboxBackend(tmp_path / "outbox"), ws.settings.templates_dir,
+                             told, None, now)
+    services.record_filing(ws.uow(), told, "M-2026-000002", now, "The processor's list came after four days.",
+                           "po", now, profile=ws.profile,
+                           templates=ws.settings.templates_dir, notices_dir=ws.settings.notices_dir)
+    _report(ws, now, 80)  # overdue
+    _report(ws, now, 1)  # the nearest running clock is the overdue one, not this one
+
+    (shown,) = organisations.overview(ws.reader(), now)
+    with ws.reader() as uow:
+        views = incident_views(uow, uow.incidents(), now)
+    open_views = [v for v in views if v.is_open]
+    running = [v for v in open_views if v.authority_clock.state in ("running", "overdue")]
+    nearest = min(running, key=lambda v: (v.authority_clock.due_at, v.reported_at, v.id))
+    this_year = [v for v in views if local(v.reported_at).year == local(now).year]
+    filed = sum(1 for v in this_year if v.filings)
+    assert (shown.open_incidents, shown.nearest_due_at, shown.nearest_incident, shown.overdue) == (
+        len(open_views), nearest.authority_clock.due_at, nearest.id, sum(1 for v in open_views if v.overdue))
+    assert (shown.incidents_this_year, shown.notified_to_authority, shown.not_notified_to_authority) == (
+        len(this_year), filed, len(this_year) - filed)
+    assert shown.people_told == sum(notified(v.subjects) for v in this_year)
+    # and they are what this register holds: the test would pass on two wrong computations that agree
+    assert shown.people_told > 0 and filed == 1 and shown.overdue >= 2 and len(this_year) == len(views) - 1
+
+
+def _report(ws: Workspace, now: datetime, aware_hours_ago: float) -> str:
+    at = now - timedelta(hours=aware_hours_ago)
+    return services.report_incident(ws.uow(), ws.profile, IncidentReport(
+        title="Incident for the overview", description="A list was readable online.",
+        discovered_at=at - timedelta(hours=1), aware_at=at,
+        awareness_reason="A short check confirmed that personal data were affected.", source="internal",
+        reported_by="test"), "test", now)
