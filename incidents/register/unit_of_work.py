@@ -71,8 +71,12 @@ class UnitOfWork:
             raise UnknownIncident(incident_id)
         return row
 
-    def incidents(self) -> list[IncidentRow]:
-        return list(self.session.scalars(select(IncidentRow).order_by(IncidentRow.reported_at, IncidentRow.id)))
+    def incidents(self, organisation_ids: list[int] | None = None) -> list[IncidentRow]:
+        """Every incident (of these organisations), in the order reported."""
+        query = select(IncidentRow).order_by(IncidentRow.reported_at, IncidentRow.id)
+        if organisation_ids is not None:
+            query = query.where(IncidentRow.organisation_id.in_(organisation_ids))
+        return list(self.session.scalars(query))
 
     def latest_assessment(self, incident_id: str) -> AssessmentRow | None:
         return self.session.scalars(

@@ -186,3 +186,19 @@ def _report(ws: Workspace, now: datetime, aware_hours_ago: float) -> str:
         discovered_at=at - timedelta(hours=1), aware_at=at,
         awareness_reason="A short check confirmed that personal data were affected.", source="internal",
         reported_by="test"), "test", now)
+
+
+def test_the_api_lists_each_incident_as_its_own_status_says(dashboard):  # noqa: F811
+    """GET /api/incidents builds the statuses a few hundred at a time; each is the one GET /api/incidents/ID gives."""
+    ids = _register(dashboard.ws, datetime.now(UTC))
+    client = dashboard.login("olga")
+    listed = client.get("/api/incidents")
+    assert listed.status_code == 200
+    statuses = listed.json()["incidents"]
+    assert [s["id"] for s in statuses] == ids[::-1]  # the first reported first
+    for status in statuses:
+        alone = client.get(f"/api/incidents/{status['id']}").json()
+        for moving in (status, alone):  # hours left move between the two requests
+            moving["authority_clock"].pop("hours_left")
+            moving["tracks"]["authority"].pop("hours_left", None)
+        assert status == alone
