@@ -3,7 +3,8 @@
 On the embedded default (no PREFECT_API_URL) a command or a dashboard action that records something does not
 start a flow process of its own. It asks for a run of the incident (`request`): a file named after the
 incident in `$BREACH_HOME/runner/queue` (asking twice is one file: requests for one incident coalesce), and it
-starts the runner if none is alive (`breach flow runner`, detached).
+starts the runner if none is alive (`breach flow runner`, detached; it takes the runner's lock and hands it over,
+so requests that come at once start one runner).
 
 The runner (`serve`) holds `$BREACH_HOME/runner/runner.lock` (one per workspace), starts one temporary Prefect
 API server for itself on the first request, and runs the queued incidents as `breach flow run ID` processes
@@ -25,6 +26,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from types import FrameType
@@ -35,6 +37,7 @@ from incidents.workspace import Workspace
 log = logging.getLogger("breach.runner")
 INCIDENT_ID = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,63}$")
 POLL_SECONDS = 0.5
+LOCK_FD = "BREACH_RUNNER_LOCK_FD"  # the descriptor of the lock ensure_running took for the runner it starts
 
 
 def runner_dir(home: Path) -> Path:
@@ -98,15 +101,24 @@ def runner_pid(home: Path) -> int | None:
 
 
 def ensure_running(home: Path) -> None:
-    """Start the runner, detached, unless one is alive. Two starting at once is harmless: one gets the lock."""
-    if alive(home):
-        return
-    logs = home / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    with open(logs / "runner.log", "ab") as out:
-        subprocess.Popen([sys.executable, "-m", "breach.cli", "flow", "runner"],
-                         stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-                         env=dict(os.environ))
+    """Start the runner, detached, unless one is alive. The lock is taken here and handed to the runner started
+    (it holds it from then on), so requests that come at once (the dashboard's threads, commands side by side)
+    start one runner, not one each while the first is still starting."""
+    with open(_lock_path(home), "a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return  # a runner is alive, or being started
+        lock.truncate(0)  # no pid until the runner writes its own
+        logs = home / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        with open(logs / "runner.log", "ab") as out:
+            process = subprocess.Popen([sys.executable, "-m", "breach.cli", "flow", "runner"],
+                                       stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                       start_new_session=True, pass_fds=(lock.fileno(),),
+                                       env={**os.environ, LOCK_FD: str(lock.fileno())})
+    # our copy of the lock closed, the runner's holds it; a long-lived caller (the dashboard) reaps it when it ends
+    threading.Thread(target=process.wait, name="runner-reaper", daemon=True).start()
 
 
 # --- the runner -----------------------------------------------------------------------------------------------
@@ -190,11 +202,17 @@ def serve(ws: Workspace) -> int:
     """Run queued requests until idle. Returns 0 at once when another runner holds the workspace's lock."""
     from breach.runner import prefect_environment
 
-    with open(_lock_path(ws.settings.home), "a+") as lock:
+    handed = os.environ.pop(LOCK_FD, None)
+    if handed is not None:  # started by ensure_running, which took the lock for it
+        lock = open(int(handed), "a+")  # noqa: SIM115 (closed by the with below)
+    else:
+        lock = open(_lock_path(ws.settings.home), "a+")  # noqa: SIM115
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
+            lock.close()
             return 0
+    with lock:
         prefect_environment(ws.settings.home)
         return _serve(ws, lock)
 

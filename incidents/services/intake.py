@@ -29,6 +29,7 @@ from incidents.said import Said
 from incidents.services import progress
 from incidents.services import recommendation as advice
 from incidents.services.common import (
+    insert_ignoring_conflicts,
     move_status,
 )
 from incidents.severity import resolve_categories
@@ -54,12 +55,12 @@ class Decided:
 
 
 def _next_id(uow: UnitOfWork, now: datetime) -> str:
-    """DL-<year>-<4 digits>, numbered per calendar year in Amsterdam."""
+    """DL-<year>-<4 digits>, numbered per calendar year in Amsterdam. The year's counter is made if missing
+    (reports at once: the first makes it, the others wait for it) and then locked, so each gets its own number."""
     year = now.astimezone(AMSTERDAM).year
+    uow.session.execute(insert_ignoring_conflicts(uow, IdCounter.__table__, ["year"]).values(year=year, last=0))
     counter = uow.session.get(IdCounter, year, with_for_update=True)
-    if counter is None:
-        counter = IdCounter(year=year, last=0)
-        uow.session.add(counter)
+    assert counter is not None  # made above or before
     counter.last += 1
     return f"DL-{year}-{counter.last:04d}"
 

@@ -44,6 +44,7 @@ class Processes:
 
     def now(self) -> dict[str, int]:
         counts = {"runner": 0, "server": 0, "flow": 0}
+        found: dict[int, tuple[int, str]] = {}  # pid: (parent pid, command line)
         for entry in Path("/proc").iterdir():
             if not entry.name.isdigit():
                 continue
@@ -51,10 +52,14 @@ class Processes:
                 if self.marker not in (entry / "environ").read_bytes().split(b"\0"):
                     continue
                 cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-            except OSError:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
                 continue
+            found[int(entry.name)] = (parent, cmd)
+        for parent, cmd in found.values():
             if "flow runner" in cmd:
-                counts["runner"] += 1
+                if "flow runner" not in found.get(parent, (0, ""))[1]:  # else a child of it not yet exec'd
+                    counts["runner"] += 1
             elif "uvicorn" in cmd:
                 counts["server"] += 1
             elif "flow run " in cmd:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
 
 from incidents import audit, services
 from incidents.errors import InvalidInput, InvalidTransition, UnknownIncident
@@ -15,6 +17,7 @@ from incidents.lifecycle import Status
 from incidents.model import AssessmentFacts, Decision, IncidentReport
 from incidents.notify.email import OutboxBackend
 from incidents.register.tables import AuditRow, IncidentRow, SubjectRow
+from incidents.register.unit_of_work import UnitOfWork
 from incidents.validation import load_document, parse_model
 from incidents.views import incident_view
 from tests.conftest import EXAMPLES
@@ -46,6 +49,27 @@ def test_ids_are_numbered_per_year(uow, profile, now):
     first = services.report_incident(uow, profile, a_report(now), "po", now)
     second = services.report_incident(uow, profile, a_report(now), "po", now)
     assert (first, second) == ("DL-2026-0001", "DL-2026-0002")
+
+
+def test_reports_at_once_in_a_year_without_incidents_each_get_their_own_id(database_url, profile, now):
+    UnitOfWork(database_url)  # the schema, before the reporters start
+    start, ids, failed = threading.Barrier(6), [], []
+
+    def report() -> None:
+        start.wait()
+        try:
+            ids.append(services.report_incident(UnitOfWork(database_url, prepare=False), profile, a_report(now),
+                                                "po", now))
+        except IntegrityError as exc:  # the year's counter made twice: a report refused
+            failed.append(exc)
+
+    threads = [threading.Thread(target=report) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not failed, failed
+    assert sorted(ids) == [f"DL-2026-000{n}" for n in range(1, 7)]
 
 
 def test_a_reported_incident_is_in_the_register_with_its_clock(uow, profile, now):
