@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, CursorResult, Table, bindparam, exists, fu
 
 from incidents.errors import DispatchFailed
 from incidents.messages import SUBJECT_NOTICE, SUBJECT_UPDATE
-from incidents.notify.email import Address, EmailBackend, Message, Recipient
+from incidents.notify.email import Address, EmailBackend, Message, named_recipients
 from incidents.notify.render import render
 from incidents.profile import Profile
 from incidents.register.tables import (
@@ -84,8 +84,7 @@ def notify_update(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, templ
                           now)
                 uow.commit()
         while batch is not None:
-            recipients = [Recipient(f"subject-{sid}", Address(email, name), {"name": name or fallback})
-                          for sid, name, email in batch.people]
+            recipients = named_recipients(batch.people, "subject", fallback)
             try:
                 sent = send(uow, row.id, SUBJECT_UPDATE, mailer, message, recipients, now)
             except DispatchFailed as exc:
@@ -154,8 +153,7 @@ def notify_subjects(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, tem
                               rendered.text, now)
                     uow.commit()
             while batch is not None:
-                recipients = [Recipient(f"subject-{sid}", Address(email, name), {"name": name or fallback})
-                              for sid, name, email in batch.people]
+                recipients = named_recipients(batch.people, "subject", fallback)
                 try:
                     sent = send(uow, row.id, "subject_notice", mailer, message, recipients, now)
                     accepted = sent.accepted
@@ -311,16 +309,20 @@ class _Dispatch:
         """Only people still pending (or 'sending', of an earlier release's batch) change: a delivery event
         that came in first (incidents.services.deliveries) already moved a person on, and the stronger state
         it recorded stays."""
-        ids = [int(key.removeprefix("subject-")) for key in accepted]
-        if ids and len(ids) == len(done.people):  # all of them: the batch's id range, as it was claimed
+        if accepted and len(accepted) == len(done.people):  # all of them: the batch's id range, as claimed
             self._run("sent_range", lang=done.language, first=done.first, last=done.last)
-        elif ids:
+            return self._close(done, error, message_ids)
+        ids = [int(key.removeprefix("subject-")) for key in accepted]
+        if ids:
             for chunk in chunks(ids, SEND_BATCH):
                 self._run("sent_ids", lang=done.language, ids=chunk)
         if error is not None and self.legacy:  # an earlier release's people: back to pending, as it did
             taken = set(ids)
             for chunk in chunks([p[0] for p in done.people if p[0] not in taken], SEND_BATCH):
                 self._run("back_to_pending", lang=done.language, ids=chunk)
+        self._close(done, error, message_ids)
+
+    def _close(self, done: ClaimedBatch, error: str | None, message_ids: list[str] | None) -> None:
         self._run("close_batch", key=done.key, state="failed" if error else "accepted", problem=error,
                   message_id=",".join(message_ids or [])[:200] or None)
 
