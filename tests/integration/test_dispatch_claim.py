@@ -185,3 +185,31 @@ def test_a_refused_batch_leaves_its_people_pending_and_claims_them_no_longer(uow
     with uow:
         assert sorted(uow.session.scalars(select(DispatchBatchRow.status))) == ["accepted", "failed"]
     assert record_deliveries(uow, [DeliveryEvent(decided, refused, "delivered")], now).unchanged == 1
+
+
+def test_the_follow_up_claims_by_batch_too_and_an_early_event_about_it_stays(uow, profile, now, decided):
+    """The follow-up has its own status and its own batches: an event about it that comes before its mark is
+    applied to the follow-up's status, and the first message's status is left as it was."""
+    from incidents.messages import SUBJECT_UPDATE
+    from tests.integration.test_update import CHANGED, FOUND
+
+    notify(uow, profile, Mailer(), decided, now)
+    services.draft_message(uow, profile, TEMPLATES, decided, "po", now, kind=SUBJECT_UPDATE)
+    services.edit_message(uow, profile, TEMPLATES, decided, {"nl": {"found": FOUND["nl"], "changed": CHANGED["nl"]}},
+                          "po", now, kind=SUBJECT_UPDATE)
+    services.approve_message(uow, decided, "po", now, kind=SUBJECT_UPDATE)
+    early = {}
+
+    def event_arrives(in_flight: list[str]) -> None:
+        early["id"] = int(in_flight[0].removeprefix("subject-"))
+        record_deliveries(uow, [DeliveryEvent(decided, early["id"], "delivered", kind=SUBJECT_UPDATE)], now)
+
+    outcome = services.notify_update(uow, profile, Mailer(at=2, during=event_arrives), TEMPLATES, decided, None, now)
+
+    assert outcome.count == PEOPLE
+    with uow:
+        rows = uow.session.execute(select(SubjectRow.id, SubjectRow.status, SubjectRow.update_status)
+                                   .where(SubjectRow.incident_id == decided)).all()
+    assert {sid: (status, update) for sid, status, update in rows}[early["id"]] == ("sent", "delivered")
+    assert Counter((status, update) for _, status, update in rows) == {("sent", "sent"): PEOPLE - 1,
+                                                                        ("sent", "delivered"): 1}
