@@ -61,7 +61,7 @@ def notify_update(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, templ
         uow.session.execute(update(SubjectRow).where(
             SubjectRow.incident_id == row.id, SubjectRow.status.in_(("sent", "deferred", "delivered")),
             SubjectRow.update_status.is_(None)).values(update_status="pending"))
-        counts = uow.update_counts(row.id)
+        counts = uow.update_counts(row.id, in_flight=False)  # 'sending': people of an earlier release's batch
         open_work = counts.get("pending", 0) + counts.get("sending", 0)
         if not open_work and (n := uow.notice(row.id, SUBJECT_UPDATE)) and n.status == "done":
             uow.commit()
@@ -124,7 +124,7 @@ def notify_subjects(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, tem
         decision = uow.latest_decision(row.id)
         if decision is None or not decision.notify_subjects:
             return Outcome("subject_notice", False, detail="no decision to notify the people", why="no_decision")
-        counts = uow.subject_counts(row.id)
+        counts = uow.subject_counts(row.id, in_flight=False)  # 'sending': people of an earlier release's batch
         if not counts:
             return Outcome("subject_notice", False, detail="waiting for the list of affected people", why="no_list")
         open_work = counts.get("pending", 0) + counts.get("sending", 0)

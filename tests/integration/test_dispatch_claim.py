@@ -14,6 +14,7 @@ from incidents.model import Decision
 from incidents.notify.email import Sent
 from incidents.register.tables import AuditRow, DispatchBatchRow, SubjectRow
 from incidents.services.deliveries import record_deliveries
+from incidents.services.progress import progress
 from incidents.webhooks import DeliveryEvent
 from tests.integration.test_register import TEMPLATES, a_report, the_assessment
 
@@ -86,6 +87,10 @@ def test_a_run_killed_after_the_claim_and_before_the_mark_sends_that_batch_again
     before = statuses(uow, decided)
     assert Counter(before.values()) == {"sent": 1000, "pending": 1500}  # the claim changed no person's row
     assert all(before[i] == "pending" for i in ids)
+    with uow:  # what people read: the batch on its way is 'sending', as each of its people was before
+        assert uow.subject_counts(decided) == {"sent": 1000, "sending": 1000, "pending": 500}
+    with uow:
+        assert progress(uow, uow.incident(decided)).subjects_pending == 1500  # not told yet: in flight or waiting
 
     again = Mailer()
     outcome = notify(uow, profile, again, decided, now)
