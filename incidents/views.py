@@ -21,7 +21,7 @@ from incidents.register.tables import (
     NoticeRow,
     RecommendationRow,
 )
-from incidents.register.unit_of_work import UnitOfWork
+from incidents.register.unit_of_work import UnitOfWork, as_sending
 from incidents.times import iso
 from incidents.tracks import FilingFact, Tracks, authority_track, frame_of, people_track
 
@@ -546,6 +546,8 @@ def _views(uow: UnitOfWork, rows: list[IncidentRow], now: datetime, profile: Pro
             select(SubjectRow.incident_id, SubjectRow.status, func.count()).where(SubjectRow.incident_id.in_(ids))
             .group_by(SubjectRow.incident_id, SubjectRow.status)):
         counts.setdefault(incident_id, {})[status] = count
+    for incident_id, in_flight in uow.in_flight(list(counts)).items():  # a batch on its way: 'sending'
+        counts[incident_id] = as_sending(counts[incident_id], in_flight)
     # the newest two recommendations of each incident, the newest with its lines
     recommendation_ids: dict[str, list[int]] = {}
     for incident_id, rec_id in session.execute(

@@ -163,9 +163,13 @@ def _text(value: object) -> str:
     return value if isinstance(value, str) else ""
 
 
-def raises(current: str, new: str) -> bool:
+def raises(current: str, new: str, claimed: bool = False) -> bool:
     """Whether an event saying `new` moves a person who is `current`: only up RANK, and never someone the
-    service did not take the message for (pending, unreachable)."""
+    service did not take the message for (unreachable, pending). A pending person of a `claimed` batch is the
+    exception: the dispatcher sent the request and has not yet marked its people sent, and the event may
+    come first."""
+    if current == "pending":
+        return claimed
     return current in RANK and RANK[new] > RANK[current]
 
 

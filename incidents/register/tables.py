@@ -399,6 +399,11 @@ class DispatchBatchRow(Base):
     kind: Mapped[str] = mapped_column(String(30))
     status: Mapped[str] = mapped_column(String(20))  # sending | accepted | failed
     recipients: Mapped[int] = mapped_column(Integer)
+    # the claim: while the row is 'sending', its people are the pending ones of this language in this id range
+    # (empty in rows of a release that marked each person 'sending' instead)
+    language: Mapped[str | None] = mapped_column(String(2))
+    first_id: Mapped[int | None] = mapped_column(Integer)
+    last_id: Mapped[int | None] = mapped_column(Integer)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -15,10 +15,21 @@ from incidents.register.tables import (
     AssessmentRow,
     AuthorityFilingRow,
     DecisionRow,
+    DispatchBatchRow,
     IncidentRow,
     NoticeRow,
     SubjectRow,
 )
+
+
+def as_sending(counts: dict[str, int], in_flight: int) -> dict[str, int]:
+    """Counts per status with `in_flight` of the pending people shown as 'sending' (UnitOfWork.in_flight)."""
+    if in_flight:
+        counts = {**counts, "sending": counts.get("sending", 0) + in_flight}
+        counts["pending"] = counts.get("pending", 0) - in_flight
+        if not counts["pending"]:
+            del counts["pending"]
+    return counts
 
 
 class ReadOnly(RuntimeError):
@@ -109,21 +120,43 @@ class UnitOfWork:
             .order_by(AuthorityFilingRow.id)  # the first filing stops the AP clock; follow-ups do not move it
         ).first()
 
-    def subject_counts(self, incident_id: str) -> dict[str, int]:
+    def subject_counts(self, incident_id: str, in_flight: bool = True) -> dict[str, int]:
+        """Per status of the first message, the incident's people; with `in_flight`, those of a batch on its
+        way to the mail service count as 'sending' (see in_flight)."""
         rows = self.session.execute(
             select(SubjectRow.status, func.count()).where(SubjectRow.incident_id == incident_id).group_by(
                 SubjectRow.status
             )
         )
-        return {status: count for status, count in rows}
+        counts = {status: count for status, count in rows}
+        return as_sending(counts, self.in_flight([incident_id]).get(incident_id, 0)) if in_flight else counts
 
-    def update_counts(self, incident_id: str) -> dict[str, int]:
+    def update_counts(self, incident_id: str, in_flight: bool = True) -> dict[str, int]:
         """Per status of the follow-up (pending, sending, sent, delivered, bounced, ...), the people it is for."""
         rows = self.session.execute(
             select(SubjectRow.update_status, func.count()).where(
                 SubjectRow.incident_id == incident_id, SubjectRow.update_status.is_not(None)).group_by(
                 SubjectRow.update_status))
-        return {str(status): count for status, count in rows}
+        counts = {str(status): count for status, count in rows}
+        if not in_flight:
+            return counts
+        return as_sending(counts, self.in_flight([incident_id], "subject_update").get(incident_id, 0))
+
+    def in_flight(self, incident_ids: list[str], kind: str = "subject_notice") -> dict[str, int]:
+        """Per incident, its people still pending in a batch a dispatch claimed and has not marked: the request
+        may be at the mail service (incidents.services.dispatch). A person's own row says 'pending' until the
+        mark; what people read says 'sending', as it did when each person was marked before the request."""
+        status = SubjectRow.status if kind == "subject_notice" else SubjectRow.update_status
+        found: dict[str, int] = {}
+        for incident_id, language, first, last in self.session.execute(
+                select(DispatchBatchRow.incident_id, DispatchBatchRow.language, DispatchBatchRow.first_id,
+                       DispatchBatchRow.last_id).where(
+                    DispatchBatchRow.incident_id.in_(incident_ids), DispatchBatchRow.kind == kind,
+                    DispatchBatchRow.status == "sending", DispatchBatchRow.first_id.is_not(None))):
+            found[incident_id] = found.get(incident_id, 0) + (self.session.scalar(
+                select(func.count()).where(SubjectRow.incident_id == incident_id, SubjectRow.language == language,
+                                           SubjectRow.id.between(first, last), status == "pending")) or 0)
+        return found
 
     def record(self, *, at: datetime, actor: str, incident_id: str | None, action: str, **details: Any) -> None:
         audit.append(self.session, at=at, actor=actor, incident_id=incident_id, action=action, details=details)

@@ -11,11 +11,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, bindparam, func, select, update
+from sqlalchemy import ColumnElement, CursorResult, Table, bindparam, exists, func, select, update
 
 from incidents.errors import DispatchFailed
 from incidents.messages import SUBJECT_NOTICE, SUBJECT_UPDATE
-from incidents.notify.email import Address, EmailBackend, Message, Recipient
+from incidents.notify.email import Address, EmailBackend, Message, named_recipients
 from incidents.notify.render import render
 from incidents.profile import Profile
 from incidents.register.tables import (
@@ -61,15 +61,15 @@ def notify_update(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, templ
         uow.session.execute(update(SubjectRow).where(
             SubjectRow.incident_id == row.id, SubjectRow.status.in_(("sent", "deferred", "delivered")),
             SubjectRow.update_status.is_(None)).values(update_status="pending"))
-        open_work = uow.session.scalar(select(func.count()).select_from(SubjectRow).where(
-            SubjectRow.incident_id == row.id, SubjectRow.update_status.in_(("pending", "sending")))) or 0
+        counts = uow.update_counts(row.id, in_flight=False)  # 'sending': people of an earlier release's batch
+        open_work = counts.get("pending", 0) + counts.get("sending", 0)
         if not open_work and (n := uow.notice(row.id, SUBJECT_UPDATE)) and n.status == "done":
             uow.commit()
             return Outcome(SUBJECT_UPDATE, True, n.recipients, detail="already sent", why="already_sent")
         claim_notice(uow, row.id, SUBJECT_UPDATE, mailer.name, now)
         uow.commit()
     total = 0
-    dispatch = _Dispatch(uow, row.id, now, SUBJECT_UPDATE)
+    dispatch = _Dispatch(uow, row.id, now, SUBJECT_UPDATE, legacy=counts.get("sending", 0) > 0)
     for language in approved.languages:
         rendered = approved.rendered[language]
         message = Message(sender=sender_of(profile, mail_from), subject=rendered.subject, text=rendered.text,
@@ -84,8 +84,7 @@ def notify_update(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, templ
                           now)
                 uow.commit()
         while batch is not None:
-            recipients = [Recipient(f"subject-{sid}", Address(email, name), {"name": name or fallback})
-                          for sid, name, email in batch.people]
+            recipients = named_recipients(batch.people, "subject", fallback)
             try:
                 sent = send(uow, row.id, SUBJECT_UPDATE, mailer, message, recipients, now)
             except DispatchFailed as exc:
@@ -111,7 +110,7 @@ def notify_subjects(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, tem
                     max_batches: int | None = None) -> Outcome:
     """GDPR art. 34(1)-(2): tell each affected person, in their language, in batches; resumable after a crash.
 
-    Each batch is claimed in the register ('sending') before it goes to the mail service and marked when the
+    Each batch is claimed in the register (a batch row) before it goes to the mail service and marked when the
     service accepted it, so a run that is killed at any moment and started again finishes the job: nobody is
     skipped, and the only people who can get the message twice are those of the one batch that was in flight
     at the crash. They are sent again, counted, and reported. `progress` hears after each batch how many
@@ -125,7 +124,7 @@ def notify_subjects(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, tem
         decision = uow.latest_decision(row.id)
         if decision is None or not decision.notify_subjects:
             return Outcome("subject_notice", False, detail="no decision to notify the people", why="no_decision")
-        counts = uow.subject_counts(row.id)
+        counts = uow.subject_counts(row.id, in_flight=False)  # 'sending': people of an earlier release's batch
         if not counts:
             return Outcome("subject_notice", False, detail="waiting for the list of affected people", why="no_list")
         open_work = counts.get("pending", 0) + counts.get("sending", 0)
@@ -138,7 +137,7 @@ def notify_subjects(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, tem
         claim_notice(uow, row.id, "subject_notice", mailer.name, now)
         uow.commit()
     total = handled = requests = 0
-    dispatch = _Dispatch(uow, row.id, now)
+    dispatch = _Dispatch(uow, row.id, now, legacy=counts.get("sending", 0) > 0)
     with _heap_frozen():
         for language in approved.languages:
             rendered = approved.rendered[language]
@@ -154,8 +153,7 @@ def notify_subjects(uow: UnitOfWork, profile: Profile, mailer: EmailBackend, tem
                               rendered.text, now)
                     uow.commit()
             while batch is not None:
-                recipients = [Recipient(f"subject-{sid}", Address(email, name), {"name": name or fallback})
-                              for sid, name, email in batch.people]
+                recipients = named_recipients(batch.people, "subject", fallback)
                 try:
                     sent = send(uow, row.id, "subject_notice", mailer, message, recipients, now)
                     accepted = sent.accepted
@@ -215,26 +213,32 @@ def _heap_frozen() -> Iterator[None]:
 class ClaimedBatch:
     key: str
     language: str
+    first: int  # the claimed id range: the batch is its people of this language not yet marked
+    last: int
     people: list[tuple[int, str, str]]  # (subject id, name, address) in id order: in memory for one request only
 
 
 class _Dispatch:
-    """The register's side of the dispatch, a batch at a time. A batch is the next 1 000 people of a language
-    in id order; it is claimed (people 'sending', a dispatch_batches row) and committed before it goes to the
-    mail service, and marked when the service took it. Marking one batch and claiming the next are one
-    transaction, and every statement is a set operation on an id range, not a statement per person.
+    """The register's side of the dispatch, a batch at a time. A batch is the next 1 000 pending people of a
+    language in id order. Its dispatch_batches row is the claim: 'sending', with the language and the id range,
+    committed before the request goes to the mail service. When the service took it, its people go from
+    pending to sent in one statement on the range and the row is closed; marking one batch and claiming the next
+    are one transaction. Each person's row is written once, and every statement is a set operation on an id
+    range, not a statement per person.
+
+    `legacy`: people may be left 'sending' by a run of an earlier release, which marked each person of its
+    batch before the request; they are sent again first.
     """
 
-    def __init__(self, uow: UnitOfWork, incident_id: str, now: datetime, kind: str = SUBJECT_NOTICE):
-        self.uow, self.incident_id, self.now, self.kind = uow, incident_id, now, kind
+    def __init__(self, uow: UnitOfWork, incident_id: str, now: datetime, kind: str = SUBJECT_NOTICE,
+                 legacy: bool = True):
+        self.uow, self.incident_id, self.now, self.kind, self.legacy = uow, incident_id, now, kind, legacy
         self._statements: _Statements | None = None
 
     def first(self, language: str) -> ClaimedBatch | None:
-        """The batch left 'sending' by an interrupted run, if any (sent again), else the first new batch."""
+        """The batch an interrupted run left in flight, if any (sent again), else the first new batch."""
         with self.uow:
-            people = self._people(language, "sending")
-            # sent again: its people may get the message twice, which the batch's attempts count
-            batch = self._claim(language, people) if people else self._claim_new(language)
+            batch = self._in_flight(language) or self._claim_new(language)
             self.uow.commit()
         return batch
 
@@ -244,13 +248,13 @@ class _Dispatch:
         after it, in one transaction."""
         with self.uow:
             self._mark(done, accepted, error=None, message_ids=message_ids)
-            batch = self._claim_new(done.language, after=done.people[-1][0]) if claim_next else None
+            batch = self._claim_new(done.language, after=done.last) if claim_next else None
             self.uow.commit()
         return batch
 
     def refused(self, done: ClaimedBatch, accepted: list[str], error: str) -> None:
-        """The service refused the batch: those it took are marked, the others go back to pending for the
-        next run, and the batch keeps the service's error."""
+        """The service refused the batch: those it took are marked, the others stay pending for the next run
+        (the batch, 'failed', no longer claims them), and the batch keeps the service's error."""
         with self.uow:
             self._mark(done, accepted, error=error)
             self.uow.commit()
@@ -271,36 +275,65 @@ class _Dispatch:
         return cast(list[tuple[int, str, str]], self._run("people", lang=language, state=status,
                                                           after=after).all())
 
+    def _in_flight(self, language: str) -> ClaimedBatch | None:
+        """A batch of this language an interrupted run claimed and did not mark: the mail service may have
+        taken it, so its people not marked since are sent again, and its attempts count them. A claimed batch
+        whose people all moved on (the service's events said it has their message) is closed as accepted."""
+        if self.legacy and (people := self._people(language, "sending")):
+            return self._claim(language, people[0][0], people[-1][0], people)
+        for key, first, last in cast(list[tuple[str, int, int]], self._run("claimed", lang=language).all()):
+            people = cast(list[tuple[int, str, str]], self._run("unmarked", lang=language, first=first,
+                                                                last=last).all())
+            if people:
+                return self._claim(language, first, last, people, key)
+            self._run("close_batch", key=key, state="accepted", problem=None, message_id=None)
+        return None
+
     def _claim_new(self, language: str, after: int = 0) -> ClaimedBatch | None:
         people = self._people(language, "pending", after)
         if not people:
             return None
-        # the id range says which people without 1 000 parameters (the run lock keeps anyone else from
-        # changing these rows meanwhile)
-        self._run("claim", lang=language, first=people[0][0], last=people[-1][0])
-        return self._claim(language, people)
+        return self._claim(language, people[0][0], people[-1][0], people)
 
-    def _claim(self, language: str, people: list[tuple[int, str, str]]) -> ClaimedBatch:
-        key = f"{self.incident_id}:{self.kind}:{language}:{people[0][0]}-{people[-1][0]}"
-        self._run("open_batch", key=key, recipients=len(people))
-        return ClaimedBatch(key, language, people)
+    def _claim(self, language: str, first: int, last: int, people: list[tuple[int, str, str]],
+               key: str | None = None) -> ClaimedBatch:
+        """The batch row says which people are in flight: the id range says it without 1 000 parameters (the
+        run lock keeps anyone else from changing these rows meanwhile). Claiming a batch again (a resend)
+        counts one more attempt of its people."""
+        key = key or f"{self.incident_id}:{self.kind}:{language}:{first}-{last}"
+        self._run("open_batch", key=key, lang=language, first=first, last=last, recipients=len(people))
+        return ClaimedBatch(key, language, first, last, people)
 
     def _mark(self, done: ClaimedBatch, accepted: list[str], error: str | None,
               message_ids: list[str] | None = None) -> None:
-        """Only people still 'sending' change: a delivery event that came in first
-        (incidents.services.deliveries) already moved a person on, and the stronger state it recorded stays."""
+        """Only people still pending (or 'sending', of an earlier release's batch) change: a delivery event
+        that came in first (incidents.services.deliveries) already moved a person on, and the stronger state
+        it recorded stays."""
+        if accepted and len(accepted) == len(done.people):  # all of them: the batch's id range, as claimed
+            self._run("sent_range", lang=done.language, first=done.first, last=done.last)
+            return self._close(done, error, message_ids)
         ids = [int(key.removeprefix("subject-")) for key in accepted]
-        if ids and len(ids) == len(done.people):  # all of them: the batch's id range, as it was claimed
-            self._run("sent_range", lang=done.language, first=done.people[0][0], last=done.people[-1][0])
-        elif ids:
+        if ids:
             for chunk in chunks(ids, SEND_BATCH):
                 self._run("sent_ids", lang=done.language, ids=chunk)
-        if error is not None:
+        if error is not None and self.legacy:  # an earlier release's people: back to pending, as it did
             taken = set(ids)
             for chunk in chunks([p[0] for p in done.people if p[0] not in taken], SEND_BATCH):
                 self._run("back_to_pending", lang=done.language, ids=chunk)
+        self._close(done, error, message_ids)
+
+    def _close(self, done: ClaimedBatch, error: str | None, message_ids: list[str] | None) -> None:
         self._run("close_batch", key=done.key, state="failed" if error else "accepted", problem=error,
                   message_id=",".join(message_ids or [])[:200] or None)
+
+
+def claimed(subjects: Table, kind: str) -> ColumnElement[bool]:
+    """SQL: the person is in a batch of `kind` that a dispatch claimed and has not marked (its row still
+    'sending'). The request may have reached the mail service, so the person may have the message while
+    their own status still says pending."""
+    b = cast(Table, DispatchBatchRow.__table__)
+    return exists().where(b.c.incident_id == subjects.c.incident_id, b.c.kind == kind, b.c.status == "sending",
+                          b.c.language == subjects.c.language, subjects.c.id.between(b.c.first_id, b.c.last_id))
 
 
 class _Statements:
@@ -313,21 +346,28 @@ class _Statements:
         state, at = (s.c.status, "notified_at") if kind == SUBJECT_NOTICE else (s.c.update_status, "update_sent_at")
         name = state.name
         mine = (s.c.incident_id == p("incident"), s.c.language == p("lang"))
+        unmarked = state.in_(("pending", "sending"))  # 'sending': a person of an earlier release's batch
         self.people = (select(s.c.id, s.c.name, s.c.email)
                        .where(*mine, s.c.id > p("after"), state == p("state"))
                        .order_by(s.c.id).limit(SEND_BATCH))
         in_range = s.c.id.between(p("first"), p("last"))
-        self.claim = s.update().where(*mine, state == "pending", in_range).values({name: "sending"})
-        self.sent_range = (s.update().where(*mine, state == "sending", in_range)
-                           .values({name: "sent", at: p("now")}))
-        self.sent_ids = (s.update().where(*mine, state == "sending", s.c.id.in_(p("ids", expanding=True)))
+        self.unmarked = (select(s.c.id, s.c.name, s.c.email).where(*mine, unmarked, in_range)
+                         .order_by(s.c.id).limit(SEND_BATCH))
+        self.claimed = (select(b.c.batch_key, b.c.first_id, b.c.last_id)
+                        .where(b.c.incident_id == p("incident"), b.c.kind == kind, b.c.status == "sending",
+                               b.c.language == p("lang"), b.c.first_id.is_not(None))
+                        .order_by(b.c.first_id))
+        self.sent_range = s.update().where(*mine, unmarked, in_range).values({name: "sent", at: p("now")})
+        self.sent_ids = (s.update().where(*mine, unmarked, s.c.id.in_(p("ids", expanding=True)))
                          .values({name: "sent", at: p("now")}))
         self.back_to_pending = (s.update().where(*mine, state == "sending",
                                                  s.c.id.in_(p("ids", expanding=True))).values({name: "pending"}))
         self.open_batch = upsert(uow, b, ["incident_id", "batch_key"], {
             "status": "sending", "attempts": b.c.attempts + 1, "error": None, "finished_at": None,
+            "recipients": p("recipients"), "language": p("lang"), "first_id": p("first"), "last_id": p("last"),
         }).values(incident_id=p("incident"), batch_key=p("key"), kind=kind, status="sending",
-                  recipients=p("recipients"), attempts=1, started_at=p("now"))
+                  recipients=p("recipients"), attempts=1, started_at=p("now"), language=p("lang"),
+                  first_id=p("first"), last_id=p("last"))
         self.close_batch = (b.update().where(b.c.incident_id == p("incident"), b.c.batch_key == p("key"))
                             .values(status=p("state"), finished_at=p("now"), error=p("problem"),
                                     provider_message_id=p("message_id")))

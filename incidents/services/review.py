@@ -22,7 +22,7 @@ from incidents.register.unit_of_work import UnitOfWork
 from incidents.said import Said
 from incidents.services.common import sender_of
 from incidents.subjects import ACCEPTED
-from incidents.views import incident_view
+from incidents.views import IncidentView, incident_view
 
 
 @dataclass(frozen=True)
@@ -98,8 +98,9 @@ def languages_to_send(uow: UnitOfWork, incident_id: str, profile: Profile, kind:
     return [lang for lang in LANGUAGES if lang in (found or {profile.language})]
 
 
-def _context(uow: UnitOfWork, profile: Profile, incident_id: str, now: datetime) -> dict[str, object]:
-    view = incident_view(uow, incident_id, now)
+def _context(uow: UnitOfWork, profile: Profile, incident_id: str, now: datetime,
+             view: IncidentView | None = None) -> dict[str, object]:
+    view = view or incident_view(uow, incident_id, now)
     return {"incident": view, "organisation": profile.organisation, "privacy_contact": profile.privacy_contact,
             "categories": categories_of(profile, view.assessment.categories if view.assessment else [])}
 
@@ -127,11 +128,11 @@ def _render(templates: Path, language: str, context: Mapping[str, object], parts
     return Rendered(mail.subject, mail.text, mail.html)
 
 
-def _require(uow: UnitOfWork, incident_id: str, now: datetime, kind: str) -> None:
+def _require(uow: UnitOfWork, incident_id: str, now: datetime, kind: str, view: IncidentView | None = None) -> None:
     if kind == SUBJECT_UPDATE:
         _require_someone_told(uow, incident_id)
     else:
-        _require_told_by_email(uow, incident_id, now)
+        _require_told_by_email(uow, incident_id, now, view)
 
 
 def _require_someone_told(uow: UnitOfWork, incident_id: str) -> None:
@@ -145,14 +146,15 @@ def _require_someone_told(uow: UnitOfWork, incident_id: str) -> None:
         raise InvalidTransition(Said("review.nobody_told_yet", id=row.id))
 
 
-def _require_told_by_email(uow: UnitOfWork, incident_id: str, now: datetime) -> None:
+def _require_told_by_email(uow: UnitOfWork, incident_id: str, now: datetime,
+                           view: IncidentView | None = None) -> None:
     row = uow.incident(incident_id)
     if row.status in (Status.CLOSED, Status.DISMISSED):
         raise InvalidTransition(Said("review.no_message_any_more", id=row.id, status=str(row.status)))
     decision = uow.latest_decision(row.id)
     if decision is None or not decision.notify_subjects:
         raise InvalidTransition(Said("review.not_told_one_by_one", id=row.id))
-    if incident_view(uow, row.id, now).tracks.people.details.get("channel") == "public_communication":
+    if (view or incident_view(uow, row.id, now)).tracks.people.details.get("channel") == "public_communication":
         raise InvalidTransition(Said("review.told_publicly", id=row.id))
 
 
@@ -181,8 +183,10 @@ def draft_message(uow: UnitOfWork, profile: Profile, templates: Path, incident_i
     (None when the people are not told by e-mail); calling it again changes nothing."""
     with uow:
         row = uow.incident(incident_id)
+        # the incident as the message's words see it, read once: it counts the people, a walk over all of them
+        view = incident_view(uow, row.id, now) if kind == SUBJECT_NOTICE else None
         try:
-            _require(uow, row.id, now, kind)
+            _require(uow, row.id, now, kind, view)
         except InvalidTransition:
             if kind == SUBJECT_UPDATE:
                 raise  # the update is written on request: say why it cannot be
@@ -192,7 +196,7 @@ def draft_message(uow: UnitOfWork, profile: Profile, templates: Path, incident_i
         have = set() if latest is None else {r.language for r in latest.renders}
         if latest is not None and set(languages) <= have:
             return _as_version(latest)
-        context = _context(uow, profile, row.id, now)
+        context = _context(uow, profile, row.id, now, view)
         before = _as_version(latest) if latest is not None else None
         parts = dict(before.parts) if before else {}
         proposed = dict(before.proposed) if before else {}

@@ -488,3 +488,13 @@ def test_the_body_goes_out_as_json_text_once_encoded(backend, wire):
     assert call.headers["Content-type"] == "application/json; charset=utf-8"
     assert call.body["personalizations"][0]["to"] == [{"email": "an@example.com", "name": "An"}]
     assert call.body["personalizations"][0]["substitutions"] == {"-name-": "An", "-name_html-": "An"}
+
+
+def test_the_recipients_of_a_batch_are_the_same_tuples_as_made_one_by_one():
+    from incidents.notify.email import named_recipients
+
+    made = named_recipients([(7, "An de Vries", "an@example.com"), (9, "", "b@example.com")], "subject", "klant")
+    assert made == [Recipient("subject-7", Address("an@example.com", "An de Vries"), {"name": "An de Vries"}),
+                    Recipient("subject-9", Address("b@example.com", ""), {"name": "klant"})]
+    assert [type(r) for r in made] == [Recipient] * 2 and made[1].address.email == "b@example.com"
+    assert made[0].substitutions() == {"-name-": "An de Vries", "-name_html-": "An de Vries"}

@@ -169,6 +169,12 @@ def test_a_status_only_moves_up_and_never_for_people_the_service_did_not_take():
     assert not raises("pending", "delivered") and not raises("unreachable", "delivered")
 
 
+def test_an_event_may_come_before_the_dispatcher_marks_its_batch():
+    """A pending person of a claimed batch: the request went out, the mark has not been written yet."""
+    assert raises("pending", "sent", claimed=True) and raises("pending", "bounced", claimed=True)
+    assert not raises("unreachable", "delivered", claimed=True)
+
+
 def test_the_strongest_event_per_person_wins_in_any_order():
     events = [DeliveryEvent("DL-2026-0001", 7, s) for s in ("deferred", "delivered", "sent", "deferred")]
     assert strongest(events)[("DL-2026-0001", 7, "subject_notice")].status == "delivered"
