@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -123,8 +125,15 @@ def create_app(workspace: Workspace | None = None, launcher: Launcher | None = N
     ws.uow()  # brings the register's schema up to date before the first request
     ws.check_profiles()  # a missing or broken profile is reported at start, not at the first form
 
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # every page's templates compiled before the server takes its first request: a worker's first visitors
+        # otherwise waited most of a second each behind the compiling (a server waits for this to finish)
+        await run_in_threadpool(app.state.pages.warm)
+        yield
+
     app = FastAPI(title="breach", version="1", summary="GDPR data-breach response: intake and status",
-                  docs_url=None, redoc_url=None, openapi_url=None)
+                  docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.state.workspace = ws
     app.state.launcher = launcher or continue_flow
     key = secret_key(ws.settings.home)

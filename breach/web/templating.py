@@ -11,7 +11,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from starlette.responses import HTMLResponse
 
 from breach.web.auth import session_of
-from incidents.notify.render import Sandbox
+from incidents.notify.render import Sandbox, environment
 from incidents.said import speaking
 from incidents.times import iso, local, show
 from incidents.users import LANGUAGES
@@ -57,6 +57,19 @@ class Pages:
         env.filters.update(when=show, hours=_hours(DECIMAL[language]), number=_hours(DECIMAL[language]), hhmm=hhmm,
                            iso=iso, form_time=form_time)
         return env
+
+    def warm(self) -> None:
+        """Compile the dashboard's templates, and the words of the advice, the errors and the timeline its pages
+        show (tests/integration/test_dashboard_lists.py: no page compiles one while it is asked for)."""
+        for language, env in self._envs.items():
+            for name in env.list_templates():
+                if name.startswith(f"{language}/dashboard/") or name == f"{language}/_timeline.j2":  # imported
+                    env.get_template(name)
+        words = environment(self.templates_dir)  # what the pages show in words of the messages' templates
+        for name in words.list_templates():
+            part = name.split("/")[1]
+            if part in ("recommendation", "errors") or part.startswith("_"):
+                words.get_template(name)
 
     def render(self, request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         language = language_of(request)
