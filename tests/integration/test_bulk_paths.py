@@ -11,10 +11,10 @@ from sqlalchemy import create_engine, func, select, update
 
 from incidents import services
 from incidents.errors import InvalidInput
-from incidents.model import Decision
 from incidents.notify.email import Sent
 from incidents.register.tables import SubjectRow
-from tests.integration.test_register import TEMPLATES, a_report, the_assessment
+from tests.integration.test_register import TEMPLATES, a_report
+from tests.support.decided import ready_to_tell
 
 PEOPLE = (
     "naam;e-mailadres;taal;straat;huisnummer;postcode;woonplaats\n"
@@ -88,15 +88,7 @@ class ChangingMailer:
 
 def test_a_person_changed_while_a_batch_is_sent_is_not_claimed_with_the_next(uow, profile, now, tmp_path,
                                                                                 database_url):
-    people = tmp_path / "people.csv"
-    people.write_text("name,email\n" + "".join(f"P{i},p{i}@example.com\n" for i in range(2500)), encoding="utf-8")
-    incident_id = services.report_incident(uow, profile, a_report(now), "po", now)
-    services.record_assessment(uow, profile, incident_id, the_assessment(), "it", now)
-    services.import_subjects(uow, incident_id, people, "po", now)
-    services.record_decision(uow, incident_id, Decision(notify_authority=False, notify_subjects=True,
-                                                        reason="coaching reports open to anyone"), "po", now)
-    services.draft_message(uow, profile, TEMPLATES, incident_id, "po", now)
-    services.approve_message(uow, incident_id, "po", now)
+    incident_id = ready_to_tell(uow, profile, now, 2500, tmp_path)
     with uow:
         ids = list(uow.session.scalars(select(SubjectRow.id).where(SubjectRow.incident_id == incident_id)
                                        .order_by(SubjectRow.id)))

@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import yaml
@@ -17,10 +18,10 @@ from incidents.config import REPO_ROOT
 from tests.conftest import EXAMPLES
 
 
-@pytest.fixture
-def report_file(tmp_path):
+def the_report() -> dict[str, Any]:
+    """A report of a breach ten hours ago, as a file or the API takes it."""
     now = datetime.now(UTC)
-    data = {
+    return {
         "title": "Drive folder shared by public link",
         "description": "A folder with coaching reports was shared with anyone who has the link.",
         "occurred_from": (now - timedelta(days=40)).isoformat(),
@@ -31,6 +32,11 @@ def report_file(tmp_path):
         "reported_by": "Privacycontact Qoers",
         "systems": ["Coachverslagen (Google Drive)"],
     }
+
+
+@pytest.fixture
+def report_file(tmp_path):
+    data = the_report()
     path = tmp_path / "incident.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     return path

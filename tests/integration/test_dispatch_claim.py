@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy import select, update
 
 from incidents import services
-from incidents.model import Decision
 from incidents.notify.email import Sent
 from incidents.register.tables import AuditRow, DispatchBatchRow, SubjectRow
 from incidents.services.deliveries import record_deliveries
 from incidents.services.progress import progress
 from incidents.webhooks import DeliveryEvent
-from tests.integration.test_register import TEMPLATES, a_report, the_assessment
+from tests.integration.test_register import TEMPLATES
+from tests.support.decided import ready_to_tell
 
 PEOPLE = 2500  # three batches of one language
 
@@ -46,16 +46,7 @@ class Mailer:
 
 @pytest.fixture
 def decided(uow, profile, now, tmp_path) -> str:  # type: ignore[no-untyped-def]
-    people = tmp_path / "people.csv"
-    people.write_text("name,email\n" + "".join(f"P{i},p{i}@example.com\n" for i in range(PEOPLE)), encoding="utf-8")
-    incident_id = services.report_incident(uow, profile, a_report(now), "po", now)
-    services.record_assessment(uow, profile, incident_id, the_assessment(), "it", now)
-    services.import_subjects(uow, incident_id, people, "po", now)
-    services.record_decision(uow, incident_id, Decision(notify_authority=False, notify_subjects=True,
-                                                        reason="coaching reports open to anyone"), "po", now)
-    services.draft_message(uow, profile, TEMPLATES, incident_id, "po", now)
-    services.approve_message(uow, incident_id, "po", now)
-    return incident_id
+    return ready_to_tell(uow, profile, now, PEOPLE, tmp_path)
 
 
 def notify(uow, profile, mailer, incident_id, now):  # type: ignore[no-untyped-def]

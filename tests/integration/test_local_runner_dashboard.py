@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ import pytest
 
 from breach import local_runner
 from incidents.times import local
+from tests.integration.test_cli import the_report
 from tests.integration.test_local_runner import (  # noqa: F401 (env: the workspace's environment, a fixture)
     REPO,
     RUNS,
@@ -97,22 +98,6 @@ def dashboard(env: dict[str, str], tmp_path: Path) -> Iterator[Dashboard]:  # no
     finally:
         process.terminate()
         process.wait(timeout=30)
-
-
-def the_report() -> dict[str, Any]:
-    """The report of test_cli's report_file, as the API takes it."""
-    now = datetime.now(UTC)
-    return {
-        "title": "Drive folder shared by public link",
-        "description": "A folder with coaching reports was shared with anyone who has the link.",
-        "occurred_from": (now - timedelta(days=40)).isoformat(),
-        "discovered_at": (now - timedelta(hours=20)).isoformat(),
-        "aware_at": (now - timedelta(hours=10)).isoformat(),
-        "awareness_reason": "A short check confirmed that personal data were affected.",
-        "source": "data_subject",
-        "reported_by": "Privacycontact Qoers",
-        "systems": ["Coachverslagen (Google Drive)"],
-    }
 
 
 def post_report(dashboard: Dashboard, report: dict[str, Any], door: str) -> str:
