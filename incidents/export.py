@@ -141,7 +141,7 @@ def register_chunks(uow: UnitOfWork, now: datetime, organisation_id: int | None 
         for start in range(0, len(ids), BATCH):
             chunk = ids[start:start + BATCH]
             found: dict[str, Any] = {r.id: r for r in uow.session.connection().execute(  # plain rows: values only
-                select(IncidentRow.__table__).where(IncidentRow.id.in_(chunk)))}
+                select(IncidentRow.__table__).where(IncidentRow.id.in_(chunk))).all()}
             views = incident_views(uow, [found[i] for i in chunk if i in found], now)
             entries = [RegisterEntry(v, filings.get(v.id, []), counts.get(v.id, 0), kinds.get(v.id)) for v in views]
             # the transaction ends before the entries go out (on SQLite it holds the register's write lock): a
