@@ -365,11 +365,14 @@ def authority_clock_phase() -> Any:
                 (filed, CLOCK_STOPPED), else_=CLOCK_RUNNING)
 
 
-def open_clocks(uow: UnitOfWork, organisation_ids: list[int], offset: int, limit: int) -> list[IncidentRow]:
+def open_clocks(uow: UnitOfWork, organisation_ids: list[int], offset: int, limit: int,
+                running_only: bool = False) -> list[IncidentRow]:
     """One page of the open incidents of these organisations, the most urgent AP clock first (see
-    authority_clock_phase), each phase by its deadline, then in the order reported."""
+    authority_clock_phase), each phase by its deadline, then in the order reported; with `running_only`, only
+    those whose clock still runs (or ran out)."""
+    wanted = running_of(organisation_ids) if running_only else open_of(organisation_ids)
     return list(uow.session.scalars(
-        select(IncidentRow).where(*open_of(organisation_ids))
+        select(IncidentRow).where(*wanted)
         .order_by(authority_clock_phase(), IncidentRow.authority_due_at, IncidentRow.reported_at, IncidentRow.id)
         .offset(offset).limit(limit)))
 
@@ -381,6 +384,11 @@ def open_count(uow: UnitOfWork, organisation_ids: list[int]) -> int:
 def open_of(organisation_ids: list[int]) -> tuple[Any, ...]:
     """The conditions of an open incident of these organisations."""
     return (IncidentRow.status.in_([s.value for s in OPEN]), IncidentRow.organisation_id.in_(organisation_ids))
+
+
+def running_of(organisation_ids: list[int]) -> tuple[Any, ...]:
+    """The conditions of an open incident of these organisations whose AP clock runs (or ran out)."""
+    return (*open_of(organisation_ids), authority_clock_phase() == CLOCK_RUNNING)
 
 
 def processor_clock_view(row: IncidentRow, profile: Profile | None, now: datetime) -> ClockView | None:

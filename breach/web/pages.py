@@ -102,7 +102,9 @@ def done(incident_id: str, what: str) -> RedirectResponse:
 
 
 PAGE_SIZE = 50  # incidents per page of the lists
-URGENCY_ORDER = ("overdue", "red", "amber", "ok", "done", "none")  # the open list: the most urgent AP clock first
+# the open list's order, the most urgent AP clock first: the database sorts it (incidents.views.open_clocks), and
+# tests/integration/test_dashboard_lists.py holds that sort to this order of urgency()
+URGENCY_ORDER = ("overdue", "red", "amber", "ok", "done", "none")
 
 
 @dataclass(frozen=True)

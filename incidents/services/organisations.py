@@ -252,7 +252,7 @@ def overview(uow: UnitOfWork, now: datetime, organisation_ids: list[int] | None 
     from incidents.register.tables import AuthorityFilingRow, SubjectRow
     from incidents.subjects import ACCEPTED, POSTED
     from incidents.times import year_bounds
-    from incidents.views import CLOCK_RUNNING, authority_clock_phase, open_count, open_of
+    from incidents.views import open_clocks, open_count, running_of
 
     start, end = year_bounds(now)
     result = []
@@ -261,12 +261,10 @@ def overview(uow: UnitOfWork, now: datetime, organisation_ids: list[int] | None 
             continue
         with uow:
             session, mine = uow.session, IncidentRow.organisation_id == org.id
-            running = (*open_of([org.id]), authority_clock_phase() == CLOCK_RUNNING)  # or overdue
-            nearest_row = session.execute(select(IncidentRow.id, IncidentRow.authority_due_at).where(*running)
-                                          .order_by(IncidentRow.authority_due_at, IncidentRow.reported_at,
-                                                    IncidentRow.id).limit(1)).first()
+            nearest = open_clocks(uow, [org.id], 0, 1, running_only=True)
+            nearest_row = nearest[0] if nearest else None
             overdue = session.scalar(select(func.count()).select_from(IncidentRow).where(
-                *running, IncidentRow.authority_due_at < now)) or 0
+                *running_of([org.id]), IncidentRow.authority_due_at < now)) or 0
             this_year = select(IncidentRow.id).where(mine, IncidentRow.reported_at >= start,
                                                      IncidentRow.reported_at < end)
             in_year = session.scalar(select(func.count()).select_from(this_year.subquery())) or 0
