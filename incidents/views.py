@@ -8,7 +8,7 @@ from datetime import datetime
 from functools import cached_property, lru_cache
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import case, exists, false, func, select
+from sqlalchemy import bindparam, case, exists, false, func, select
 
 from incidents.deadlines import authority_clock, processor_clock
 from incidents.legal import NO_FINDINGS, Findings
@@ -267,9 +267,10 @@ class IncidentView:
     def overdue(self) -> bool:
         return self.authority_clock.state == "overdue"
 
-    @property
+    @cached_property
     def people_notified(self) -> int:
-        """People the mail service took the notice for, whatever the delivery events said since."""
+        """People the mail service took the notice for, whatever the delivery events said since (counted once:
+        the view does not change)."""
         from incidents.subjects import notified
 
         return notified(self.subjects)
@@ -490,16 +491,19 @@ BATCH = 500  # incidents per query of incident_views (SQLite allows a bounded nu
 
 
 def incident_views(uow: UnitOfWork, rows: list[IncidentRow], now: datetime,
-                   profile: Profile | None = None) -> list[IncidentView]:
+                   profile: Profile | None = None, *, lines: bool = True) -> list[IncidentView]:
     """incident_view() of many incidents at once, in the order of `rows`: a fixed number of queries per BATCH
-    incidents instead of some twenty per incident (the lists, the register and its export)."""
+    incidents instead of some twenty per incident (the lists, the register and its export). With `lines=False`
+    the recommendations come without their coded lines (`lines` empty): the register shows an advice's level
+    and findings, not its reasoning, and its export then reads a fifth less."""
     views: list[IncidentView] = []
     for start in range(0, len(rows), BATCH):
-        views += _views(uow, rows[start:start + BATCH], now, profile)
+        views += _views(uow, rows[start:start + BATCH], now, profile, lines)
     return views
 
 
-def _views(uow: UnitOfWork, rows: list[IncidentRow], now: datetime, profile: Profile | None) -> list[IncidentView]:
+def _views(uow: UnitOfWork, rows: list[IncidentRow], now: datetime, profile: Profile | None,
+           lines: bool = True) -> list[IncidentView]:
     from incidents.messages import SUBJECT_NOTICE
     from incidents.register.tables import (
         AssessmentCategoryRow,
@@ -513,6 +517,11 @@ def _views(uow: UnitOfWork, rows: list[IncidentRow], now: datetime, profile: Pro
 
     ids = [row.id for row in rows]
     connection = uow.session.connection()  # Core: the rows as the database gives them, no ORM on the way
+
+    def among(values: Any) -> Any:
+        """`IN` these values, as one expanding parameter: col.in_(list) checks each of the hundreds of values
+        as an SQL literal first, a tenth of the views' time."""
+        return bindparam(None, list(values), expanding=True)
 
     def rows_of(query: Any) -> Sequence[Any]:
         return connection.execute(query).all()  # fetched at once: row by row cost a tenth of an export
@@ -530,10 +539,10 @@ def _views(uow: UnitOfWork, rows: list[IncidentRow], now: datetime, profile: Pro
 
     systems: dict[str, list[str]] = {}
     for incident_id, system in rows_of(
-            select(IncidentSystemRow.incident_id, IncidentSystemRow.system).where(IncidentSystemRow.incident_id.in_(ids))
+            select(IncidentSystemRow.incident_id, IncidentSystemRow.system).where(IncidentSystemRow.incident_id.in_(among(ids)))
             .order_by(IncidentSystemRow.incident_id, IncidentSystemRow.position)):
         systems.setdefault(incident_id, []).append(system)
-    newest_assessment = select(func.max(AssessmentRow.id)).where(AssessmentRow.incident_id.in_(ids)).group_by(
+    newest_assessment = select(func.max(AssessmentRow.id)).where(AssessmentRow.incident_id.in_(among(ids))).group_by(
         AssessmentRow.incident_id)
     assessments: dict[str, Any] = {a.incident_id: a for a in rows_of(
         plain(AssessmentRow).where(AssessmentRow.id.in_(newest_assessment)))}
@@ -543,24 +552,24 @@ def _views(uow: UnitOfWork, rows: list[IncidentRow], now: datetime, profile: Pro
         for assessment_id, category, vocabulary in rows_of(
                 select(AssessmentCategoryRow.assessment_id, AssessmentCategoryRow.category,
                        AssessmentCategoryRow.vocabulary).where(AssessmentCategoryRow.assessment_id.in_(
-                           list(by_assessment))).order_by(AssessmentCategoryRow.assessment_id,
+                           among(by_assessment))).order_by(AssessmentCategoryRow.assessment_id,
                                                            AssessmentCategoryRow.position)):
             read[by_assessment[assessment_id]]["categories"].append((category, vocabulary))
         for assessment_id, group in rows_of(
                 select(AssessmentGroupRow.assessment_id, AssessmentGroupRow.group).where(
-                    AssessmentGroupRow.assessment_id.in_(list(by_assessment))).order_by(
+                    AssessmentGroupRow.assessment_id.in_(among(by_assessment))).order_by(
                         AssessmentGroupRow.assessment_id, AssessmentGroupRow.position)):
             read[by_assessment[assessment_id]]["groups"].append(group)
-    newest_decision = select(func.max(DecisionRow.id)).where(DecisionRow.incident_id.in_(ids)).group_by(
+    newest_decision = select(func.max(DecisionRow.id)).where(DecisionRow.incident_id.in_(among(ids))).group_by(
         DecisionRow.incident_id)
     decisions: dict[str, Any] = {d.incident_id: d for d in rows_of(plain(DecisionRow).where(
         DecisionRow.id.in_(newest_decision)))}
-    notices = grouped(plain(NoticeRow).where(NoticeRow.incident_id.in_(ids)).order_by(NoticeRow.id))
-    filings = grouped(plain(AuthorityFilingRow).where(AuthorityFilingRow.incident_id.in_(ids))
+    notices = grouped(plain(NoticeRow).where(NoticeRow.incident_id.in_(among(ids))).order_by(NoticeRow.id))
+    filings = grouped(plain(AuthorityFilingRow).where(AuthorityFilingRow.incident_id.in_(among(ids)))
                       .order_by(AuthorityFilingRow.id))
     counts: dict[str, dict[str, int]] = {}
     for incident_id, status, count in rows_of(
-            select(SubjectRow.incident_id, SubjectRow.status, func.count()).where(SubjectRow.incident_id.in_(ids))
+            select(SubjectRow.incident_id, SubjectRow.status, func.count()).where(SubjectRow.incident_id.in_(among(ids)))
             .group_by(SubjectRow.incident_id, SubjectRow.status)):
         counts.setdefault(incident_id, {})[status] = count
     for incident_id, in_flight in uow.in_flight(list(counts)).items():  # a batch on its way: 'sending'
@@ -568,25 +577,25 @@ def _views(uow: UnitOfWork, rows: list[IncidentRow], now: datetime, profile: Pro
     # the newest two recommendations of each incident, the newest with its lines
     recommendation_ids: dict[str, list[int]] = {}
     for incident_id, rec_id in rows_of(
-            select(RecommendationRow.incident_id, RecommendationRow.id).where(RecommendationRow.incident_id.in_(ids))
+            select(RecommendationRow.incident_id, RecommendationRow.id).where(RecommendationRow.incident_id.in_(among(ids)))
             .order_by(RecommendationRow.id.desc())):
         if len(kept := recommendation_ids.setdefault(incident_id, [])) < 2:
             kept.append(rec_id)
     wanted = [i for kept in recommendation_ids.values() for i in kept]
     recommendations: dict[int, Any] = {r.id: r for r in rows_of(
-        plain(RecommendationRow).where(RecommendationRow.id.in_(wanted)))} if wanted else {}
+        plain(RecommendationRow).where(RecommendationRow.id.in_(among(wanted))))} if wanted else {}
     newest = {kept[0]: incident_id for incident_id, kept in recommendation_ids.items()}
-    if newest:
+    if newest and lines:
         for rec_id, kind, code, points, source in rows_of(
                 select(RecommendationReasonRow.recommendation_id, RecommendationReasonRow.kind,
                        RecommendationReasonRow.code, RecommendationReasonRow.points, RecommendationReasonRow.source)
-                .where(RecommendationReasonRow.recommendation_id.in_(list(newest)))
+                .where(RecommendationReasonRow.recommendation_id.in_(among(newest)))
                 .order_by(RecommendationReasonRow.recommendation_id, RecommendationReasonRow.position)):
             read[newest[rec_id]]["reasons"].append((kind, code, points, source))
     # the review of the message to the people: its newest version, approved for every language on the list
     versions: dict[str, Any] = {}
     for v in rows_of(plain(MessageVersionRow).where(
-            MessageVersionRow.incident_id.in_(ids), MessageVersionRow.kind == SUBJECT_NOTICE)
+            MessageVersionRow.incident_id.in_(among(ids)), MessageVersionRow.kind == SUBJECT_NOTICE)
             .order_by(MessageVersionRow.version.desc())):
         versions.setdefault(v.incident_id, v)
     messages: dict[str, MessageApproval] = {}
@@ -594,11 +603,11 @@ def _views(uow: UnitOfWork, rows: list[IncidentRow], now: datetime, profile: Pro
         rendered: dict[int, set[str]] = {}
         for version_id, language in rows_of(select(MessageRenderRow.version_id, MessageRenderRow.language)
                                                     .where(MessageRenderRow.version_id.in_(
-                                                        [v.id for v in versions.values()]))):
+                                                        among([v.id for v in versions.values()])))):
             rendered.setdefault(version_id, set()).add(language)
         languages: dict[str, set[str]] = {}
         for incident_id, language in rows_of(
-                select(SubjectRow.incident_id, SubjectRow.language).where(SubjectRow.incident_id.in_(list(versions)))
+                select(SubjectRow.incident_id, SubjectRow.language).where(SubjectRow.incident_id.in_(among(versions)))
                 .distinct()):
             languages.setdefault(incident_id, set()).add(language)
         for incident_id, v in versions.items():
@@ -612,7 +621,7 @@ def _views(uow: UnitOfWork, rows: list[IncidentRow], now: datetime, profile: Pro
     reviews: dict[tuple[str, int], Any] = {}
     if newest_public:
         for review in rows_of(plain(MessageVersionRow).where(
-                MessageVersionRow.incident_id.in_(list(newest_public)), MessageVersionRow.kind == PUBLIC_KIND)
+                MessageVersionRow.incident_id.in_(among(newest_public)), MessageVersionRow.kind == PUBLIC_KIND)
                 .order_by(MessageVersionRow.id)):
             reviews.setdefault((review.incident_id, review.version), review)
     public: dict[str, bool] = {}

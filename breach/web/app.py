@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -130,7 +131,15 @@ def create_app(workspace: Workspace | None = None, launcher: Launcher | None = N
         # every page's templates compiled before the server takes its first request: a worker's first visitors
         # otherwise waited most of a second each behind the compiling (a server waits for this to finish)
         await run_in_threadpool(app.state.pages.warm)
-        yield
+        # what a worker holds from its start (the app, its routes, the compiled templates: most of its objects)
+        # is kept out of the collector's full sweeps, which never find anything to free there: sweeping it cost
+        # a sixth of the register's CSV export of 10 000 incidents (benchmarks/dashboard.py)
+        gc.collect()
+        gc.freeze()
+        try:
+            yield
+        finally:
+            gc.unfreeze()  # an app stopped in a process that goes on (the tests) leaves nothing behind
 
     app = FastAPI(title="breach", version="1", summary="GDPR data-breach response: intake and status",
                   docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)

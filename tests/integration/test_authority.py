@@ -9,6 +9,8 @@ and read the diff before committing it.
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import json
 import os
 import sys
@@ -34,6 +36,7 @@ from incidents.register.tables import (
     SubjectRow,
 )
 from incidents.services import authority
+from incidents.times import iso
 from incidents.validation import load_document, parse_model
 from incidents.views import latest_recommendations
 from incidents.workspace import Workspace
@@ -338,6 +341,19 @@ def test_follow_ups_and_withdrawal_keep_every_version_and_link_each_to_the_one_b
     with pytest.raises(InvalidTransition, match="withdrawn"):
         authority.record_follow_up(uow, profile, TEMPLATES, tmp_path / "notices", incident_id,
                                    "Nog een wijziging na de intrekking.", None, t[2], "po", t[2])
+    # the register (art. 33(5)) keeps the whole history: the first filing, the follow-up, the withdrawal
+    from incidents.export import register_rows, to_csv
+
+    (row,) = register_rows(uow, t[2])
+    assert (row["authority_filed_at"], row["authority_reference"], row["authority_follow_ups"],
+            row["authority_withdrawn_at"], row["authority_notice_versions"], row["authority_notification"]) == (
+        iso(t[0]), "M-10", 1, iso(t[2]), 3, "withdrawn")
+    assert "alleen testbestanden" in row["not_notified_reason"]
+    assert [(f["kind"], f["reference"], f["version"]) for f in row["authority_filings"]] == [
+        ("first", "M-10", 1), ("follow_up", "M-11", 2), ("withdrawal", "M-11", 3)]
+    [cells] = list(csv.DictReader(io.StringIO(to_csv([row]))))
+    assert (cells["authority_reference"], cells["authority_follow_ups"], cells["authority_notice_versions"]) == (
+        "M-10", "1", "3")
 
 
 def test_a_follow_up_before_the_first_filing_is_refused_with_the_way_forward(uow, profile, now, tmp_path):

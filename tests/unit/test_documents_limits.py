@@ -224,6 +224,21 @@ def test_the_register_export_shows_no_formula_to_a_spreadsheet_splitting_on_any_
     assert "x;'=1+1;" in text  # Dutch Excel sees the text '=1+1, not the formula
 
 
+@pytest.mark.parametrize("column", ["id", "measures", "cause"])  # the first, a middle and the last column
+@pytest.mark.parametrize("value", HOSTILE)
+def test_one_formula_anywhere_in_a_row_is_made_inert_and_the_other_cells_are_written_as_they_are(
+        column: str, value: str) -> None:
+    plain = {name: f"{name}, as written - not a formula; 2026-11-25T10:00:00+01:00" for name in COLUMNS}
+    plain.update(count_min=3, high_risk=True, closing_reason=None)
+    [header, *_] = to_csv([plain]).splitlines()
+    for row in (plain, {**plain, column: value}):
+        [cells] = list(csv.reader(io.StringIO(to_csv([row]).removeprefix(header + "\r\n"))))
+        assert cells == [inert("" if row[name] is None else str(row[name])) for name in COLUMNS]
+        for separator in (",", ";", "\t"):
+            assert not [cell for cell in _cells_as_split_by(to_csv([row]), separator) if _runs(cell)]
+    assert cells[COLUMNS.index(column)] != value and "as written - not a formula" in cells[1]
+
+
 @pytest.mark.parametrize("separator", [",", ";"])
 def test_the_worklist_export_shows_no_formula_either(separator: str) -> None:
     rows = [{"line": i, "name": value, "email": "x@example.org", "language": "nl", "status": "unreachable",
