@@ -41,14 +41,20 @@ USER, PASSWORD = "bench", "benchmark-password-1"
 P95_TARGET, CSV_TARGET = 0.200, 2.0
 SAMPLE = 40  # incidents through the services; the rest are copies of their rows
 # of every 20 sample incidents: how far each gets (a register of a few years: most are closed)
-MIX = ["closed"] * 9 + ["dismissed"] * 2 + ["decided"] * 3 + ["assessed"] * 3 + ["reported"] * 3
+# closed: not notified; filed: the AP notified, then closed; told: the AP notified and the people (the example
+# list of 40) told by e-mail, then closed; the others are open at that stage
+MIX = (["closed"] * 5 + ["filed"] * 2 + ["told"] * 2 + ["dismissed"] * 2 + ["decided"] * 3 + ["assessed"] * 3
+       + ["reported"] * 3)
 
 
 def sample(ws, now: datetime) -> list[str]:  # type: ignore[no-untyped-def]
     """SAMPLE incidents through the services, in the MIX of stages; their ids."""
     from incidents import services
     from incidents.model import AssessmentFacts, Decision, IncidentReport
+    from incidents.notify.email import OutboxBackend
     from incidents.validation import load_document, parse_model
+
+    templates = ws.settings.templates_dir
 
     facts = parse_model(AssessmentFacts, load_document(ROOT / "examples/qoers/assessment.yaml", "a"), "a")
     ids = []
@@ -72,9 +78,25 @@ def sample(ws, now: datetime) -> list[str]:  # type: ignore[no-untyped-def]
         if stage == "decided":
             services.decide(ws.uow(), incident_id, "bench", at, templates=ws.settings.templates_dir)
             continue
-        services.record_decision(ws.uow(), incident_id, Decision(
-            notify_authority=False, notify_subjects=False, reason="Encrypted, key safe: no risk to the people."),
-            "bench", at)
+        if stage == "closed":
+            services.record_decision(ws.uow(), incident_id, Decision(
+                notify_authority=False, notify_subjects=False, reason="Encrypted, key safe: no risk to the people."),
+                "bench", at)
+        else:
+            tell = stage == "told"
+            if tell:
+                services.import_subjects(ws.uow(), incident_id, ROOT / "examples/qoers/subjects.csv", "bench", at)
+            services.record_decision(ws.uow(), incident_id, Decision(
+                notify_authority=True, notify_subjects=tell, reason="Readable by anyone: a risk to the people."),
+                "bench", at)
+            services.prepare_authority_notice(ws.uow(), ws.profile, templates, ws.settings.notices_dir, incident_id,
+                                              at)
+            services.record_filing(ws.uow(), incident_id, f"M-BENCH-{i}", at, None, "bench", at)
+            if tell:
+                services.draft_message(ws.uow(), ws.profile, templates, incident_id, "bench", at)
+                services.approve_message(ws.uow(), incident_id, "bench", at)
+                services.notify_subjects(ws.uow(), ws.profile, OutboxBackend(ws.settings.outbox), templates,
+                                         incident_id, None, at)
         services.close(ws.uow(), incident_id, "Contained and documented, nothing left to do.", "bench", at,
                        lessons="Check the sharing settings of every list.",
                        improvements="Lists are shared with named people only.")

@@ -415,3 +415,20 @@ def test_a_register_of_the_previous_release_shows_both_tracks_and_its_audit_chai
     with uow:
         count, problems = audit.verify(uow.session.scalars(select(AuditRow).order_by(AuditRow.seq)))
     assert count > 10 and problems == []
+
+
+def test_a_list_of_values_as_one_parameter_finds_exactly_the_rows_listed(uow, profile, now):
+    """incident_views asks for the incidents of a page or a chunk as one parameter (json_each on SQLite, an array
+    on PostgreSQL): the same rows as `IN (...)`, for text and integer keys, odd characters and an empty list."""
+    from incidents.register.tables import OrganisationRow
+    from incidents.register.unit_of_work import any_of
+
+    ids = [services.report_incident(uow, profile, a_report(now), "po", now) for _ in range(3)]
+    with uow:
+        dialect = uow.session.connection().dialect.name
+        for wanted in ([ids[0], ids[2]], [ids[1], "DL-0000-'; DROP TABLE incidents; --", "é\"x"], [], ids * 2):
+            found = uow.session.scalars(select(IncidentRow.id).where(any_of(IncidentRow.id, wanted, dialect)))
+            assert sorted(found) == sorted(set(wanted) & set(ids))
+        organisations = uow.session.scalars(select(OrganisationRow.id)).all()
+        assert list(uow.session.scalars(select(OrganisationRow.id).where(
+            any_of(OrganisationRow.id, [*organisations, 10**9], dialect)))) == sorted(organisations)
