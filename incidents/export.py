@@ -231,14 +231,15 @@ def _row(entry: RegisterEntry) -> dict[str, Any]:
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 SEPARATORS = ",;\t\r\n"
 _AFTER_SEPARATOR = re.compile(f"([{re.escape(SEPARATORS)}])(?=[ \"]*[{re.escape(''.join(FORMULA_START))}])")
-_ANYWHERE = re.compile(f"(?:^|[{re.escape(SEPARATORS)}])[ \"]*[{re.escape(''.join(FORMULA_START))}]")
-_AFTER_ANY_SEPARATOR = re.compile(f"[{re.escape(SEPARATORS)}][ \"]*[{re.escape(''.join(FORMULA_START))}]")  # no ^: 4x faster
+# a formula start after a separator (no `^|` in front: the search is four times faster without it)
+_AFTER_ANY_SEPARATOR = re.compile(f"[{re.escape(SEPARATORS)}][ \"]*[{re.escape(''.join(FORMULA_START))}]")
 
 
 def inert(value: Any) -> Any:
     """A cell no spreadsheet runs as a formula, whatever separator it splits the line on: `=1+1` becomes `'=1+1`,
     `x;=1+1;` becomes `x;'=1+1;` (Dutch Excel splits it on `;`). Other values are left as they are."""
-    if not isinstance(value, str) or not _ANYWHERE.search(value):  # one look at most cells
+    if not isinstance(value, str) or not (value.lstrip(' "')[:1] in FORMULA_START
+                                          or _AFTER_ANY_SEPARATOR.search(value)):  # one look at most cells
         return value
     if _AFTER_SEPARATOR.search(value):
         value = _AFTER_SEPARATOR.sub(r"\1'", value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -17,6 +18,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+STORED_LENGTH = len("2026-11-25 09:00:00.000000")  # SQLAlchemy's SQLite DATETIME text, always to the microsecond
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -37,6 +40,25 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def result_processor(self, dialect: Any, coltype: object) -> Any:
+        """On SQLite, the stored text (UTC, no offset) read as an aware datetime in one step: the same value as
+        SQLAlchemy's DATETIME then process_result_value, whose `replace(tzinfo=...)` alone cost a twentieth of
+        the register's CSV export (some 130 000 times for 10 000 incidents)."""
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+
+        def process(value: str | None) -> datetime | None:
+            if value is None:
+                return None
+            if len(value) == STORED_LENGTH:  # as the register writes it: 2026-11-25 09:00:00.000000
+                try:
+                    return datetime.fromisoformat(value + "+00:00")
+                except ValueError:
+                    pass
+            return self.process_result_value(datetime.fromisoformat(value), dialect)  # text written otherwise
+
+        return process
 
 
 class Base(DeclarativeBase):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -432,3 +432,22 @@ def test_a_list_of_values_as_one_parameter_finds_exactly_the_rows_listed(uow, pr
         organisations = uow.session.scalars(select(OrganisationRow.id)).all()
         assert list(uow.session.scalars(select(OrganisationRow.id).where(
             any_of(OrganisationRow.id, [*organisations, 10**9], dialect)))) == sorted(organisations)
+
+
+@pytest.mark.parametrize(("stored", "read"), [
+    (None, None),  # as the register writes it: UTC without an offset, to the microsecond
+    ("2026-11-25 09:00:00.000250", datetime(2026, 11, 25, 9, 0, 0, 250, tzinfo=UTC)),
+    ("2026-11-25T10:00:00+01:00", datetime(2026, 11, 25, 9, 0, tzinfo=UTC)),  # written with an offset of its own
+    ("2026-11-25", datetime(2026, 11, 25, 0, 0, tzinfo=UTC)),  # a date alone
+    ("2026-11-25T10:00:00.250+01", datetime(2026, 11, 25, 9, 0, 0, 250000, tzinfo=UTC)),  # as long as ours
+])
+def test_sqlite_times_are_read_as_aware_utc_whatever_text_holds_them(tmp_path, profile, now, stored, read):
+    uow = UnitOfWork(f"sqlite:///{tmp_path / 'register.db'}")
+    incident_id = services.report_incident(uow, profile, a_report(now), "po", now)
+    with uow:
+        if stored is not None:
+            uow.session.execute(text("UPDATE incidents SET discovered_at = :v WHERE id = :id"),
+                                {"v": stored, "id": incident_id})
+        row = uow.session.connection().execute(select(IncidentRow.discovered_at, IncidentRow.reported_at)).one()
+    assert row.discovered_at == (read or a_report(now).discovered_at) and row.discovered_at.tzinfo is UTC
+    assert row.reported_at == now and row.reported_at.tzinfo is UTC
