@@ -24,7 +24,7 @@ from incidents.legal import NO_FINDINGS
 from incidents.notify.render import render
 from incidents.profile import Profile
 from incidents.register.tables import AuthorityAnswerRow, AuthorityFilingRow, IncidentRow, NoticeRow
-from incidents.register.unit_of_work import UnitOfWork
+from incidents.register.unit_of_work import UnitOfWork, any_of
 from incidents.times import iso
 from incidents.tracks import AuthorityState
 from incidents.views import BATCH, IncidentView, incident_views, tracks_json
@@ -141,11 +141,12 @@ def register_chunks(uow: UnitOfWork, now: datetime, organisation_id: int | None 
         which = select(IncidentRow.id).order_by(IncidentRow.reported_at, IncidentRow.id)
         if organisation_id is not None:
             which = which.where(IncidentRow.organisation_id == organisation_id)
-        ids = list(uow.session.scalars(which))
+        ids = list(connection.execute(which).scalars())
         for start in range(0, len(ids), BATCH):
             chunk = ids[start:start + BATCH]
-            found: dict[str, Any] = {r.id: r for r in uow.session.connection().execute(
-                select(IncidentRow.__table__).where(IncidentRow.id.in_(chunk))).all()}
+            connection = uow.session.connection()  # each chunk in a transaction of its own (see below)
+            found: dict[str, Any] = {r.id: r for r in connection.execute(select(IncidentRow.__table__).where(
+                any_of(IncidentRow.id, chunk, connection.dialect.name))).all()}
             views = incident_views(uow, [found[i] for i in chunk if i in found], now, lines=False)
             entries = [RegisterEntry(v, filings.get(v.id, []), counts.get(v.id, 0), kinds.get(v.id)) for v in views]
             # the transaction ends before the entries go out (on SQLite it holds the register's write lock): a
