@@ -114,7 +114,7 @@ def register_entries(uow: UnitOfWork, now: datetime, organisation_id: int | None
 
 def register_chunks(uow: UnitOfWork, now: datetime, organisation_id: int | None = None
                     ) -> Iterator[list[RegisterEntry]]:
-    """The register's entries in the order reported, a few hundred at a time (incidents.views.BATCH): the
+    """The register's entries in the order reported, a few thousand at a time (incidents.views.BATCH): the
     export is written while it is read, and never holds every view at once. The register of art. 33(5) is the
     controller's: with `organisation_id`, that organisation's incidents only. An advice is shown by its level
     and findings, so the views come without the recommendations' lines."""

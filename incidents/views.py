@@ -487,7 +487,8 @@ def _view(row: IncidentRow, systems: list[str], assessment: AssessmentRow | None
     )
 
 
-BATCH = 500  # incidents per query of incident_views (SQLite allows a bounded number of parameters)
+BATCH = 2000  # incidents per round of incident_views' queries (each names them in one parameter, any_of); an
+# export holds one round's views at a time. Fewer, larger rounds: a fifth less time on PostgreSQL
 
 
 def incident_views(uow: UnitOfWork, rows: list[IncidentRow], now: datetime,

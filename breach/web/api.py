@@ -140,7 +140,7 @@ def list_incidents(request: Request, user: CurrentUser) -> IncidentList:
     ws = request.app.state.workspace
     slugs = organisation_ids(ws.reader())
     now, statuses = now_utc(), []
-    with ws.reader() as uow:  # the views a few hundred at a time, as the register's export builds them
+    with ws.reader() as uow:  # the views a few thousand at a time, as the register's export builds them
         rows = uow.incidents(user.organisation_ids)
         for start in range(0, len(rows), BATCH):
             chunk = rows[start:start + BATCH]

@@ -304,7 +304,7 @@ def register_page(request: Request, user: CurrentUser, page: int = Query(1, ge=1
 @router.get("/register.csv")
 def register_csv(request: Request, user: CurrentUser, org: str = Query("", max_length=40)) -> Response:
     """One organisation's register (GDPR art. 33(5): the controller's own) as CSV, streamed: written as it is
-    read, a few hundred incidents at a time. A user who serves several names it (?org=SLUG)."""
+    read, a few thousand incidents at a time. A user who serves several names it (?org=SLUG)."""
     chosen = auth.chosen_organisation(workspace(request), user, "view", org)
     if isinstance(chosen, list):
         return request.app.state.pages.render(request, "error.html.j2", 400, problem="choose_organisation",

@@ -165,7 +165,8 @@ class UnitOfWork:
         for incident_id, language, first, last in self.session.execute(
                 select(DispatchBatchRow.incident_id, DispatchBatchRow.language, DispatchBatchRow.first_id,
                        DispatchBatchRow.last_id).where(
-                    DispatchBatchRow.incident_id.in_(incident_ids), DispatchBatchRow.kind == kind,
+                    any_of(DispatchBatchRow.incident_id, incident_ids, self.session.connection().dialect.name),
+                    DispatchBatchRow.kind == kind,
                     DispatchBatchRow.status == "sending", DispatchBatchRow.first_id.is_not(None))):
             found[incident_id] = found.get(incident_id, 0) + (self.session.scalar(
                 select(func.count()).where(SubjectRow.incident_id == incident_id, SubjectRow.language == language,

@@ -6,7 +6,9 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from breach.web import pages
+import pytest
+
+from breach.web import api, pages
 from incidents import services
 from incidents.export import csv_lines, register_rows, to_csv
 from incidents.model import AssessmentFacts, Decision, IncidentReport
@@ -59,6 +61,28 @@ def test_the_views_read_at_once_are_the_views_read_one_by_one(dashboard):  # noq
         waiting = services.waiting_for_views(uow, together)
     assert waiting == {i: services.waiting_for(ws.uow(), i) for i in ids}
     assert "".join(csv_lines(ws.uow(), now)) == to_csv(register_rows(ws.uow(), now))
+
+
+@pytest.mark.parametrize("batch", [1, 3])
+def test_views_and_the_register_export_read_in_rounds_are_the_same(dashboard, monkeypatch, batch):  # noqa: F811
+    """Read a round of BATCH incidents at a time, the views, the API's list and the CSV are what one round gives."""
+    import incidents.export
+    import incidents.views
+
+    ws, now = dashboard.ws, datetime.now(UTC)
+    _register(ws, now)
+    with ws.uow() as uow:
+        whole = incident_views(uow, uow.incidents(), now)
+    csv_whole = "".join(csv_lines(ws.uow(), now))
+    listed_whole = dashboard.login("olga").get("/api/incidents").json()
+    for module in (incidents.views, incidents.export, api):
+        monkeypatch.setattr(module, "BATCH", batch)
+    with ws.uow() as uow:
+        assert incident_views(uow, uow.incidents(), now) == whole
+    rounds = list(csv_lines(ws.uow(), now))
+    assert len(rounds) == 1 + -(-len(whole) // batch) and "".join(rounds) == csv_whole
+    listed = dashboard.login("olga").get("/api/incidents").json()
+    assert [s["id"] for s in listed["incidents"]] == [s["id"] for s in listed_whole["incidents"]]
 
 
 def test_every_open_incident_is_on_one_page_of_the_list_most_urgent_first(dashboard, monkeypatch):  # noqa: F811
