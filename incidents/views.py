@@ -640,17 +640,18 @@ def _recommendation(uow: UnitOfWork, incident_id: str) -> RecommendationView | N
     return RecommendationView.of(rows[0], rows[1] if len(rows) > 1 else None) if rows else None
 
 
-
-
 def timeline(uow: UnitOfWork, incident_id: str) -> list[dict[str, Any]]:
     """The incident's history from the audit trail: when, who, what (ids and counts, never personal data)."""
-    import json
+    with uow:
+        return history(uow, incident_id)
 
-    from sqlalchemy import select
+
+def history(uow: UnitOfWork, incident_id: str) -> list[dict[str, Any]]:
+    """timeline() inside the caller's `with uow:`."""
+    import json
 
     from incidents.register.tables import AuditRow
 
-    with uow:
-        rows = uow.session.scalars(select(AuditRow).where(AuditRow.incident_id == incident_id.strip().upper())
-                                   .order_by(AuditRow.seq))
-        return [{"at": r.at, "actor": r.actor, "action": r.action, "details": json.loads(r.details)} for r in rows]
+    rows = uow.session.scalars(select(AuditRow).where(AuditRow.incident_id == incident_id.strip().upper())
+                               .order_by(AuditRow.seq))
+    return [{"at": r.at, "actor": r.actor, "action": r.action, "details": json.loads(r.details)} for r in rows]

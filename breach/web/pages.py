@@ -33,6 +33,7 @@ from incidents.register.unit_of_work import UnitOfWork
 from incidents.said import Said
 from incidents.services import organisations, retention
 from incidents.services import users as user_service
+from incidents.services.recommendation import describe_latest
 from incidents.services.users import User
 from incidents.subjects import OTHER_CHANNEL, notified
 from incidents.times import now_utc, parse_time
@@ -44,8 +45,8 @@ from incidents.views import (
     incident_views,
     open_clocks,
     open_count,
-    timeline,
 )
+from incidents.views import history as incident_history
 from incidents.workspace import Workspace
 
 log = logging.getLogger("breach.web")
@@ -355,17 +356,20 @@ def _notice_file(ws: Workspace, incident_id: str, language: str) -> Path | None:
 def incident_page(request: Request, incident_id: str, user: CurrentUser,
                   outcome: str = Query("", alias="done")) -> Response:
     ws = workspace(request)
-    view = _incident(ws, incident_id)
-    profile = ws.profile_for(view.id)
+    profile = ws.profile_for(incident_id)  # its organisation's (UnknownIncident: 404)
+    with ws.reader() as uow:  # everything the page shows, read in one transaction: one moment, fewer queries
+        view = incident_view(uow, incident_id, now_utc(), profile)
+        waiting = services.waiting_for_views(uow, [view])[view.id]
+        history = incident_history(uow, view.id)
+        advice = describe_latest(uow, view.id, ws.settings.templates_dir, language_of(request))
+        keeping = retention.keeping_in(uow, profile.retention, view.id)
     return request.app.state.pages.render(
         request, "incident.html.j2", view=view, urgency=urgency(view.authority_clock),
-        waiting=services.waiting_for(ws.reader(), view.id), timeline=timeline(ws.reader(), view.id),
+        waiting=waiting, timeline=history,
         prefect_url=prefect_runs_url(view.id), notice_ready=_notice_file(ws, view.id, "nl") is not None,
         done=outcome, amber=AMBER_HOURS, red=RED_HOURS,
         total=sum(view.subjects.values()), unreachable=view.subjects.get("unreachable", 0),
-        sent=notified(view.subjects),
-        advice=services.explain_incident(ws.reader(), view.id, ws.settings.templates_dir, language_of(request)),
-        keeping=retention.keeping(ws.reader(), profile.retention, view.id),
+        sent=notified(view.subjects), advice=advice, keeping=keeping,
         # whose breach it is, beside the id, for a user who serves several organisations
         organisation=profile.organisation.name if len(user.roles) > 1 else None,
     )

@@ -394,11 +394,16 @@ class Keeping:
 def keeping(uow: UnitOfWork, rule: RetentionRule, incident_id: str) -> Keeping | None:
     """None when the incident has no people on its list."""
     with uow:
-        row = uow.incident(incident_id)
-        counts = dict(uow.session.execute(
-            select(SubjectRow.purged_at.is_(None), func.count()).where(SubjectRow.incident_id == row.id)
-            .group_by(SubjectRow.purged_at.is_(None))).all())
-        if not counts:
-            return None
-        return Keeping(row.id, int(counts.get(True, 0)), int(counts.get(False, 0)), incident_purge_date(row, rule),
-                       row.people_purged_at, rule.people_days)
+        return keeping_in(uow, rule, incident_id)
+
+
+def keeping_in(uow: UnitOfWork, rule: RetentionRule, incident_id: str) -> Keeping | None:
+    """keeping() inside the caller's `with uow:`."""
+    row = uow.incident(incident_id)
+    counts = dict(uow.session.execute(
+        select(SubjectRow.purged_at.is_(None), func.count()).where(SubjectRow.incident_id == row.id)
+        .group_by(SubjectRow.purged_at.is_(None))).all())
+    if not counts:
+        return None
+    return Keeping(row.id, int(counts.get(True, 0)), int(counts.get(False, 0)), incident_purge_date(row, rule),
+                   row.people_purged_at, rule.people_days)

@@ -280,3 +280,34 @@ def test_a_started_dashboard_keeps_what_it_holds_from_its_start_out_of_full_coll
         assert gc.get_threshold() == (GC_YOUNG, *before[1:])  # a page's short-lived objects mostly freed unswept
         assert client.get("/login").status_code == 200
     assert gc.get_freeze_count() == 0 and gc.get_threshold() == before
+
+
+def test_an_incident_page_is_read_in_one_transaction_with_few_queries(dashboard):  # noqa: F811
+    """The incident page reads what it shows in one transaction (its view, what it waits for, its history, the
+    advice, the people kept): on PostgreSQL every query is a round trip, and reading each part in a transaction
+    of its own took 39 queries (the session's included), the incident itself eight times."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    ws, now = dashboard.ws, datetime.now(UTC)
+    incident_id = services.report_incident(ws.uow(), ws.profile, IncidentReport(
+        title="Coaching reports readable", description="A list was readable online.",
+        discovered_at=now - timedelta(hours=2), aware_at=now - timedelta(hours=1),
+        awareness_reason="A short check confirmed it.", source="internal", reported_by="test"), "test", now)
+    decided(ws, incident_id, now)  # assessed, people linked, decision to tell both, AP notice prepared
+    client = dashboard.login("olga")
+    assert client.get(f"/incidents/{incident_id}").status_code == 200
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", count)
+    try:
+        page = client.get(f"/incidents/{incident_id}")
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
+    assert page.status_code == 200 and incident_id in page.text
+    reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(reads) <= 27, "\n".join(reads)
+    assert sum(1 for s in reads if "FROM incidents" in s and "WHERE incidents.id =" in s) <= 4  # was 8
