@@ -59,7 +59,7 @@ def _scope(ws: Workspace | None, profile: Profile | None, incident_id: str, temp
            as_json: bool) -> int:
     if ws is None or profile is None:
         raise InvalidInput("recommend", [FieldError("--scope", Said("cli_recommend.scope_needs_profile"))])
-    proposal, check = advice.scope_of(ws.uow(), profile, incident_id)
+    proposal, check = advice.scope_of(ws.reader(), profile, incident_id)
     if as_json:
         print(json.dumps(_scope_json(proposal, check), ensure_ascii=False, indent=2))
     else:
@@ -80,11 +80,11 @@ def advice_text(ws: Workspace, incident_id: str) -> str:
     language = cli_language(ws)
     templates = _templates(ws)
     parts = []
-    described = advice.explain_incident(ws.uow(), incident_id, templates, language)
+    described = advice.explain_incident(ws.reader(), incident_id, templates, language)
     if described is not None:
         parts.append(advice.explanation_of(described, templates, language))
     if profile is not None:
-        proposal, check = advice.scope_of(ws.uow(), profile, incident_id)
+        proposal, check = advice.scope_of(ws.reader(), profile, incident_id)
         parts.append(advice.explain_scope(proposal, check, incident_id.strip().upper(), templates, language))
     return "\n".join(parts)
 
@@ -95,9 +95,9 @@ def advice_json(ws: Workspace, incident_id: str) -> dict[str, Any]:
     profile = profile_if_any(ws)
     language = cli_language(ws)
     data: dict[str, Any] = {
-        "recommendation": advice.explain_incident(ws.uow(), incident_id, _templates(ws), language)}
+        "recommendation": advice.explain_incident(ws.reader(), incident_id, _templates(ws), language)}
     if profile is not None:
-        data.update(_scope_json(*advice.scope_of(ws.uow(), profile, incident_id)))
+        data.update(_scope_json(*advice.scope_of(ws.reader(), profile, incident_id)))
     return data
 
 

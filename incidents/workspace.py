@@ -95,8 +95,11 @@ class Workspace:
         if organisation_id == organisations.DEFAULT_ID and version is None and path.exists():
             if "file" not in self._by_version:
                 profile = load_profile(path)
-                self._by_version["file"] = profile, organisations.record_file_profile(
-                    self.uow(), profile, now_utc(), self.settings.templates_dir)
+                version = organisations.file_profile_recorded(self.reader(), profile)  # a look, no write lock
+                if version is None:  # the file changed: its new version recorded (under the write lock)
+                    version = organisations.record_file_profile(self.uow(), profile, now_utc(),
+                                                                self.settings.templates_dir)
+                self._by_version["file"] = profile, version
             return self._by_version["file"]
         if version is None:
             version = organisations.newest_version(self.reader(), organisation_id)

@@ -63,7 +63,7 @@ SCHEMA_HEAD = "0022"
 
 
 def current_revision(url: str) -> str | None:
-    engine = engine_for(url)
+    engine = engine_for(url, reading=True)  # a look, no write lock: a command must not wait for a long write
     if not inspect(engine).has_table("alembic_version"):
         return None
     with engine.connect() as connection:
@@ -87,4 +87,4 @@ def session_factory(url: str, reading: bool = False) -> sessionmaker[Session]:
 
 
 def has_register(url: str) -> bool:
-    return inspect(engine_for(url)).has_table("incidents")
+    return inspect(engine_for(url, reading=True)).has_table("incidents")

@@ -141,6 +141,14 @@ def update_profile(uow: UnitOfWork, slug: str, profile: Profile, actor: str, now
         return version
 
 
+def file_profile_recorded(uow: UnitOfWork, profile: Profile) -> int | None:
+    """The version of the default organisation's profile when the register has the file's as it is now (a
+    reading unit of work: every command looks, and must not wait for a long write); None when it changed."""
+    with uow:
+        newest = _newest(uow, DEFAULT_ID)
+        return newest.version if newest is not None and newest.digest == _digest(canonical(profile)) else None
+
+
 def record_file_profile(uow: UnitOfWork, profile: Profile, now: datetime, templates: Path = SHIPPED_TEMPLATES) -> int:
     """The default organisation's profile as its file says now: a new version when the file changed."""
     with uow:
