@@ -177,11 +177,11 @@ def cmd_register_export(ws: Workspace, args: argparse.Namespace) -> int:
     if args.edpb and args.format != "json":
         raise InvalidInput("the register export", [FieldError("--with-edpb", Said("cli_authority.edpb_needs_json"))])
     if args.format == "html":
-        entries = register_entries(ws.uow(), now, ws.organisation_id)
+        entries = register_entries(ws.reader(), now, ws.organisation_id)
         text = to_html(ws.settings.templates_dir, _language(ws, args), entries, ws.profile, now)
         count = len(entries)
     else:
-        rows = register_rows(ws.uow(), now, ws.organisation_id)  # the organisation's own register (art. 33(5))
+        rows = register_rows(ws.reader(), now, ws.organisation_id)  # the organisation's own register (art. 33(5))
         if args.edpb:
             rows = _with_edpb(ws, rows, now, _language(ws, args))
         text = to_csv(rows) if args.format == "csv" else to_json(rows) + "\n"

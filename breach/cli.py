@@ -175,7 +175,7 @@ def cmd_subjects_worklist(ws: Workspace, args: argparse.Namespace) -> int:
     from incidents.export import worklist_csv
     from incidents.services.people import worklist
 
-    rows = worklist(ws.uow(), args.id)
+    rows = worklist(ws.reader(), args.id)
     text = worklist_csv(rows)
     # a copy of the people's data outside the tool: kept in the audit trail (who, when, how many), so the privacy
     # officer knows what to delete (`breach retention status ID`)

@@ -25,7 +25,7 @@ def cmd_add(ws: Workspace, args: argparse.Namespace) -> int:
 
 def cmd_update(ws: Workspace, args: argparse.Namespace) -> int:
     profile = load_profile(Path(args.profile))
-    before = organisations.organisation(ws.uow(), args.slug).profile_version
+    before = organisations.organisation(ws.reader(), args.slug).profile_version
     version = organisations.update_profile(ws.uow(), args.slug, profile, actor(args), now_utc(),
                                            templates=ws.settings.templates_dir)
     print(words(ws)("org_updated", slug=args.slug.lower(), version=version, changed=version != before))
@@ -33,8 +33,8 @@ def cmd_update(ws: Workspace, args: argparse.Namespace) -> int:
 
 
 def cmd_list(ws: Workspace, args: argparse.Namespace) -> int:
-    orgs = organisations.organisations(ws.uow())
-    counts = organisations.incidents_per_organisation(ws.uow())
+    orgs = organisations.organisations(ws.reader())
+    counts = organisations.incidents_per_organisation(ws.reader())
     if args.json:
         print(json.dumps([{"slug": o.slug, "name": o.name, "profile_version": o.profile_version,
                            "incidents": counts.get(o.id, 0), "created_at": iso(o.created_at)} for o in orgs],
@@ -47,7 +47,7 @@ def cmd_list(ws: Workspace, args: argparse.Namespace) -> int:
 
 
 def cmd_show(ws: Workspace, args: argparse.Namespace) -> int:
-    org = organisations.organisation(ws.uow(), args.slug)
+    org = organisations.organisation(ws.reader(), args.slug)
     found = organisations.profile_of(ws.uow(), org.id)
     if args.json:
         print(json.dumps({"slug": org.slug, "profile_version": org.profile_version,
@@ -55,13 +55,13 @@ def cmd_show(ws: Workspace, args: argparse.Namespace) -> int:
                          ensure_ascii=False, indent=2))
         return 0
     sys.stdout.write(words(ws).text("org.txt.j2", org=org, profile=found[0] if found else None,
-                                    incidents=organisations.incidents_per_organisation(ws.uow()).get(org.id, 0)))
+                                    incidents=organisations.incidents_per_organisation(ws.reader()).get(org.id, 0)))
     return 0
 
 
 
 def cmd_overview(ws: Workspace, args: argparse.Namespace) -> int:
-    rows = organisations.overview(ws.uow(), now_utc())
+    rows = organisations.overview(ws.reader(), now_utc())
     if args.csv:
         from incidents.export import overview_csv
 

@@ -28,13 +28,13 @@ def cmd_run(ws: Workspace, args: argparse.Namespace) -> int:
 
 
 def cmd_status(ws: Workspace, args: argparse.Namespace) -> int:
-    uow = ws.uow()
+    uow = ws.reader()
     with uow:
         planned = retention.plan(uow, ws.profile.retention, now_utc(), None if args.id else ws.organisation_id)
     exports = None
     if args.id:
         wanted = args.id.upper()
-        exports = retention.exports(ws.uow(), wanted)
+        exports = retention.exports(ws.reader(), wanted)
         planned = [p for p in planned if p.incident_id == wanted]
     sys.stdout.write(words(ws).text("retention.txt.j2", what="status", planned=planned, exports=exports,
                                     days=ws.profile.retention.people_days))

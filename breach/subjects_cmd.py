@@ -121,7 +121,7 @@ def _print_import(w: Lines, incident_id: str, result: ImportResult, unit: str) -
 def cmd_notify(ws: Workspace, args: argparse.Namespace) -> int:
     w = words(ws)
     if args.dry_run:
-        print(w("dry_run", plan=dispatch_plan(ws.uow(), args.id)))
+        print(w("dry_run", plan=dispatch_plan(ws.reader(), args.id)))
         return 0
     services.request_dispatch(ws.uow(), args.id, _cli().actor(args), now_utc())
     with ProgressBar(w("notifying"), w("notify_unit")) as bar:

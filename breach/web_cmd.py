@@ -84,8 +84,8 @@ def cmd_users_add(ws: Workspace, args: argparse.Namespace) -> int:
 
 def cmd_users_list(ws: Workspace, args: argparse.Namespace) -> int:
     """Every user with its role in each organisation it serves (with --org: the users of that organisation)."""
-    rows = user_service.list_users(ws.uow())
-    slugs = organisation_ids(ws.uow())
+    rows = user_service.list_users(ws.reader())
+    slugs = organisation_ids(ws.reader())
     if ws.organisation is not None:
         rows = [(u, disabled) for u, disabled in rows if ws.organisation_id in u.roles]
     w = words(ws)

@@ -265,8 +265,9 @@ def test_a_list_piped_into_a_reader_that_stops_early_ends_without_a_traceback(cl
 
 
 def test_list_and_show_answer_while_a_writer_holds_the_register(cli, report_file):
-    """`breach list` and `breach show` only read: on SQLite a long write (an import, a dispatch) holds the
-    register's write lock, and a command that took it too would wait for it, then fail ("database is locked")."""
+    """`breach list`, `show` and the other commands that only read: on SQLite a long write (an import, a
+    dispatch) holds the register's write lock, and a command that took it too would wait for it, then fail
+    ("database is locked")."""
     from sqlalchemy import update
 
     from incidents.register.tables import IncidentRow
@@ -277,7 +278,8 @@ def test_list_and_show_answer_while_a_writer_holds_the_register(cli, report_file
     with Workspace().uow() as writer:  # work in progress, not yet committed
         writer.session.execute(update(IncidentRow).where(IncidentRow.id == incident_id).values(title="Renamed"))
         for command in (("list",), ("show", incident_id), ("show", incident_id, "--json"),
-                        ("recommend", "--scope", incident_id)):
+                        ("recommend", "--scope", incident_id), ("register", "export", "--format", "csv"),
+                        ("org", "list"), ("org", "overview"), ("retention", "status"), ("users", "list")):
             code, out, err = cli(*command)
             assert code == 0, (command, err)
             assert "Renamed" not in out  # what is committed, not the writer's work in progress
