@@ -48,7 +48,7 @@ def cmd_list(ws: Workspace, args: argparse.Namespace) -> int:
 
 def cmd_show(ws: Workspace, args: argparse.Namespace) -> int:
     org = organisations.organisation(ws.reader(), args.slug)
-    found = organisations.profile_of(ws.uow(), org.id)
+    found = organisations.profile_of(ws.reader(), org.id)
     if args.json:
         print(json.dumps({"slug": org.slug, "profile_version": org.profile_version,
                           "profile": found[0].model_dump(mode="json") if found else None},

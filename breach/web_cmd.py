@@ -60,7 +60,7 @@ def _password(ws: Workspace, args: argparse.Namespace) -> str:
 def _organisation(ws: Workspace) -> tuple[int, str | None]:
     """The organisation a users command is for (--org, BREACH_ORG, or the only one), and its slug to name it by
     when the register keeps several."""
-    slugs = organisation_ids(ws.uow())
+    slugs = organisation_ids(ws.reader())
     organisation_id = ws.organisation_id
     return organisation_id, slugs.get(organisation_id) if len(slugs) > 1 else None
 
@@ -130,7 +130,7 @@ def cmd_users_revoke(ws: Workspace, args: argparse.Namespace) -> int:
     organisation_id, _slug = _organisation(ws)
     user_service.revoke_role(ws.uow(), args.name, actor(args), now_utc(), organisation_id)
     print(words(ws)("role_revoked", name=args.name.strip().lower(),
-                    organisation=organisation_ids(ws.uow())[organisation_id]))
+                    organisation=organisation_ids(ws.reader())[organisation_id]))
     return 0
 
 

@@ -151,10 +151,9 @@ def file_profile_recorded(uow: UnitOfWork, profile: Profile) -> int | None:
 
 def record_file_profile(uow: UnitOfWork, profile: Profile, now: datetime, templates: Path = SHIPPED_TEMPLATES) -> int:
     """The default organisation's profile as its file says now: a new version when the file changed."""
-    with uow:
-        newest = _newest(uow, DEFAULT_ID)
-        if newest is not None and newest.digest == _digest(canonical(profile)):
-            return newest.version
+    recorded = file_profile_recorded(uow, profile)  # looked at again under the write lock: nobody recorded it since
+    if recorded is not None:
+        return recorded
     return update_profile(uow, DEFAULT_SLUG, profile, "profile file", now, from_file=True, templates=templates)
 
 

@@ -55,11 +55,13 @@ def waiting_for_views(uow: UnitOfWork, views: list[IncidentView]) -> dict[str, l
     from sqlalchemy import func, select
 
     from incidents.register.tables import AssessmentRow
+    from incidents.register.unit_of_work import any_of
 
     advised = [v.id for v in views if v.recommendation is not None and v.recommendation.public_communication]
     newest = dict(uow.session.execute(
-        select(AssessmentRow.incident_id, func.max(AssessmentRow.id)).where(AssessmentRow.incident_id.in_(
-            advised)).group_by(AssessmentRow.incident_id)).all()) if advised else {}
+        select(AssessmentRow.incident_id, func.max(AssessmentRow.id)).where(any_of(
+            AssessmentRow.incident_id, advised, uow.session.connection().dialect.name))
+        .group_by(AssessmentRow.incident_id)).all()) if advised else {}
     waiting = {}
     for v in views:
         authority_notice, subject_notice = v.notice("authority_notice"), v.notice("subject_notice")
